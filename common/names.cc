@@ -1,0 +1,43 @@
+#include "common/names.h"
+
+namespace vpnns {
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '.' || c == '-';
+}
+
+bool is_simple_name(std::string_view name, std::size_t max_len) {
+  if (name.empty() || name.size() > max_len || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (!is_name_char(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_valid_netns_name(std::string_view name) { return is_simple_name(name, 64); }
+
+bool is_valid_ifname(std::string_view name) { return is_simple_name(name, 15); }
+
+bool is_valid_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > 254) return false;
+  if (name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
+}  // namespace vpnns

@@ -1,0 +1,158 @@
+// vpnns-helper: the root side of vpnns. Started only by vpnns.so (see plugin/helper_process.h).
+//
+//   vpnns-helper --socket-fd=3 --parent-pid=PID -- KEY=VALUE...
+//
+// The words after "--" are the plugin's configuration in canonical form; they are parsed with
+// the same code as in the plugin and are the only thing that decides where the helper acts.
+// The socket must be an AF_UNIX SOCK_SEQPACKET socket; everything that arrives on it is
+// untrusted.
+//
+// Life cycle: check the socket and that openvpn (PID) is still our parent; prepare (namespace,
+// netlink sockets); answer Hello — or a Reply with the reason it cannot start, then exit 1.
+// Then one request, one reply, until CLOSE (tear down, reply, exit 0), EOF on the socket
+// (openvpn died or dropped us: tear down, exit 0) or SIGTERM/SIGINT/SIGHUP (openvpn's death
+// via PR_SET_PDEATHSIG, or an administrator: tear down, exit 0). The helper never runs
+// anything but its own code.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/channel.h"
+#include "common/config.h"
+#include "common/wire.h"
+#include "helper/service.h"
+
+namespace vpnns {
+namespace {
+
+struct Args {
+  int socket_fd = -1;
+  pid_t parent = 0;
+  std::vector<std::string> config_words;
+};
+
+Result<Args> parse_args(int argc, char** argv) {
+  Args args;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a.starts_with("--socket-fd=")) {
+      args.socket_fd = std::atoi(argv[i] + std::strlen("--socket-fd="));
+    } else if (a.starts_with("--parent-pid=")) {
+      args.parent = static_cast<pid_t>(std::atol(argv[i] + std::strlen("--parent-pid=")));
+    } else {
+      return Error(Code::kInvalidArgument, "unknown option " + std::string(a));
+    }
+  }
+  for (; i < argc; ++i) args.config_words.emplace_back(argv[i]);
+  if (args.socket_fd < 0 || args.parent <= 0) {
+    return Error(Code::kInvalidArgument,
+                 "vpnns-helper is started by vpnns.so, not by hand (usage: vpnns-helper "
+                 "--socket-fd=N --parent-pid=PID -- KEY=VALUE...)");
+  }
+  return args;
+}
+
+Status check_socket(int fd) {
+  int type = 0, domain = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+    return sys_error("fd " + std::to_string(fd) + " is not a socket", errno);
+  }
+  len = sizeof domain;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
+    return sys_error("SO_DOMAIN", errno);
+  }
+  if (type != SOCK_SEQPACKET || domain != AF_UNIX) {
+    return Error(Code::kInvalidArgument, "fd " + std::to_string(fd) +
+                                             " is not an AF_UNIX SOCK_SEQPACKET socket");
+  }
+  return ok_status();
+}
+
+// Sends a start-up failure to the plugin (it logs the reason) and returns the exit status.
+int fail_start(int fd, const Error& error) {
+  (void)send_frame(fd, encode_reply(Reply{error.code(), error.text(), {}}));
+  std::fprintf(stderr, "vpnns-helper: %s\n", error.text().c_str());
+  return 1;
+}
+
+int run(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) {
+    std::fprintf(stderr, "vpnns-helper: %s\n", args.error().text().c_str());
+    return 2;
+  }
+  const int fd = args->socket_fd;
+  if (Status s = check_socket(fd); !s) {
+    std::fprintf(stderr, "vpnns-helper: %s\n", s.error().text().c_str());
+    return 2;
+  }
+  // PR_SET_PDEATHSIG was set before exec; if openvpn already died we would never get it.
+  if (::getppid() != args->parent) return 0;
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
+  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) return fail_start(fd, sys_error("sigprocmask", errno));
+  UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
+  if (!sigfd) return fail_start(fd, sys_error("signalfd", errno));
+
+  auto config = parse_config(args->config_words, "");
+  if (!config) return fail_start(fd, config.error());
+
+  auto service = Service::start(*config);
+  if (!service) return fail_start(fd, service.error());
+
+  if (Status s = send_frame(fd, encode_hello(Hello{kProtocolVersion,
+                                                   static_cast<std::uint32_t>(::getpid())}));
+      !s) {
+    (void)service->teardown();
+    return 1;
+  }
+
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if ((fds[1].revents & POLLIN) != 0) break;  // a termination signal: tear down and exit
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+
+    auto frame = recv_frame(fd, -1);
+    if (!frame) {
+      // Malformed at the socket level (oversized, ancillary data): refuse and carry on.
+      // Anything else — EOF above all — means openvpn is gone.
+      if (frame.error().code() != Code::kInvalidArgument) break;
+      if (!send_frame(fd, encode_reply(Reply{frame.error().code(), frame.error().text(), {}}))) {
+        break;
+      }
+      continue;
+    }
+    auto request = decode_request(*frame);
+    Reply reply = request ? service->handle(*request)
+                          : Reply{request.error().code(), request.error().text(), {}};
+    if (!send_frame(fd, encode_reply(reply))) break;
+    if (request && std::holds_alternative<CloseRequest>(*request)) return 0;
+  }
+  (void)service->teardown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace vpnns
+
+int main(int argc, char** argv) { return vpnns::run(argc, argv); }

@@ -1,0 +1,152 @@
+#include "helper/netns.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <cerrno>
+#include <thread>
+
+namespace vpnns {
+namespace {
+
+// Runs `fn` on a fresh thread and returns its result. Namespace changes made by `fn` die with
+// the thread.
+template <typename Fn>
+auto on_thread(Fn fn) -> decltype(fn()) {
+  std::optional<decltype(fn())> result;
+  std::thread t([&] { result.emplace(fn()); });
+  t.join();
+  return std::move(*result);
+}
+
+Status check_is_netns(int fd, const std::string& path) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) < 0) return sys_error("statfs " + path, errno);
+  if (fs.f_type != NSFS_MAGIC) {
+    return Error(Code::kFailedPrecondition,
+                 path + " exists but is not a mounted namespace (a leftover file? remove it with "
+                        "`ip netns delete`)");
+  }
+  const int type = ::ioctl(fd, NS_GET_NSTYPE);
+  if (type != CLONE_NEWNET) {
+    return Error(Code::kFailedPrecondition, path + " is not a network namespace");
+  }
+  return ok_status();
+}
+
+Result<ino_t> inode_of(const char* path) {
+  struct stat st {};
+  if (::stat(path, &st) < 0) return sys_error(std::string("stat ") + path, errno);
+  return st.st_ino;
+}
+
+// True when we run in a mount namespace other than init's, where a new bind mount on
+// /run/netns would be invisible to the host.
+bool in_private_mount_namespace() {
+  auto self = inode_of("/proc/self/ns/mnt");
+  auto init = inode_of("/proc/1/ns/mnt");
+  return self && init && *self != *init;
+}
+
+Status make_run_dir_shared() {
+  if (::mkdir(kNetnsRunDir, 0755) < 0 && errno != EEXIST) {
+    return sys_error(std::string("mkdir ") + kNetnsRunDir, errno);
+  }
+  // As iproute2 does: /run/netns must be a shared mount so that namespaces mounted there later
+  // propagate into mount namespaces that already exist (e.g. those of `ip netns exec`).
+  bool bound = false;
+  while (::mount("", kNetnsRunDir, "none", MS_SHARED | MS_REC, nullptr) < 0) {
+    const int err = errno;
+    if (err != EINVAL || bound) {
+      return sys_error(std::string("making ") + kNetnsRunDir + " a shared mount", err);
+    }
+    if (::mount(kNetnsRunDir, kNetnsRunDir, "none", MS_BIND | MS_REC, nullptr) < 0) {
+      return sys_error(std::string("bind-mounting ") + kNetnsRunDir + " on itself", errno);
+    }
+    bound = true;
+  }
+  return ok_status();
+}
+
+Status create_netns(const std::string& name, const std::string& path) {
+  VPNNS_TRY(make_run_dir_shared());
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
+  if (!file) {
+    const int err = errno;
+    if (err == EEXIST) return ok_status();  // created concurrently; the caller opens it
+    return sys_error("creating " + path, err);
+  }
+  file.reset();
+  Status mounted = on_thread([&]() -> Status {
+    if (::unshare(CLONE_NEWNET) < 0) return sys_error("unshare(CLONE_NEWNET)", errno);
+    if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) < 0) {
+      return sys_error("bind-mounting the new namespace on " + path, errno);
+    }
+    return ok_status();
+  });
+  if (!mounted) {
+    (void)::unlink(path.c_str());
+    return mounted.error().wrap("creating network namespace '" + name + "'");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ino_t> netns_inode(int netns_fd) {
+  struct stat st {};
+  if (::fstat(netns_fd, &st) < 0) return sys_error("fstat of a namespace fd", errno);
+  return st.st_ino;
+}
+
+Result<ino_t> own_netns_inode() { return inode_of("/proc/self/ns/net"); }
+
+Result<NetnsHandle> open_or_create_netns(const std::string& name) {
+  const std::string path = std::string(kNetnsRunDir) + "/" + name;
+  NetnsHandle handle;
+  handle.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!handle.fd) {
+    const int err = errno;
+    if (err != ENOENT) return sys_error("opening " + path, err);
+    if (in_private_mount_namespace()) {
+      return Error(Code::kFailedPrecondition,
+                   "network namespace '" + name +
+                       "' does not exist, and openvpn runs in a private mount namespace (a "
+                       "systemd unit with PrivateTmp= or ProtectSystem=, or `ip netns exec`), "
+                       "where a namespace created now would be invisible to the rest of the "
+                       "system; create it first on the host with `ip netns add " +
+                       name + "` (or enable vpnns-netns@" + name + ".service)");
+    }
+    VPNNS_TRY(create_netns(name, path));
+    handle.created = true;
+    handle.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!handle.fd) return sys_error("opening " + path, errno);
+  }
+  VPNNS_TRY(check_is_netns(handle.fd.get(), path));
+  VPNNS_ASSIGN_OR_RETURN(ino_t target, netns_inode(handle.fd.get()));
+  VPNNS_ASSIGN_OR_RETURN(ino_t own, own_netns_inode());
+  if (target == own) {
+    return Error(Code::kFailedPrecondition,
+                 "network namespace '" + name +
+                     "' is openvpn's own namespace; netns= must name a separate namespace");
+  }
+  return handle;
+}
+
+Result<UniqueFd> socket_in_netns(int netns_fd, int domain, int type, int protocol) {
+  return on_thread([&]() -> Result<UniqueFd> {
+    if (::setns(netns_fd, CLONE_NEWNET) < 0) return sys_error("entering a network namespace", errno);
+    UniqueFd fd(::socket(domain, type, protocol));
+    if (!fd) return sys_error("opening a socket inside a network namespace", errno);
+    return fd;
+  });
+}
+
+}  // namespace vpnns

@@ -1,0 +1,91 @@
+// NetnsTunnel: netns mode — the tun device moved into its own namespace and configured there.
+//
+//   UP (init)      find the device in openvpn's namespace (a plain tun: not ovpn-dco, not tap,
+//                  not configured by openvpn itself), check the target namespace holds nothing
+//                  but lo, move the device, pin its name and new ifindex, then set MTU, bring
+//                  lo and the device up and reconcile its addresses.
+//   UP (restart)   (--up-restart) the pinned device is still there: reconcile link and addresses.
+//   ROUTE_UP       reconcile the routes vpnns owns in the namespace (the pushed ones plus a
+//                  default route per configured family through the tunnel) — add or replace the
+//                  wanted ones first, then delete the stale ones, so the namespace is never
+//                  without its routes mid-way — and write the DNS files.
+//   ROUTE_PREDOWN  delete vpnns's routes.
+//   DOWN (init)    the device is gone or going: delete vpnns's routes, take the device down if it
+//                  is still there, remove the DNS files, unpin. The namespace stays, with no
+//                  route out; applications inside keep running.
+//   DOWN (restart) nothing: with persist-tun the device and its configuration stay.
+//   teardown       (close, EOF, SIGTERM) the same as DOWN (init).
+//
+// "Reconcile" means the end state is the same whatever state the namespace was in: the helper
+// reads what the kernel holds and changes only the difference. vpnns's routes are recognised
+// by their protocol number (rtnl.h); addresses on the pinned device are all vpnns's.
+//
+// Kernel work goes through two long-lived rtnetlink sockets: one in openvpn's namespace (to find
+// and move the device), one inside the target namespace (everything after the move).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/messages.h"
+#include "helper/dns.h"
+#include "helper/netlink.h"
+#include "helper/netns.h"
+#include "helper/rtnl.h"
+
+namespace vpnns {
+
+using Warnings = std::vector<std::string>;
+
+class NetnsTunnel {
+ public:
+  // Opens (or creates) the configured namespace and the sockets. Runs at helper start-up.
+  static Result<NetnsTunnel> open(const Config& config);
+
+  Result<std::string> up(const UpRequest& req, Warnings& warnings);
+  Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
+  Result<std::string> route_predown(const RoutePredownRequest& req);
+  Result<std::string> down(const DownRequest& req, Warnings& warnings);
+  // Removes what vpnns added; idempotent. Problems are reported as warnings.
+  void teardown(Warnings& warnings);
+
+  [[nodiscard]] bool is_up() const { return link_.has_value(); }
+  [[nodiscard]] bool created_namespace() const { return ns_.created; }
+
+ private:
+  struct Pin {
+    std::string name;
+    int ifindex;  // inside the namespace
+  };
+
+  NetnsTunnel(Config config, NetnsHandle ns, NetlinkSocket outer, NetlinkSocket inner)
+      : config_(std::move(config)),
+        ns_(std::move(ns)),
+        outer_(std::move(outer)),
+        inner_(std::move(inner)),
+        dns_(config_.netns) {}
+
+  Result<std::optional<LinkInfo>> find_link(NetlinkSocket& sock, const std::string& name);
+  Result<std::vector<LinkInfo>> list_links(NetlinkSocket& sock);
+  Status check_plain_tun(const LinkInfo& link);
+  Status check_unconfigured(const LinkInfo& link);
+  Status check_isolated(const std::string& dev);
+  Result<int> move_into_namespace(const LinkInfo& link);
+  Status configure_link(int ifindex, const UpRequest& req);
+  Result<std::vector<RouteSpec>> our_routes();
+  Status apply_routes(const std::vector<RouteSpec>& want, const std::vector<RouteSpec>& have);
+  Status delete_our_routes();
+
+  Config config_;
+  NetnsHandle ns_;
+  NetlinkSocket outer_;  // openvpn's namespace
+  NetlinkSocket inner_;  // the target namespace
+  DnsFiles dns_;
+  std::optional<Pin> pin_;
+  std::optional<UpRequest> link_;  // the configuration applied at the last UP
+};
+
+}  // namespace vpnns

@@ -1,0 +1,332 @@
+#include "plugin/envp.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "common/names.h"
+
+namespace vpnns {
+namespace {
+
+Error bad(std::string_view var, std::string_view value, std::string_view why) {
+  return Error(Code::kInvalidArgument,
+               std::string(var) + "='" + std::string(value.substr(0, 200)) + "': " +
+                   std::string(why));
+}
+
+std::optional<std::uint64_t> parse_uint(std::string_view s) {
+  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Result<std::string_view> require(const Env& env, std::string_view name) {
+  auto v = env.get(name);
+  if (!v) return Error(Code::kInvalidArgument, std::string(name) + " is not set");
+  return *v;
+}
+
+Result<std::string> dev_of(const Env& env) {
+  VPNNS_ASSIGN_OR_RETURN(auto dev, require(env, "dev"));
+  if (!is_valid_ifname(dev)) {
+    return bad("dev", dev, "not an interface name (1-15 characters of A-Z a-z 0-9 _ . -)");
+  }
+  return std::string(dev);
+}
+
+Result<Context> context_of(const Env& env) {
+  auto v = env.get("script_context");
+  if (!v || *v == "init") return Context::kInit;
+  if (*v == "restart") return Context::kRestart;
+  return bad("script_context", *v, "expected 'init' or 'restart'");
+}
+
+Result<IpAddr> addr_var(const Env& env, std::string_view name, Family family) {
+  VPNNS_ASSIGN_OR_RETURN(auto text, require(env, name));
+  auto a = IpAddr::parse(text, family);
+  if (!a) return bad(name, text, family == Family::kV4 ? "not an IPv4 address" : "not an IPv6 address");
+  return *a;
+}
+
+std::string indexed(std::string_view prefix, std::size_t n, std::string_view suffix = {}) {
+  return std::string(prefix) + std::to_string(n) + std::string(suffix);
+}
+
+template <typename T>
+void push_unique(std::vector<T>& v, const T& x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
+Status parse_routes_v4(const Env& env, Parsed<RouteUpRequest>& out) {
+  std::optional<IpAddr> net_gateway;
+  if (auto g = env.get("route_net_gateway")) net_gateway = IpAddr::parse(*g, Family::kV4);
+  for (std::size_t n = 1;; ++n) {
+    const std::string net_var = indexed("route_network_", n);
+    auto net_text = env.get(net_var);
+    if (!net_text) break;
+    if (out.request.routes.size() >= kMaxRoutes) {
+      return Error(Code::kInvalidArgument, "more than " + std::to_string(kMaxRoutes) + " routes");
+    }
+    VPNNS_ASSIGN_OR_RETURN(auto net, addr_var(env, net_var, Family::kV4));
+    const std::string mask_var = indexed("route_netmask_", n);
+    VPNNS_ASSIGN_OR_RETURN(auto mask, addr_var(env, mask_var, Family::kV4));
+    auto len = netmask_to_prefix_len(mask);
+    if (!len) return bad(mask_var, mask.str(), "not a contiguous netmask");
+    Route r{Prefix{net, *len}, std::nullopt, std::nullopt};
+    if (r.dst.has_host_bits()) {
+      return bad(net_var, net.str(), "has host bits set for netmask " + mask.str());
+    }
+    const std::string gw_var = indexed("route_gateway_", n);
+    if (env.get(gw_var)) {
+      VPNNS_ASSIGN_OR_RETURN(auto gw, addr_var(env, gw_var, Family::kV4));
+      if (net_gateway && gw == *net_gateway) {
+        out.warnings.push_back("route " + r.dst.str() + " via net_gateway " + gw.str() +
+                               " ignored: the namespace has no way out but the tunnel");
+        continue;
+      }
+      r.gateway = gw;
+    }
+    const std::string metric_var = indexed("route_metric_", n);
+    if (auto m = env.get(metric_var)) {
+      auto v = parse_uint(*m);
+      if (!v || *v > 0xffffffffu) return bad(metric_var, *m, "not a metric (0-4294967295)");
+      r.metric = static_cast<std::uint32_t>(*v);
+    }
+    out.request.routes.push_back(r);
+  }
+  return ok_status();
+}
+
+Status parse_routes_v6(const Env& env, Parsed<RouteUpRequest>& out) {
+  std::optional<IpAddr> net_gateway;
+  if (auto g = env.get("net_gateway_ipv6")) net_gateway = IpAddr::parse(*g, Family::kV6);
+  for (std::size_t n = 1;; ++n) {
+    const std::string net_var = indexed("route_ipv6_network_", n);
+    auto net_text = env.get(net_var);
+    if (!net_text) break;
+    if (out.request.routes.size() >= kMaxRoutes) {
+      return Error(Code::kInvalidArgument, "more than " + std::to_string(kMaxRoutes) + " routes");
+    }
+    auto dst = Prefix::parse(*net_text);
+    if (!dst || dst->family() != Family::kV6) return bad(net_var, *net_text, "not an IPv6 prefix");
+    if (dst->has_host_bits()) return bad(net_var, *net_text, "has host bits set");
+    Route r{*dst, std::nullopt, std::nullopt};
+    const std::string gw_var = indexed("route_ipv6_gateway_", n);
+    if (env.get(gw_var)) {
+      VPNNS_ASSIGN_OR_RETURN(auto gw, addr_var(env, gw_var, Family::kV6));
+      if (net_gateway && gw == *net_gateway) {
+        out.warnings.push_back("route " + r.dst.str() + " via net_gateway " + gw.str() +
+                               " ignored: the namespace has no way out but the tunnel");
+        continue;
+      }
+      r.gateway = gw;
+    }
+    const std::string metric_var = indexed("route_ipv6_metric_", n);
+    if (auto m = env.get(metric_var)) {
+      auto v = parse_uint(*m);
+      if (!v || *v > 0xffffffffu) return bad(metric_var, *m, "not a metric (0-4294967295)");
+      r.metric = static_cast<std::uint32_t>(*v);
+    }
+    out.request.routes.push_back(r);
+  }
+  return ok_status();
+}
+
+Status add_dns_server(const std::string& var, std::string_view text, DnsConfig& dns) {
+  auto a = IpAddr::parse(text);
+  if (!a) return bad(var, text, "not an IP address");
+  push_unique(dns.servers, *a);
+  if (dns.servers.size() > kMaxDnsServers) {
+    return Error(Code::kInvalidArgument,
+                 "more than " + std::to_string(kMaxDnsServers) + " DNS servers");
+  }
+  return ok_status();
+}
+
+Status add_search_domain(const std::string& var, std::string_view text, DnsConfig& dns) {
+  if (!is_valid_dns_name(text)) return bad(var, text, "not a DNS domain name");
+  push_unique(dns.search, std::string(text));
+  if (dns.search.size() > kMaxDnsSearch) {
+    return Error(Code::kInvalidArgument,
+                 "more than " + std::to_string(kMaxDnsSearch) + " DNS search domains");
+  }
+  return ok_status();
+}
+
+// openvpn 2.6 --dns: dns_server_N_address_M (+ _port_M, _transport), dns_search_domain_N.
+Status parse_dns_options(const Env& env, Parsed<RouteUpRequest>& out) {
+  DnsConfig& dns = out.request.dns;
+  for (std::size_t n = 1; n <= 64; ++n) {
+    const std::string server = indexed("dns_server_", n, "_");
+    bool any = false;
+    const auto transport = env.get(server + "transport");
+    for (std::size_t m = 1; m <= 64; ++m) {
+      const std::string var = server + "address_" + std::to_string(m);
+      auto text = env.get(var);
+      if (!text) break;
+      any = true;
+      if (transport && *transport != "plain") {
+        out.warnings.push_back("DNS server " + std::string(*text) + " uses transport " +
+                               std::string(*transport) + ", which resolv.conf cannot express; ignored");
+        continue;
+      }
+      if (auto port = env.get(server + "port_" + std::to_string(m)); port && *port != "53") {
+        out.warnings.push_back("DNS server " + std::string(*text) + " on port " +
+                               std::string(*port) + ": resolv.conf cannot express a port; ignored");
+        continue;
+      }
+      VPNNS_TRY(add_dns_server(var, *text, dns));
+    }
+    if (!any && !env.get(server + "address_1")) break;
+  }
+  for (std::size_t n = 1;; ++n) {
+    const std::string var = indexed("dns_search_domain_", n);
+    auto text = env.get(var);
+    if (!text) break;
+    VPNNS_TRY(add_search_domain(var, *text, dns));
+  }
+  return ok_status();
+}
+
+// foreign_option_N = "dhcp-option TYPE VALUE" (pushed, or re-added from --dns).
+Status parse_foreign_options(const Env& env, Parsed<RouteUpRequest>& out) {
+  DnsConfig& dns = out.request.dns;
+  for (std::size_t n = 1;; ++n) {
+    const std::string var = indexed("foreign_option_", n);
+    auto text = env.get(var);
+    if (!text) break;
+    constexpr std::string_view kPrefix = "dhcp-option ";
+    if (!text->starts_with(kPrefix)) continue;
+    std::string_view rest = text->substr(kPrefix.size());
+    const auto space = rest.find(' ');
+    const std::string_view type = rest.substr(0, space);
+    const std::string_view value =
+        space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+    if (type == "DNS" || type == "DNS6") {
+      VPNNS_TRY(add_dns_server(var, value, dns));
+    } else if (type == "DOMAIN" || type == "DOMAIN-SEARCH") {
+      VPNNS_TRY(add_search_domain(var, value, dns));
+    }
+    // Other dhcp-options (WINS, NTP, PROXY_*, ...) mean nothing inside a Linux namespace.
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Env::Env(const char* const* envp) : envp_(envp) {}
+
+std::optional<std::string_view> Env::get(std::string_view name) const {
+  if (envp_ == nullptr) return std::nullopt;
+  for (const char* const* e = envp_; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.size() > name.size() && entry[name.size()] == '=' && entry.starts_with(name)) {
+      return entry.substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+Result<Parsed<UpRequest>> parse_up(const Env& env) {
+  Parsed<UpRequest> out;
+  UpRequest& r = out.request;
+  VPNNS_ASSIGN_OR_RETURN(r.dev, dev_of(env));
+  VPNNS_ASSIGN_OR_RETURN(r.context, context_of(env));
+  VPNNS_ASSIGN_OR_RETURN(auto mtu_text, require(env, "tun_mtu"));
+  auto mtu = parse_uint(mtu_text);
+  if (!mtu || *mtu > 0xffffffffu) return bad("tun_mtu", mtu_text, "not a number");
+  r.mtu = static_cast<std::uint32_t>(*mtu);
+
+  if (env.get("ifconfig_local")) {
+    VPNNS_ASSIGN_OR_RETURN(auto local, addr_var(env, "ifconfig_local", Family::kV4));
+    if (env.get("ifconfig_remote")) {
+      // topology net30 / p2p: a point-to-point address with the peer as the other end.
+      VPNNS_ASSIGN_OR_RETURN(auto peer, addr_var(env, "ifconfig_remote", Family::kV4));
+      r.v4 = Ipv4Config{local, 32, peer};
+    } else if (env.get("ifconfig_netmask")) {
+      // topology subnet.
+      VPNNS_ASSIGN_OR_RETURN(auto mask, addr_var(env, "ifconfig_netmask", Family::kV4));
+      auto len = netmask_to_prefix_len(mask);
+      if (!len) return bad("ifconfig_netmask", mask.str(), "not a contiguous netmask");
+      r.v4 = Ipv4Config{local, *len, std::nullopt};
+    } else {
+      return Error(Code::kInvalidArgument,
+                   "ifconfig_local is set but neither ifconfig_remote nor ifconfig_netmask");
+    }
+  }
+  if (env.get("ifconfig_ipv6_local")) {
+    VPNNS_ASSIGN_OR_RETURN(auto local, addr_var(env, "ifconfig_ipv6_local", Family::kV6));
+    VPNNS_ASSIGN_OR_RETURN(auto bits_text, require(env, "ifconfig_ipv6_netbits"));
+    auto bits = parse_uint(bits_text);
+    if (!bits || *bits > 128) return bad("ifconfig_ipv6_netbits", bits_text, "not 0-128");
+    r.v6 = Ipv6Config{local, static_cast<std::uint8_t>(*bits)};
+  }
+  return out;
+}
+
+Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env) {
+  Parsed<RouteUpRequest> out;
+  VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
+  VPNNS_TRY(parse_routes_v4(env, out));
+  VPNNS_TRY(parse_routes_v6(env, out));
+  VPNNS_TRY(parse_dns_options(env, out));
+  VPNNS_TRY(parse_foreign_options(env, out));
+  if (env.get("redirect_gateway")) {
+    // openvpn sets it only when it added routes itself, i.e. without route-noexec.
+    out.warnings.push_back(
+        "openvpn is adding routes itself: add 'route-noexec' (and 'ifconfig-noexec') to the "
+        "openvpn configuration; in netns mode vpnns sets the routes inside the namespace");
+  }
+  return out;
+}
+
+Result<Parsed<RoutePredownRequest>> parse_route_predown(const Env& env) {
+  Parsed<RoutePredownRequest> out;
+  VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
+  return out;
+}
+
+Result<Parsed<DownRequest>> parse_down(const Env& env) {
+  Parsed<DownRequest> out;
+  VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
+  VPNNS_ASSIGN_OR_RETURN(out.request.context, context_of(env));
+  return out;
+}
+
+Result<Parsed<IpChangeRequest>> parse_ipchange(const Env& env, const char* const* argv) {
+  // argv[1] is the peer as openvpn prints it: "[AF_INET]192.0.2.1 1194" (or a bare address,
+  // or the port as a separate word). It is this event's own value; trusted_ip/trusted_ip6 in
+  // the env set can be stale after a switch of address family, so they are only a fallback.
+  std::string joined;
+  for (const char* const* a = argv != nullptr && argv[0] != nullptr ? argv + 1 : nullptr;
+       a != nullptr && *a != nullptr; ++a) {
+    if (!joined.empty()) joined += ' ';
+    joined += *a;
+  }
+  std::string_view peer = joined;
+  for (std::string_view tag : {"[AF_INET6]", "[AF_INET]"}) {
+    if (peer.starts_with(tag)) peer.remove_prefix(tag.size());
+  }
+  std::string_view addr_text, port_text;
+  std::string addr_var_name = "argv[1]";
+  if (const auto space = peer.rfind(' '); space != std::string_view::npos) {
+    addr_text = peer.substr(0, space);
+    port_text = peer.substr(space + 1);
+  } else {
+    addr_var_name = env.get("trusted_ip6") ? "trusted_ip6" : "trusted_ip";
+    VPNNS_ASSIGN_OR_RETURN(addr_text, require(env, addr_var_name));
+    VPNNS_ASSIGN_OR_RETURN(port_text, require(env, "trusted_port"));
+  }
+  auto addr = IpAddr::parse(addr_text);
+  if (!addr) return bad(addr_var_name, addr_text, "not an IP address");
+  auto port = parse_uint(port_text);
+  if (!port || *port == 0 || *port > 65535) return bad(addr_var_name, port_text, "not a port");
+  Parsed<IpChangeRequest> out;
+  out.request = IpChangeRequest{*addr, static_cast<std::uint16_t>(*port)};
+  return out;
+}
+
+}  // namespace vpnns

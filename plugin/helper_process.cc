@@ -1,0 +1,302 @@
+#include "plugin/helper_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "common/channel.h"
+#include "common/wire.h"
+
+namespace vpnns {
+namespace {
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+Error untrusted(const std::string& path, const std::string& why) {
+  return Error(Code::kPermissionDenied,
+               "helper=" + path + ": " + why +
+                   "; the helper runs as root, so it must be a file only root can replace");
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return std::string("was killed by signal ") + (name != nullptr ? "SIG" : "") +
+           (name != nullptr ? name : std::to_string(WTERMSIG(status)));
+  }
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// Everything the child needs, built before fork() so the child allocates nothing.
+struct ExecPlan {
+  std::vector<std::string> args;
+  std::vector<char*> argv;
+  char* envp[1] = {nullptr};
+
+  void finish() {
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+  }
+};
+
+// The child side of the fork. Only async-signal-safe calls; never returns.
+[[noreturn]] void exec_child(int sock, int exe, int err_pipe, pid_t parent, ExecPlan& plan) {
+  auto fail = [&err_pipe](int err) {
+    (void)!::write(err_pipe, &err, sizeof err);
+    ::_exit(127);
+  };
+  // Our own session: terminal signals for openvpn's process group do not reach the helper.
+  if (::setsid() < 0) fail(errno);
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM) < 0) fail(errno);
+  // openvpn may have died between fork() and prctl(); then nobody would send the signal.
+  if (::getppid() != parent) ::_exit(0);
+
+  // Fixed descriptor layout: 3 = socket, 4 = executable (close-on-exec), 5 = error pipe.
+  // Move them above 5 first so the dup2s below cannot clobber each other.
+  const int hi_sock = ::fcntl(sock, F_DUPFD, 10);
+  const int hi_exe = ::fcntl(exe, F_DUPFD_CLOEXEC, 10);
+  const int hi_pipe = ::fcntl(err_pipe, F_DUPFD_CLOEXEC, 10);
+  if (hi_sock < 0 || hi_exe < 0 || hi_pipe < 0) fail(errno);
+  if (::dup2(hi_sock, 3) < 0 || ::dup2(hi_exe, 4) < 0 || ::dup2(hi_pipe, 5) < 0) fail(errno);
+  err_pipe = 5;
+  if (::fcntl(4, F_SETFD, FD_CLOEXEC) < 0 || ::fcntl(5, F_SETFD, FD_CLOEXEC) < 0) fail(errno);
+  // Everything else openvpn had open (log, management, syslog) stays out of the helper.
+  if (::close_range(6, ~0U, 0) < 0) fail(errno);
+
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) (void)::sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) fail(errno);
+
+  ::syscall(SYS_execveat, 4, "", plan.argv.data(), plan.envp, AT_EMPTY_PATH);
+  fail(errno);
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<UniqueFd> open_trusted_executable(const std::string& path) {
+  if (path.empty() || path.front() != '/') return untrusted(path, "not an absolute path");
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  const int real_err = errno;
+  if (!real) {
+    return Error(Code::kNotFound, "helper=" + path + ": cannot resolve the path", real_err);
+  }
+  UniqueFd fd(::open(real.get(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  const int open_err = errno;
+  if (!fd) return Error(Code::kNotFound, "helper=" + path + ": cannot open", open_err);
+
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return sys_error("helper=" + path + ": fstat", errno);
+  if (!S_ISREG(st.st_mode)) return untrusted(path, "not a regular file");
+  if (st.st_uid != 0) return untrusted(path, "owned by uid " + std::to_string(st.st_uid));
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return untrusted(path, "writable by group or others (mode " + mode_text(st.st_mode) + ")");
+  }
+  if ((st.st_mode & S_IXUSR) == 0) {
+    return Error(Code::kPermissionDenied, "helper=" + path + ": not executable");
+  }
+
+  // Every directory above it: whoever may rename entries there may replace the helper.
+  std::string dir(real.get());
+  while (dir.size() > 1) {
+    dir.erase(dir.rfind('/'));
+    if (dir.empty()) dir = "/";
+    struct stat ds {};
+    if (::stat(dir.c_str(), &ds) < 0) return sys_error("helper=" + path + ": stat " + dir, errno);
+    if (ds.st_uid != 0) {
+      return untrusted(path, "directory " + dir + " is owned by uid " + std::to_string(ds.st_uid));
+    }
+    const bool sticky = (ds.st_mode & S_ISVTX) != 0;
+    if ((ds.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky) {
+      return untrusted(path, "directory " + dir + " is writable by group or others (mode " +
+                                 mode_text(ds.st_mode) + ")");
+    }
+  }
+  return fd;
+}
+
+Result<HelperProcess> HelperProcess::start(const Config& config) {
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd exe, open_trusted_executable(config.helper));
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    return sys_error("socketpair", errno);
+  }
+  UniqueFd ours(sv[0]);
+  UniqueFd theirs(sv[1]);
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) < 0) return sys_error("pipe2", errno);
+  UniqueFd err_read(pipefd[0]);
+  UniqueFd err_write(pipefd[1]);
+
+  const pid_t parent = ::getpid();
+  ExecPlan plan;
+  plan.args.push_back(config.helper);
+  plan.args.push_back("--socket-fd=3");
+  plan.args.push_back("--parent-pid=" + std::to_string(parent));
+  plan.args.push_back("--");
+  for (auto& a : config.to_args()) plan.args.push_back(std::move(a));
+  plan.finish();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", errno);
+  if (pid == 0) exec_child(theirs.get(), exe.get(), err_write.get(), parent, plan);
+
+  theirs.reset();
+  err_write.reset();
+  UniqueFd pidfd(pidfd_open(pid));
+  HelperProcess helper(std::move(ours), std::move(pidfd), pid);
+
+  int exec_err = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_read.get(), &exec_err, sizeof exec_err);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof exec_err)) {
+    helper.sock_.reset();
+    helper.reap(kExitTimeoutMs);
+    return Error(Code::kSystem, "cannot execute helper " + config.helper, exec_err);
+  }
+
+  auto frame = recv_frame(helper.sock_.get(), kHelloTimeoutMs);
+  if (!frame) {
+    Error e = helper.gone(frame.error());
+    return Error(e.code(), "helper " + config.helper + " did not start: " + e.message());
+  }
+  auto msg = decode_helper_message(*frame);
+  if (!msg) return helper.gone(msg.error());
+  if (auto* reply = std::get_if<Reply>(&*msg)) {
+    // The helper refused to start; its reply says why (bad namespace, missing capability...).
+    helper.sock_.reset();
+    helper.reap(kExitTimeoutMs);
+    return Error(reply->code == Code::kOk ? Code::kInternal : reply->code, reply->message);
+  }
+  const Hello& hello = std::get<Hello>(*msg);
+  if (hello.version != kProtocolVersion || hello.pid != static_cast<std::uint32_t>(pid)) {
+    helper.sock_.reset();
+    helper.reap(kExitTimeoutMs);
+    return Error(Code::kFailedPrecondition,
+                 "helper " + config.helper + " speaks protocol version " +
+                     std::to_string(hello.version) + ", this plugin " +
+                     std::to_string(kProtocolVersion) + ": install matching vpnns.so and helper");
+  }
+  return helper;
+}
+
+HelperProcess::HelperProcess(HelperProcess&& other) noexcept
+    : sock_(std::move(other.sock_)),
+      pidfd_(std::move(other.pidfd_)),
+      pid_(std::exchange(other.pid_, -1)),
+      ended_(std::move(other.ended_)) {}
+
+HelperProcess& HelperProcess::operator=(HelperProcess&& other) noexcept {
+  if (this != &other) {
+    (void)close();
+    sock_ = std::move(other.sock_);
+    pidfd_ = std::move(other.pidfd_);
+    pid_ = std::exchange(other.pid_, -1);
+    ended_ = std::move(other.ended_);
+  }
+  return *this;
+}
+
+HelperProcess::~HelperProcess() { (void)close(); }
+
+std::string HelperProcess::fate() const {
+  return ended_.empty() ? std::string("stopped answering") : ended_;
+}
+
+Error HelperProcess::gone(const Error& cause) {
+  sock_.reset();
+  // Give an exiting helper a moment so the message can say how it ended.
+  reap(1000);
+  return Error(Code::kUnavailable, "the helper is gone: " + cause.text() + "; it " + fate());
+}
+
+Result<Reply> HelperProcess::call(const Request& request, int timeout_ms) {
+  if (!sock_) return Error(Code::kUnavailable, "the helper is gone; it " + fate());
+  if (Status s = send_frame(sock_.get(), encode_request(request)); !s) return gone(s.error());
+  auto frame = recv_frame(sock_.get(), timeout_ms);
+  if (!frame) {
+    if (is_peer_closed(frame.error())) return gone(frame.error());
+    // Silent: stop talking to it. Closing our end makes it tear down when it wakes up.
+    sock_.reset();
+    ended_ = "did not answer " + std::string(request_name(request)) + ": " + frame.error().text();
+    return Error(Code::kUnavailable, "the helper " + ended_);
+  }
+  auto msg = decode_helper_message(*frame);
+  if (!msg) return gone(msg.error());
+  if (!std::holds_alternative<Reply>(*msg)) {
+    return gone(Error(Code::kInternal, "unexpected Hello in place of a reply"));
+  }
+  return std::get<Reply>(std::move(*msg));
+}
+
+Reply HelperProcess::close() {
+  Reply reply{Code::kOk, {}, {}};
+  if (sock_) {
+    auto r = call(CloseRequest{}, kCallTimeoutMs);
+    if (!r) reply = Reply{r.error().code(), r.error().text(), {}};
+    if (r) reply = std::move(*r);
+  }
+  sock_.reset();
+  reap(kExitTimeoutMs);
+  return reply;
+}
+
+void HelperProcess::abandon() {
+  sock_.reset();
+  pidfd_.reset();
+  pid_ = -1;  // not ours to wait for any more: openvpn is exiting, init will reap it
+}
+
+void HelperProcess::reap(int timeout_ms) {
+  if (pid_ <= 0) return;
+  if (pidfd_) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      // Signal through the pidfd: it cannot hit a recycled pid.
+      ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    }
+  }
+  int status = 0;
+  pid_t w;
+  do {
+    w = ::waitpid(pid_, &status, 0);
+  } while (w < 0 && errno == EINTR);
+  if (ended_.empty() || w == pid_) {
+    ended_ = w == pid_ ? describe_wait_status(status) : "could not be waited for";
+  }
+  pidfd_.reset();
+  pid_ = -1;
+}
+
+}  // namespace vpnns

@@ -1,0 +1,191 @@
+// vpnns.so: the openvpn-plugin-v3 entry points, and the only code that sees openvpn's types.
+//
+// open_v3   parse the plugin arguments (trusted: read as root, before any network input), refuse
+//           to run unprivileged (openvpn re-opens plugins inside its chroot as `user` after a
+//           SIGHUP, where nothing vpnns needs is possible), spawn the helper and wait for it.
+// func_v3   envp/argv → one typed request → the helper → SUCCESS or ERROR, with the helper's
+//           reason in openvpn's log. The plugin holds no policy of its own: it translates.
+// close_v1  ask the helper to tear down and exit, and wait for it.
+// abort_v1  openvpn is dying from a fatal error: drop the socket; the helper sees EOF, tears
+//           down and exits on its own. openvpn may call this with a NULL handle.
+//
+// All state lives in the handle (two `plugin` lines may load this .so twice). Every entry point
+// catches everything: an exception must never unwind into openvpn's C code.
+#include <openvpn/openvpn-plugin.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "plugin/envp.h"
+#include "plugin/helper_process.h"
+
+#ifndef VPNNS_DEFAULT_HELPER
+#error "VPNNS_DEFAULT_HELPER must name the installed helper path"
+#endif
+
+#define VPNNS_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace vpnns {
+namespace {
+
+constexpr const char* kName = "vpnns";
+
+class Log {
+ public:
+  explicit Log(plugin_log_t log) : log_(log) {}
+  void error(const std::string& m) const { emit(PLOG_ERR, m); }
+  void warn(const std::string& m) const { emit(PLOG_WARN, m); }
+  void note(const std::string& m) const { emit(PLOG_NOTE, m); }
+
+ private:
+  void emit(openvpn_plugin_log_flags_t flags, const std::string& m) const {
+    if (log_ != nullptr) log_(flags, kName, "%s", m.c_str());
+  }
+  plugin_log_t log_;
+};
+
+struct PluginState {
+  Config config;
+  HelperProcess helper;
+  Log log;
+};
+
+int event_mask(const Config&) {
+  return OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_UP) |
+         OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_PREDOWN) |
+         OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN);
+}
+
+template <typename T>
+Result<Request> to_request(Result<Parsed<T>> parsed, const Log& log) {
+  if (!parsed) return parsed.error();
+  for (const auto& w : parsed->warnings) log.warn(w);
+  return Request(std::move(parsed->request));
+}
+
+Result<Request> parse_event(int type, const char* const* argv, const char* const* envp,
+                            const Log& log) {
+  const Env env(envp);
+  switch (type) {
+    case OPENVPN_PLUGIN_UP: return to_request(parse_up(env), log);
+    case OPENVPN_PLUGIN_ROUTE_UP: return to_request(parse_route_up(env), log);
+    case OPENVPN_PLUGIN_ROUTE_PREDOWN: return to_request(parse_route_predown(env), log);
+    case OPENVPN_PLUGIN_DOWN: return to_request(parse_down(env), log);
+    case OPENVPN_PLUGIN_IPCHANGE: return to_request(parse_ipchange(env, argv), log);
+    default:
+      return Error(Code::kInvalidArgument, "event type " + std::to_string(type) +
+                                               " was not requested by vpnns");
+  }
+}
+
+int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp) {
+  auto request = parse_event(type, argv, envp, ctx.log);
+  if (!request) {
+    ctx.log.error("event refused before it reached the helper: " + request.error().text());
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  const std::string name = request_name(*request);
+  auto reply = ctx.helper.call(*request);
+  if (!reply) {
+    ctx.log.error(name + " failed: " + reply.error().text());
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  for (const auto& w : reply->warnings) ctx.log.warn(name + ": " + w);
+  if (!reply->ok()) {
+    ctx.log.error(name + " refused (" + code_name(reply->code) + "): " + reply->message);
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  if (!reply->message.empty()) ctx.log.note(name + ": " + reply->message);
+  return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return* out) {
+  const Log log(in->callbacks != nullptr ? in->callbacks->plugin_log : nullptr);
+  if (::geteuid() != 0) {
+    log.error(
+        "loaded without root privileges: openvpn re-opens plugins after SIGHUP inside its chroot "
+        "as its 'user', where vpnns can do nothing; SIGHUP is not supported with vpnns — restart "
+        "openvpn instead (systemctl restart, or SIGTERM and start)");
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  std::vector<std::string> words;
+  if (in->argv != nullptr && in->argv[0] != nullptr) {
+    for (const char* const* a = in->argv + 1; *a != nullptr; ++a) words.emplace_back(*a);
+  }
+  auto config = parse_config(words, VPNNS_DEFAULT_HELPER);
+  if (!config) {
+    log.error("bad plugin arguments: " + config.error().message());
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  auto helper = HelperProcess::start(*config);
+  if (!helper) {
+    log.error("cannot start: " + helper.error().text());
+    return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  const pid_t pid = helper->pid();
+  auto ctx = std::make_unique<PluginState>(PluginState{*config, std::move(*helper), log});
+  out->type_mask = event_mask(ctx->config);
+  out->handle = reinterpret_cast<openvpn_plugin_handle_t>(ctx.release());
+  std::string summary = "helper pid " + std::to_string(pid) + " started";
+  if (config->netns_mode()) summary += "; tunnel goes into network namespace '" + config->netns + "'";
+  log.note(summary);
+  return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+PluginState* context_of(openvpn_plugin_handle_t handle) { return reinterpret_cast<PluginState*>(handle); }
+
+}  // namespace
+}  // namespace vpnns
+
+VPNNS_EXPORT int openvpn_plugin_min_version_required_v1() { return 3; }
+
+VPNNS_EXPORT int openvpn_plugin_open_v3(const int version,
+                                        struct openvpn_plugin_args_open_in const* in,
+                                        struct openvpn_plugin_args_open_return* out) {
+  // Struct version 1 already has argv, envp and callbacks->plugin_log: all vpnns reads.
+  if (version < 1 || in == nullptr || out == nullptr) return OPENVPN_PLUGIN_FUNC_ERROR;
+  try {
+    return vpnns::open(in, out);
+  } catch (const std::exception& e) {
+    if (in->callbacks != nullptr && in->callbacks->plugin_log != nullptr) {
+      in->callbacks->plugin_log(PLOG_ERR, vpnns::kName, "cannot start: %s", e.what());
+    }
+  } catch (...) {
+  }
+  return OPENVPN_PLUGIN_FUNC_ERROR;
+}
+
+VPNNS_EXPORT int openvpn_plugin_func_v3(const int version,
+                                        struct openvpn_plugin_args_func_in const* in,
+                                        struct openvpn_plugin_args_func_return* /*out*/) {
+  if (version < 1 || in == nullptr || in->handle == nullptr) return OPENVPN_PLUGIN_FUNC_ERROR;
+  vpnns::PluginState* ctx = vpnns::context_of(in->handle);
+  try {
+    return vpnns::handle_event(*ctx, in->type, in->argv, in->envp);
+  } catch (const std::exception& e) {
+    ctx->log.error(std::string("internal error: ") + e.what());
+  } catch (...) {
+  }
+  return OPENVPN_PLUGIN_FUNC_ERROR;
+}
+
+VPNNS_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle) {
+  if (handle == nullptr) return;
+  std::unique_ptr<vpnns::PluginState> ctx(vpnns::context_of(handle));
+  try {
+    vpnns::Reply reply = ctx->helper.close();
+    for (const auto& w : reply.warnings) ctx->log.warn("close: " + w);
+    if (!reply.ok()) ctx->log.error("close: " + reply.message);
+  } catch (...) {
+  }
+}
+
+VPNNS_EXPORT void openvpn_plugin_abort_v1(openvpn_plugin_handle_t handle) {
+  if (handle == nullptr) return;
+  std::unique_ptr<vpnns::PluginState> ctx(vpnns::context_of(handle));
+  ctx->helper.abandon();
+}

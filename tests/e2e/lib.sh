@@ -1,0 +1,263 @@
+# shellcheck shell=bash
+# Shared set-up for the end-to-end tests: throw-away namespaces joined by a veth pair, a
+# throw-away PKI, and real openvpn processes (Debian's package) started in those namespaces.
+#
+# Topology (all addresses from the documentation ranges):
+#
+#   $NS_SRV  "the internet side"   veth 198.51.100.1/24 2001:db8:1::1/64   openvpn server
+#      |
+#   $NS_CLI  "the client's host"   veth 198.51.100.2/24 2001:db8:1::2/64   openvpn client
+#      (plays the root namespace: openvpn runs here, and the plugin moves the tun out of it)
+#   $NS_VPN  the protected namespace vpnns creates: lo + the tun, nothing else
+#
+#   tunnel 192.0.2.0/24 + 2001:db8:100::/64; the server pushes 203.0.113.0/24 and
+#   2001:db8:200::/48 and DNS servers 192.0.2.53, 2001:db8:100::53.
+#
+# Everything a test creates is registered and removed by the EXIT trap, also when it fails:
+# processes (by the PID we started), namespaces, the work directory. Test namespaces never get
+# a route to anything outside the test.
+set -euo pipefail
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${VPNNS_BUILD:-$E2E_ROOT/build}
+PLUGIN=${VPNNS_PLUGIN:-$BUILD/plugin/vpnns.so}
+HELPER=${VPNNS_HELPER:-$BUILD/helper/vpnns-helper}
+
+ID=vt$$
+NS_SRV=$ID-srv
+NS_CLI=$ID-cli
+NS_VPN=$ID-vpn
+WORK=$(mktemp -d /tmp/vpnns-e2e.XXXXXX)
+chmod 755 "$WORK"
+STARTED_PIDS=()
+CREATED_NS=()
+FAILED=0
+
+log() { printf '[%s] %s\n' "${TEST_NAME:-e2e}" "$*"; }
+
+fail() {
+  log "FAIL: $*"
+  FAILED=1
+  dump_logs
+  exit 1
+}
+
+pass() { log "ok: $*"; }
+
+dump_logs() {
+  local f
+  for f in "$WORK"/*.log; do
+    [ -f "$f" ] || continue
+    printf -- '--- %s (last 40 lines)\n' "$f"
+    tail -n 40 "$f"
+  done
+}
+
+cleanup() {
+  local rc=$?
+  local pid ns
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+  done
+  for ns in "${CREATED_NS[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "/etc/netns/$ns"
+  done
+  rm -rf "$WORK"
+  if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
+    log "FAIL: exited with status $rc"
+    rc=1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# register_ns NAME: removed at exit (tests also register the namespace vpnns creates).
+register_ns() { CREATED_NS+=("$1"); }
+
+# is_running PID: alive and not a zombie (an exited --daemon openvpn lingers as Z for a while).
+is_running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null | tr -d ' ') || return 1
+  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
+# wait_gone PID SECONDS
+wait_gone() {
+  local deadline=$((SECONDS + $2))
+  while is_running "$1"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+  local timeout=$1
+  shift
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+in_ns() {
+  local ns=$1
+  shift
+  nsenter --net="/run/netns/$ns" "$@"
+}
+
+setup_topology() {
+  ip netns add "$NS_SRV"
+  register_ns "$NS_SRV"
+  ip netns add "$NS_CLI"
+  register_ns "$NS_CLI"
+  register_ns "$NS_VPN"
+  ip -n "$NS_SRV" link add veth0 type veth peer name veth0 netns "$NS_CLI"
+  ip -n "$NS_SRV" link set lo up
+  ip -n "$NS_CLI" link set lo up
+  ip -n "$NS_SRV" addr add 198.51.100.1/24 dev veth0
+  ip -n "$NS_SRV" addr add 2001:db8:1::1/64 dev veth0 nodad
+  ip -n "$NS_CLI" addr add 198.51.100.2/24 dev veth0
+  ip -n "$NS_CLI" addr add 2001:db8:1::2/64 dev veth0 nodad
+  ip -n "$NS_SRV" link set veth0 up
+  ip -n "$NS_CLI" link set veth0 up
+}
+
+# make_pki: a CA, a server and a client certificate (EC P-256, short-lived) under $WORK/pki.
+make_pki() {
+  local d=$WORK/pki
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=vpnns test CA" -keyout ca.key -out ca.crt \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      2>/dev/null
+    local who
+    for who in server client client2 client3; do
+      local eku=clientAuth
+      [ "$who" = server ] && eku=serverAuth
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$who" \
+        -keyout "$who.key" -out "$who.csr" 2>/dev/null
+      printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\n' "$eku" \
+        >"$who.ext"
+      openssl x509 -req -in "$who.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile "$who.ext" -out "$who.crt" 2>/dev/null
+    done
+    chmod 600 ./*.key
+  )
+}
+
+# server_conf [EXTRA LINES...]: writes $WORK/server.conf.
+server_conf() {
+  cat >"$WORK/server.conf" <<EOF
+dev tun
+proto udp
+local 198.51.100.1
+port 1194
+topology subnet
+server 192.0.2.0 255.255.255.0
+server-ipv6 2001:db8:100::/64
+push "route 203.0.113.0 255.255.255.0"
+push "route-ipv6 2001:db8:200::/48"
+push "dhcp-option DNS 192.0.2.53"
+push "dhcp-option DNS6 2001:db8:100::53"
+push "dhcp-option DOMAIN example.test"
+keepalive 2 10
+dh none
+ca $WORK/pki/ca.crt
+cert $WORK/pki/server.crt
+key $WORK/pki/server.key
+disable-dco
+verb 3
+log $WORK/server.log
+EOF
+  local line
+  for line in "$@"; do echo "$line" >>"$WORK/server.conf"; done
+}
+
+# client_conf PLUGIN_ARGS [EXTRA LINES...]: writes $WORK/client.conf, the configuration the
+# issue asks users to write: unprivileged, chrooted, persist-tun, noexec, no DCO.
+client_conf() {
+  local plugin_args=$1
+  shift
+  mkdir -p "$WORK/jail/tmp"
+  cat >"$WORK/client.conf" <<EOF
+client
+dev tun
+proto udp
+remote 198.51.100.1 1194
+nobind
+ca $WORK/pki/ca.crt
+cert $WORK/pki/client.crt
+key $WORK/pki/client.key
+remote-cert-tls server
+user nobody
+group nogroup
+chroot $WORK/jail
+persist-tun
+persist-key
+disable-dco
+ifconfig-noexec
+route-noexec
+connect-retry 1 1
+verb 4
+log-append $WORK/client.log
+plugin $PLUGIN $plugin_args
+EOF
+  local line
+  for line in "$@"; do echo "$line" >>"$WORK/client.conf"; done
+}
+
+# start_openvpn NS CONF: runs openvpn in namespace NS (nsenter, so the plugin's namespaces are
+# created in the host's mount namespace); sets OPENVPN_PID.
+start_openvpn() {
+  local ns=$1 conf=$2
+  nsenter --net="/run/netns/$ns" openvpn --config "$conf" >/dev/null 2>&1 &
+  OPENVPN_PID=$!
+  STARTED_PIDS+=("$OPENVPN_PID")
+}
+
+start_server() {
+  start_openvpn "$NS_SRV" "$WORK/server.conf"
+  SERVER_PID=$OPENVPN_PID
+  wait_for 10 grep -qs "Initialization Sequence Completed" "$WORK/server.log" ||
+    fail "the server did not start"
+}
+
+start_client() {
+  start_openvpn "$NS_CLI" "$WORK/client.conf"
+  CLIENT_PID=$OPENVPN_PID
+}
+
+completions_at_least() {
+  local n
+  n=$(grep -c 'Initialization Sequence Completed' "$WORK/client.log" 2>/dev/null) || n=0
+  [ "$n" -ge "$1" ]
+}
+
+# wait_connected [COUNT]: waits for the COUNT-th "Initialization Sequence Completed".
+wait_connected() {
+  local want=${1:-1}
+  wait_for 20 completions_at_least "$want" || fail "the client did not connect (want $want completions)"
+}
+
+helper_pid() { pgrep -P "$1" -x vpnns-helper || true; }
+
+# links_in NS: the link names in namespace NS, sorted, one line.
+links_in() { ip -n "$1" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' '; }
+
+# routes_in NS: every IPv4 and IPv6 route of the main table (IPv6 link-local and multicast
+# housekeeping routes filtered out).
+routes_in() {
+  {
+    ip -n "$1" -4 route show table main
+    ip -n "$1" -6 route show table main | grep -v -e '^fe80::/64' -e '^multicast' || true
+  } | sed 's/ *$//'
+}
