@@ -87,8 +87,8 @@ Result<std::vector<std::uint8_t>> recv_frame(int fd, int timeout_ms) {
       return Error(Code::kInvalidArgument, "malformed frame: truncated ancillary data");
     }
     if ((msg.msg_flags & MSG_TRUNC) != 0) {
-      return Error(Code::kInvalidArgument, "malformed frame: larger than " +
-                                               std::to_string(kMaxFrameSize) + " bytes");
+      return Error(Code::kInvalidArgument,
+                   "malformed frame: larger than " + std::to_string(kMaxFrameSize) + " bytes");
     }
     if (n == 0) {
       // Zero bytes is EOF — or an empty datagram, which AF_UNIX SEQPACKET lets a peer send.

@@ -88,8 +88,8 @@ Result<Config> parse_config(const std::vector<std::string>& words,
   for (const std::string& word : words) {
     const auto eq = word.find('=');
     if (eq == std::string::npos || eq == 0) {
-      problems.push_back("argument '" + word + "': expected key=value; accepted keys: " +
-                         accepted_keys());
+      problems.push_back("argument '" + word +
+                         "': expected key=value; accepted keys: " + accepted_keys());
       continue;
     }
     const std::string key = word.substr(0, eq);
@@ -101,8 +101,8 @@ Result<Config> parse_config(const std::vector<std::string>& words,
       continue;
     }
     if (auto seen = first_seen.find(key); seen != first_seen.end()) {
-      problems.push_back("argument '" + word + "': duplicate key '" + key + "' (already given as '" +
-                         seen->second + "')");
+      problems.push_back("argument '" + word + "': duplicate key '" + key +
+                         "' (already given as '" + seen->second + "')");
       continue;
     }
     first_seen.emplace(key, word);

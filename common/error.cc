@@ -7,14 +7,22 @@ namespace vpnns {
 
 const char* code_name(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kNotFound: return "not found";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kSystem: return "system error";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kSystem:
+      return "system error";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

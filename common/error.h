@@ -101,9 +101,9 @@ class [[nodiscard]] Result {
 #define VPNNS_CONCAT(a, b) VPNNS_CONCAT_INNER(a, b)
 
 // Returns the error of a Status or Result expression from the enclosing function.
-#define VPNNS_TRY(expr)                                        \
-  do {                                                         \
-    auto&& vpnns_try_result = (expr);                          \
+#define VPNNS_TRY(expr)                                          \
+  do {                                                           \
+    auto&& vpnns_try_result = (expr);                            \
     if (!vpnns_try_result.ok()) return vpnns_try_result.error(); \
   } while (0)
 

@@ -54,8 +54,7 @@ struct AttrRule {
 // exactly 4 or 16 by the builder.
 const std::vector<AttrRule>& schema(MsgType type) {
   static const std::map<MsgType, std::vector<AttrRule>> schemas{
-      {MsgType::kHello,
-       {{kVersion, "version", 2, 2, 1, true}, {kPid, "pid", 4, 4, 1, true}}},
+      {MsgType::kHello, {{kVersion, "version", 2, 2, 1, true}, {kPid, "pid", 4, 4, 1, true}}},
       {MsgType::kReply,
        {{kCode, "code", 1, 1, 1, true},
         {kMessage, "message", 0, kMaxMessageLength, 1, false},
@@ -173,7 +172,8 @@ class Writer {
     // Values longer than the schema allows are a programming error on the sending side; they
     // are encoded truncated-free and the receiver refuses them.
     u16(static_cast<std::uint16_t>(std::min<std::size_t>(value.size(), 0xffff)));
-    buf_.insert(buf_.end(), value.begin(), value.begin() + std::min<std::size_t>(value.size(), 0xffff));
+    buf_.insert(buf_.end(), value.begin(),
+                value.begin() + std::min<std::size_t>(value.size(), 0xffff));
   }
 
   std::vector<std::uint8_t> buf_;
@@ -222,7 +222,8 @@ Result<Frame> parse_frame(Span frame) {
                      std::to_string(kProtocolVersion));
   }
   const std::uint16_t raw_type = get_u16(&frame[6]);
-  if (!is_known_type(raw_type)) return malformed("unknown message type " + std::to_string(raw_type));
+  if (!is_known_type(raw_type))
+    return malformed("unknown message type " + std::to_string(raw_type));
   const std::uint32_t length = get_u32(&frame[8]);
   if (length != frame.size()) {
     return malformed("length field says " + std::to_string(length) + " bytes, frame has " +

@@ -44,8 +44,8 @@ Status write_in_place(int dir, const char* name, const std::string& shown,
   // Write first, then cut: a reader never sees an empty file, at worst briefly the old tail.
   std::size_t done = 0;
   while (done < content.size()) {
-    const ssize_t n = ::pwrite(fd.get(), content.data() + done, content.size() - done,
-                               static_cast<off_t>(done));
+    const ssize_t n =
+        ::pwrite(fd.get(), content.data() + done, content.size() - done, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("writing " + shown, errno);
@@ -100,8 +100,9 @@ std::string render_resolv_conf(const DnsConfig& dns) {
 }
 
 std::string render_nsswitch_conf(std::string_view host) {
-  std::string out = "# Written by vpnns: the host's nsswitch.conf with name lookups kept to\n"
-                    "# files and the tunnel's DNS servers.\n";
+  std::string out =
+      "# Written by vpnns: the host's nsswitch.conf with name lookups kept to\n"
+      "# files and the tunnel's DNS servers.\n";
   bool replaced = false;
   while (!host.empty()) {
     const auto nl = host.find('\n');
@@ -134,7 +135,8 @@ Status DnsFiles::write(const DnsConfig& dns) {
   const std::string parent = slash == 0 ? "/" : etc_dir_.substr(0, slash);
   UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) return sys_error("opening " + parent, errno);
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd etc, open_root_dir(parent_fd.get(), etc_dir_.substr(slash + 1), etc_dir_));
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd etc,
+                         open_root_dir(parent_fd.get(), etc_dir_.substr(slash + 1), etc_dir_));
   VPNNS_ASSIGN_OR_RETURN(UniqueFd dir, open_root_dir(etc.get(), netns_, this->dir()));
   VPNNS_TRY(write_in_place(dir.get(), "resolv.conf", this->dir() + "/resolv.conf",
                            render_resolv_conf(dns)));
@@ -146,8 +148,10 @@ Status DnsFiles::write(const DnsConfig& dns) {
 Status DnsFiles::remove() {
   UniqueFd etc(::open(etc_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!etc) return errno == ENOENT ? ok_status() : Status(sys_error("opening " + etc_dir_, errno));
-  UniqueFd dir(::openat(etc.get(), netns_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) return errno == ENOENT ? ok_status() : Status(sys_error("opening " + this->dir(), errno));
+  UniqueFd dir(
+      ::openat(etc.get(), netns_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir)
+    return errno == ENOENT ? ok_status() : Status(sys_error("opening " + this->dir(), errno));
   for (const char* name : {"resolv.conf", "nsswitch.conf"}) {
     if (::unlinkat(dir.get(), name, 0) < 0 && errno != ENOENT) {
       return sys_error("removing " + this->dir() + "/" + name, errno);

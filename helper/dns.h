@@ -34,7 +34,8 @@ std::string render_nsswitch_conf(std::string_view host);
 class DnsFiles {
  public:
   // Files under `etc_dir`/`netns` (etc_dir is /etc/netns except in tests).
-  DnsFiles(std::string netns, std::string etc_dir = kNetnsEtcDir, std::string host_nsswitch = "/etc/nsswitch.conf");
+  DnsFiles(std::string netns, std::string etc_dir = kNetnsEtcDir,
+           std::string host_nsswitch = "/etc/nsswitch.conf");
 
   // Writes both files (creating the directory if needed).
   Status write(const DnsConfig& dns);

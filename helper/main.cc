@@ -76,8 +76,8 @@ Status check_socket(int fd) {
     return sys_error("SO_DOMAIN", errno);
   }
   if (type != SOCK_SEQPACKET || domain != AF_UNIX) {
-    return Error(Code::kInvalidArgument, "fd " + std::to_string(fd) +
-                                             " is not an AF_UNIX SOCK_SEQPACKET socket");
+    return Error(Code::kInvalidArgument,
+                 "fd " + std::to_string(fd) + " is not an AF_UNIX SOCK_SEQPACKET socket");
   }
   return ok_status();
 }
@@ -106,7 +106,8 @@ int run(int argc, char** argv) {
   sigset_t signals;
   sigemptyset(&signals);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
-  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) return fail_start(fd, sys_error("sigprocmask", errno));
+  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) < 0)
+    return fail_start(fd, sys_error("sigprocmask", errno));
   UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
   if (!sigfd) return fail_start(fd, sys_error("signalfd", errno));
 
@@ -116,8 +117,8 @@ int run(int argc, char** argv) {
   auto service = Service::start(*config);
   if (!service) return fail_start(fd, service.error());
 
-  if (Status s = send_frame(fd, encode_hello(Hello{kProtocolVersion,
-                                                   static_cast<std::uint32_t>(::getpid())}));
+  if (Status s = send_frame(
+          fd, encode_hello(Hello{kProtocolVersion, static_cast<std::uint32_t>(::getpid())}));
       !s) {
     (void)service->teardown();
     return 1;

@@ -61,8 +61,8 @@ std::string extack_message(const nlmsghdr* nlh) {
 Result<NetlinkSocket> NetlinkSocket::open(int bus, int netns_fd) {
   int fd;
   if (netns_fd >= 0) {
-    VPNNS_ASSIGN_OR_RETURN(UniqueFd s, socket_in_netns(netns_fd, AF_NETLINK,
-                                                       SOCK_RAW | SOCK_CLOEXEC, bus));
+    VPNNS_ASSIGN_OR_RETURN(UniqueFd s,
+                           socket_in_netns(netns_fd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, bus));
     fd = s.release();
   } else {
     fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, bus);

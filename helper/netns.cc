@@ -11,6 +11,8 @@
 #include <sys/vfs.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace vpnns {
@@ -31,8 +33,9 @@ Status check_is_netns(int fd, const std::string& path) {
   if (::fstatfs(fd, &fs) < 0) return sys_error("statfs " + path, errno);
   if (fs.f_type != NSFS_MAGIC) {
     return Error(Code::kFailedPrecondition,
-                 path + " exists but is not a mounted namespace (a leftover file? remove it with "
-                        "`ip netns delete`)");
+                 path +
+                     " exists but is not a mounted namespace (a leftover file? remove it with "
+                     "`ip netns delete`)");
   }
   const int type = ::ioctl(fd, NS_GET_NSTYPE);
   if (type != CLONE_NEWNET) {
@@ -47,12 +50,38 @@ Result<ino_t> inode_of(const char* path) {
   return st.st_ino;
 }
 
-// True when we run in a mount namespace other than init's, where a new bind mount on
-// /run/netns would be invisible to the host.
+// The propagation tags ("shared:N", "master:N") of the mount that holds `path`, from
+// /proc/self/mountinfo: the entry with the longest mount point above `path` (the last one, if
+// mounts are stacked).
+std::string propagation_of(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line, best_point, best_tags;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mount-point options [optional fields...] - fstype ...
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point, options, field, tags;
+    fields >> id >> parent >> dev >> root >> point >> options;
+    while (fields >> field && field != "-") tags += field + " ";
+    const bool above = point == "/" || path == point || path.starts_with(point + "/");
+    if (above && point.size() >= best_point.size()) {
+      best_point = point;
+      best_tags = tags;
+    }
+  }
+  return best_tags;
+}
+
+// True when we run in a mount namespace other than the host's, where a new bind mount on
+// /run/netns would be invisible to the host. Compared with init's mount namespace when /proc/1
+// can be read; otherwise (a container, a hardened /proc) told by propagation: `ip netns exec`
+// and systemd's private mount namespaces are slaves of the host's, so the mount that holds
+// /run/netns there carries a "master:" tag. (A fully private namespace with no propagation at
+// all cannot be told from a host without shared mounts; that case is documented.)
 bool in_private_mount_namespace() {
   auto self = inode_of("/proc/self/ns/mnt");
   auto init = inode_of("/proc/1/ns/mnt");
-  return self && init && *self != *init;
+  if (self && init) return *self != *init;
+  return propagation_of(kNetnsRunDir).find("master:") != std::string::npos;
 }
 
 Status make_run_dir_shared() {
@@ -142,7 +171,8 @@ Result<NetnsHandle> open_or_create_netns(const std::string& name) {
 
 Result<UniqueFd> socket_in_netns(int netns_fd, int domain, int type, int protocol) {
   return on_thread([&]() -> Result<UniqueFd> {
-    if (::setns(netns_fd, CLONE_NEWNET) < 0) return sys_error("entering a network namespace", errno);
+    if (::setns(netns_fd, CLONE_NEWNET) < 0)
+      return sys_error("entering a network namespace", errno);
     UniqueFd fd(::socket(domain, type, protocol));
     if (!fd) return sys_error("opening a socket inside a network namespace", errno);
     return fd;

@@ -32,8 +32,7 @@ void put_addr(nlmsghdr* nlh, std::uint16_t type, const IpAddr& a) {
 std::optional<IpAddr> get_addr(const nlattr* attr, Family family) {
   const std::size_t want = family == Family::kV4 ? 4 : 16;
   if (mnl_attr_get_payload_len(attr) != want) return std::nullopt;
-  return IpAddr::from_bytes(
-      {static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr)), want});
+  return IpAddr::from_bytes({static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr)), want});
 }
 
 // Collects the top-level attributes of a message into a table indexed by type. Attributes with
@@ -200,8 +199,8 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
       info.kind.assign(kind, strnlen(kind, mnl_attr_get_payload_len(li.at[IFLA_INFO_KIND])));
     }
     if (info.kind == "tun" && valid(li.at[IFLA_INFO_DATA], MNL_TYPE_NESTED)) {
-      VPNNS_ASSIGN_OR_RETURN(
-          auto td, (collect_nested<IFLA_TUN_MAX + 1>(li.at[IFLA_INFO_DATA], "tun info")));
+      VPNNS_ASSIGN_OR_RETURN(auto td,
+                             (collect_nested<IFLA_TUN_MAX + 1>(li.at[IFLA_INFO_DATA], "tun info")));
       if (valid(td.at[IFLA_TUN_TYPE], MNL_TYPE_U8)) {
         info.tun_type = mnl_attr_get_u8(td.at[IFLA_TUN_TYPE]);
       }

@@ -33,9 +33,9 @@ inline constexpr std::uint32_t kDefaultMetricV6 = 1024;
 struct LinkInfo {
   int ifindex = 0;
   std::string name;
-  std::string kind;                    // IFLA_INFO_KIND: "tun", "veth", "ovpn-dco", ...
+  std::string kind;                      // IFLA_INFO_KIND: "tun", "veth", "ovpn-dco", ...
   std::optional<std::uint8_t> tun_type;  // IFLA_TUN_TYPE: 1 = tun, 2 = tap
-  unsigned flags = 0;                  // IFF_*
+  unsigned flags = 0;                    // IFF_*
   std::uint32_t mtu = 0;
 };
 

@@ -29,10 +29,12 @@ Reply Service::handle(const Request& request) {
   }
   if (!tunnel_) {
     return Reply{Code::kFailedPrecondition,
-                 std::string(request_name(request)) + " was not expected: netns mode is off", {}};
+                 std::string(request_name(request)) + " was not expected: netns mode is off",
+                 {}};
   }
   NetnsTunnel& t = *tunnel_;
-  if (const auto* up = std::get_if<UpRequest>(&request)) return reply_of(t.up(*up, warnings), warnings);
+  if (const auto* up = std::get_if<UpRequest>(&request))
+    return reply_of(t.up(*up, warnings), warnings);
   if (const auto* ru = std::get_if<RouteUpRequest>(&request)) {
     return reply_of(t.route_up(*ru, warnings), warnings);
   }

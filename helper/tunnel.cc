@@ -73,13 +73,14 @@ Result<std::optional<LinkInfo>> NetnsTunnel::find_link(NetlinkSocket& sock,
 Result<std::vector<LinkInfo>> NetnsTunnel::list_links(NetlinkSocket& sock) {
   MessageBuffer buf;
   std::vector<LinkInfo> links;
-  VPNNS_TRY(sock.dump(build_link_dump(buf),
-                      [&](const nlmsghdr* nlh) -> Status {
-                        VPNNS_ASSIGN_OR_RETURN(auto link, parse_link(nlh));
-                        links.push_back(std::move(link));
-                        return ok_status();
-                      },
-                      "listing devices"));
+  VPNNS_TRY(sock.dump(
+      build_link_dump(buf),
+      [&](const nlmsghdr* nlh) -> Status {
+        VPNNS_ASSIGN_OR_RETURN(auto link, parse_link(nlh));
+        links.push_back(std::move(link));
+        return ok_status();
+      },
+      "listing devices"));
   return links;
 }
 
@@ -128,12 +129,13 @@ Status NetnsTunnel::check_isolated(const std::string& dev) {
 
 Result<int> NetnsTunnel::move_into_namespace(const LinkInfo& link) {
   MessageBuffer buf;
-  VPNNS_TRY(outer_.request(build_link_move(buf, link.ifindex, ns_.fd.get()),
-                           "moving " + link.name + " into network namespace '" + config_.netns + "'"));
+  VPNNS_TRY(
+      outer_.request(build_link_move(buf, link.ifindex, ns_.fd.get()),
+                     "moving " + link.name + " into network namespace '" + config_.netns + "'"));
   VPNNS_ASSIGN_OR_RETURN(auto moved, find_link(inner_, link.name));
   if (!moved) {
-    return Error(Code::kInternal, link.name + " vanished while it was moved into '" +
-                                      config_.netns + "'");
+    return Error(Code::kInternal,
+                 link.name + " vanished while it was moved into '" + config_.netns + "'");
   }
   return moved->ifindex;
 }
@@ -142,7 +144,8 @@ Status NetnsTunnel::configure_link(int ifindex, const UpRequest& req) {
   MessageBuffer buf;
   VPNNS_ASSIGN_OR_RETURN(auto lo, find_link(inner_, "lo"));
   if (lo && (lo->flags & IFF_UP) == 0) {
-    VPNNS_TRY(inner_.request(build_link_set(buf, lo->ifindex, std::nullopt, true), "bringing lo up"));
+    VPNNS_TRY(
+        inner_.request(build_link_set(buf, lo->ifindex, std::nullopt, true), "bringing lo up"));
   }
   VPNNS_TRY(inner_.request(build_link_set(buf, ifindex, req.mtu, true),
                            "setting " + req.dev + " up with mtu " + std::to_string(req.mtu)));
@@ -151,21 +154,22 @@ Status NetnsTunnel::configure_link(int ifindex, const UpRequest& req) {
   // link-local address), everything wanted is added or replaced.
   const std::vector<AddrSpec> want = wanted_addresses(req);
   std::vector<AddrSpec> stale;
-  VPNNS_TRY(inner_.dump(build_addr_dump(buf),
-                        [&](const nlmsghdr* nlh) -> Status {
-                          auto a = parse_addr(nlh);
-                          if (!a || a->ifindex != ifindex) return ok_status();
-                          if (is_link_local_v6(a->spec.local)) return ok_status();
-                          if (std::ranges::find(want, a->spec) == want.end()) {
-                            stale.push_back(a->spec);
-                          }
-                          return ok_status();
-                        },
-                        "listing addresses"));
+  VPNNS_TRY(inner_.dump(
+      build_addr_dump(buf),
+      [&](const nlmsghdr* nlh) -> Status {
+        auto a = parse_addr(nlh);
+        if (!a || a->ifindex != ifindex) return ok_status();
+        if (is_link_local_v6(a->spec.local)) return ok_status();
+        if (std::ranges::find(want, a->spec) == want.end()) {
+          stale.push_back(a->spec);
+        }
+        return ok_status();
+      },
+      "listing addresses"));
   for (const auto& a : want) {
-    VPNNS_TRY(inner_.request(build_addr(buf, RTM_NEWADDR, ifindex, a),
-                             "adding address " + a.local.str() + "/" +
-                                 std::to_string(a.prefix_len) + " to " + req.dev));
+    VPNNS_TRY(inner_.request(
+        build_addr(buf, RTM_NEWADDR, ifindex, a),
+        "adding address " + a.local.str() + "/" + std::to_string(a.prefix_len) + " to " + req.dev));
   }
   for (const auto& a : stale) {
     Status s = inner_.request(build_addr(buf, RTM_DELADDR, ifindex, a),
@@ -187,9 +191,9 @@ Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& /*warnings*/
     }
     VPNNS_ASSIGN_OR_RETURN(auto link, find_link(inner_, pin_->name));
     if (!link || link->ifindex != pin_->ifindex) {
-      return Error(Code::kFailedPrecondition,
-                   "UP restart, but " + pin_->name + " is no longer in network namespace '" +
-                       config_.netns + "'");
+      return Error(Code::kFailedPrecondition, "UP restart, but " + pin_->name +
+                                                  " is no longer in network namespace '" +
+                                                  config_.netns + "'");
     }
     VPNNS_TRY(configure_link(pin_->ifindex, req));
     link_ = req;
@@ -237,16 +241,16 @@ Result<std::vector<RouteSpec>> NetnsTunnel::our_routes() {
   std::vector<RouteSpec> ours;
   MessageBuffer buf;
   for (Family f : {Family::kV4, Family::kV6}) {
-    VPNNS_TRY(inner_.dump(build_route_dump(buf, f),
-                          [&](const nlmsghdr* nlh) -> Status {
-                            auto r = parse_route(nlh);
-                            if (r && r->spec.protocol == kRouteProtocol &&
-                                r->spec.table == kMainTable) {
-                              ours.push_back(r->spec);
-                            }
-                            return ok_status();
-                          },
-                          "listing routes"));
+    VPNNS_TRY(inner_.dump(
+        build_route_dump(buf, f),
+        [&](const nlmsghdr* nlh) -> Status {
+          auto r = parse_route(nlh);
+          if (r && r->spec.protocol == kRouteProtocol && r->spec.table == kMainTable) {
+            ours.push_back(r->spec);
+          }
+          return ok_status();
+        },
+        "listing routes"));
   }
   return ours;
 }
@@ -279,7 +283,8 @@ Status NetnsTunnel::apply_routes(const std::vector<RouteSpec>& want,
   }
   for (const auto& h : have) {
     if (std::ranges::any_of(want, [&](const RouteSpec& w) { return same_key(w, h); })) continue;
-    Status s = inner_.request(build_route(buf, RTM_DELROUTE, h), "removing stale route " + h.dst.str());
+    Status s =
+        inner_.request(build_route(buf, RTM_DELROUTE, h), "removing stale route " + h.dst.str());
     if (!s && !is_gone(s.error())) return s;
   }
   return ok_status();
@@ -322,8 +327,9 @@ Status NetnsTunnel::delete_our_routes() {
 Result<std::string> NetnsTunnel::route_predown(const RoutePredownRequest& req) {
   if (!pin_) return std::string("no tunnel configured; nothing to remove");
   if (req.dev != pin_->name) {
-    return Error(Code::kFailedPrecondition, "request names device '" + req.dev +
-                                                "', but this tunnel's device is '" + pin_->name + "'");
+    return Error(
+        Code::kFailedPrecondition,
+        "request names device '" + req.dev + "', but this tunnel's device is '" + pin_->name + "'");
   }
   VPNNS_TRY(delete_our_routes());
   return "routes removed from network namespace '" + config_.netns + "'";
@@ -331,8 +337,9 @@ Result<std::string> NetnsTunnel::route_predown(const RoutePredownRequest& req) {
 
 Result<std::string> NetnsTunnel::down(const DownRequest& req, Warnings& warnings) {
   if (pin_ && req.dev != pin_->name) {
-    return Error(Code::kFailedPrecondition, "request names device '" + req.dev +
-                                                "', but this tunnel's device is '" + pin_->name + "'");
+    return Error(
+        Code::kFailedPrecondition,
+        "request names device '" + req.dev + "', but this tunnel's device is '" + pin_->name + "'");
   }
   if (req.context == Context::kRestart) {
     return std::string("restart: the tunnel stays configured (persist-tun)");

@@ -14,8 +14,8 @@ const char* family_name(Family f) { return f == Family::kV4 ? "IPv4" : "IPv6"; }
 Status check_dev(const std::string& dev, const std::optional<std::string>& pinned) {
   if (!is_valid_ifname(dev)) return refuse("device name '" + dev + "' is not a valid name");
   if (pinned && dev != *pinned) {
-    return Error(Code::kFailedPrecondition,
-                 "request names device '" + dev + "', but this tunnel's device is '" + *pinned + "'");
+    return Error(Code::kFailedPrecondition, "request names device '" + dev +
+                                                "', but this tunnel's device is '" + *pinned + "'");
   }
   return ok_status();
 }
@@ -86,8 +86,8 @@ Status validate_up(const UpRequest& up, const std::optional<std::string>& pinned
       const Prefix subnet{net, v4.prefix_len};
       const IpAddr last = v4.local.last_in_prefix(v4.prefix_len);
       if (v4.local == net || v4.local == last) {
-        return refuse("ifconfig_local " + v4.local.str() + " is the network or broadcast address of " +
-                      subnet.str());
+        return refuse("ifconfig_local " + v4.local.str() +
+                      " is the network or broadcast address of " + subnet.str());
       }
     }
   }
@@ -106,8 +106,8 @@ Status validate_route_up(const RouteUpRequest& req, const UpRequest& link) {
   for (const Route& r : req.routes) {
     const Family f = r.dst.family();
     if ((f == Family::kV4 && !link.v4) || (f == Family::kV6 && !link.v6)) {
-      return refuse(std::string("route ") + r.dst.str() + ": the tunnel has no " +
-                    family_name(f) + " address");
+      return refuse(std::string("route ") + r.dst.str() + ": the tunnel has no " + family_name(f) +
+                    " address");
     }
     if (r.dst.has_host_bits()) return refuse("route " + r.dst.str() + " has host bits set");
     if (r.gateway) VPNNS_TRY(check_gateway(*r.gateway, link, r));
@@ -121,13 +121,12 @@ Status validate_route_up(const RouteUpRequest& req, const UpRequest& link) {
   return ok_status();
 }
 
-std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link,
-                                      int ifindex, std::vector<std::string>& warnings) {
+std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
+                                      std::vector<std::string>& warnings) {
   std::vector<RouteSpec> out;
   auto add = [&](const RouteSpec& spec) {
-    auto same = std::ranges::find_if(out, [&](const RouteSpec& s) {
-      return s.dst == spec.dst && s.priority == spec.priority;
-    });
+    auto same = std::ranges::find_if(
+        out, [&](const RouteSpec& s) { return s.dst == spec.dst && s.priority == spec.priority; });
     if (same != out.end()) {
       warnings.push_back("route " + spec.dst.str() + " metric " + std::to_string(spec.priority) +
                          " given twice; the first one is used");
@@ -144,9 +143,8 @@ std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest
   for (Family f : {Family::kV4, Family::kV6}) {
     if ((f == Family::kV4 && !link.v4) || (f == Family::kV6 && !link.v6)) continue;
     const IpAddr any = f == Family::kV4 ? IpAddr::v4({}) : IpAddr::v6({});
-    const bool pushed = std::ranges::any_of(out, [&](const RouteSpec& s) {
-      return s.dst.family() == f && s.dst.len == 0;
-    });
+    const bool pushed = std::ranges::any_of(
+        out, [&](const RouteSpec& s) { return s.dst.family() == f && s.dst.len == 0; });
     if (!pushed) {
       out.push_back(RouteSpec{Prefix{any, 0}, std::nullopt, ifindex, default_metric(f), kMainTable,
                               kRouteProtocol});

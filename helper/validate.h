@@ -34,7 +34,7 @@ Status validate_route_up(const RouteUpRequest& req, const UpRequest& link);
 // The routes to install for `req` on device `ifindex`: the pushed routes, plus a default route
 // through the tunnel for each family the tunnel has an address in (unless one was pushed).
 // Duplicates (same destination and metric) keep their first occurrence; `warnings` says so.
-std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link,
-                                      int ifindex, std::vector<std::string>& warnings);
+std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
+                                      std::vector<std::string>& warnings);
 
 }  // namespace vpnns

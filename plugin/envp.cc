@@ -10,9 +10,8 @@ namespace vpnns {
 namespace {
 
 Error bad(std::string_view var, std::string_view value, std::string_view why) {
-  return Error(Code::kInvalidArgument,
-               std::string(var) + "='" + std::string(value.substr(0, 200)) + "': " +
-                   std::string(why));
+  return Error(Code::kInvalidArgument, std::string(var) + "='" + std::string(value.substr(0, 200)) +
+                                           "': " + std::string(why));
 }
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
@@ -47,7 +46,8 @@ Result<Context> context_of(const Env& env) {
 Result<IpAddr> addr_var(const Env& env, std::string_view name, Family family) {
   VPNNS_ASSIGN_OR_RETURN(auto text, require(env, name));
   auto a = IpAddr::parse(text, family);
-  if (!a) return bad(name, text, family == Family::kV4 ? "not an IPv4 address" : "not an IPv6 address");
+  if (!a)
+    return bad(name, text, family == Family::kV4 ? "not an IPv4 address" : "not an IPv6 address");
   return *a;
 }
 
@@ -170,7 +170,8 @@ Status parse_dns_options(const Env& env, Parsed<RouteUpRequest>& out) {
       any = true;
       if (transport && *transport != "plain") {
         out.warnings.push_back("DNS server " + std::string(*text) + " uses transport " +
-                               std::string(*transport) + ", which resolv.conf cannot express; ignored");
+                               std::string(*transport) +
+                               ", which resolv.conf cannot express; ignored");
         continue;
       }
       if (auto port = env.get(server + "port_" + std::to_string(m)); port && *port != "53") {

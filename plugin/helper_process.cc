@@ -59,7 +59,8 @@ struct ExecPlan {
 };
 
 // The child side of the fork. Only async-signal-safe calls; never returns.
-[[noreturn]] void exec_child(int sock, int exe, int err_pipe, pid_t parent, ExecPlan& plan) {
+[[noreturn]] void exec_child(int sock, int exe, int err_pipe, int devnull, pid_t parent,
+                             ExecPlan& plan) {
   auto fail = [&err_pipe](int err) {
     (void)!::write(err_pipe, &err, sizeof err);
     ::_exit(127);
@@ -70,13 +71,18 @@ struct ExecPlan {
   // openvpn may have died between fork() and prctl(); then nobody would send the signal.
   if (::getppid() != parent) ::_exit(0);
 
-  // Fixed descriptor layout: 3 = socket, 4 = executable (close-on-exec), 5 = error pipe.
-  // Move them above 5 first so the dup2s below cannot clobber each other.
+  // Fixed descriptor layout: 0, 1 = /dev/null, 2 = openvpn's stderr (kept: a dying helper's
+  // last words land in openvpn's log), 3 = socket, 4 = executable (close-on-exec), 5 = error
+  // pipe. Move them above 5 first so the dup2s below cannot clobber each other.
   const int hi_sock = ::fcntl(sock, F_DUPFD, 10);
   const int hi_exe = ::fcntl(exe, F_DUPFD_CLOEXEC, 10);
   const int hi_pipe = ::fcntl(err_pipe, F_DUPFD_CLOEXEC, 10);
-  if (hi_sock < 0 || hi_exe < 0 || hi_pipe < 0) fail(errno);
-  if (::dup2(hi_sock, 3) < 0 || ::dup2(hi_exe, 4) < 0 || ::dup2(hi_pipe, 5) < 0) fail(errno);
+  const int hi_null = ::fcntl(devnull, F_DUPFD_CLOEXEC, 10);
+  if (hi_sock < 0 || hi_exe < 0 || hi_pipe < 0 || hi_null < 0) fail(errno);
+  if (::dup2(hi_sock, 3) < 0 || ::dup2(hi_exe, 4) < 0 || ::dup2(hi_pipe, 5) < 0 ||
+      ::dup2(hi_null, 0) < 0 || ::dup2(hi_null, 1) < 0) {
+    fail(errno);
+  }
   err_pipe = 5;
   if (::fcntl(4, F_SETFD, FD_CLOEXEC) < 0 || ::fcntl(5, F_SETFD, FD_CLOEXEC) < 0) fail(errno);
   // Everything else openvpn had open (log, management, syslog) stays out of the helper.
@@ -152,6 +158,8 @@ Result<HelperProcess> HelperProcess::start(const Config& config) {
   if (::pipe2(pipefd, O_CLOEXEC) < 0) return sys_error("pipe2", errno);
   UniqueFd err_read(pipefd[0]);
   UniqueFd err_write(pipefd[1]);
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) return sys_error("open /dev/null", errno);
 
   const pid_t parent = ::getpid();
   ExecPlan plan;
@@ -164,7 +172,7 @@ Result<HelperProcess> HelperProcess::start(const Config& config) {
 
   const pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork", errno);
-  if (pid == 0) exec_child(theirs.get(), exe.get(), err_write.get(), parent, plan);
+  if (pid == 0) exec_child(theirs.get(), exe.get(), err_write.get(), devnull.get(), parent, plan);
 
   theirs.reset();
   err_write.reset();

@@ -6,7 +6,9 @@
 // writable by group or others, unless sticky), opens it, creates an AF_UNIX SOCK_SEQPACKET
 // socketpair, forks, and in the child: starts a new session (a Ctrl-C meant for openvpn must
 // not kill the helper before DOWN), asks for SIGTERM when openvpn dies (PR_SET_PDEATHSIG),
-// moves its socket end to fd 3, closes every other descriptor, resets every signal disposition
+// moves its socket end to fd 3, points stdin and stdout at /dev/null (stderr stays openvpn's, so
+// a dying helper's last words reach openvpn's log), closes every other descriptor, resets every
+// signal disposition
 // and the mask, and executes the opened file with an empty environment and the configuration on
 // its command line. A close-on-exec pipe reports an exec failure with its errno. The parent then
 // waits for the helper's versioned Hello; anything else fails the open with the helper's reason.
@@ -59,6 +61,8 @@ class HelperProcess {
   void abandon();
 
   [[nodiscard]] pid_t pid() const { return pid_; }
+  // The plugin's socket end, for tests that speak raw (hostile) frames to the helper.
+  [[nodiscard]] int socket_fd() const { return sock_.get(); }
   // The helper's socket end is still open and it has not been seen to exit.
   [[nodiscard]] bool alive() const { return sock_.valid(); }
 
@@ -74,7 +78,7 @@ class HelperProcess {
 
   UniqueFd sock_;
   UniqueFd pidfd_;
-  pid_t pid_ = -1;  // -1 once reaped or abandoned: nothing left to wait for
+  pid_t pid_ = -1;     // -1 once reaped or abandoned: nothing left to wait for
   std::string ended_;  // how the helper ended, once known
 };
 

@@ -71,14 +71,19 @@ Result<Request> parse_event(int type, const char* const* argv, const char* const
                             const Log& log) {
   const Env env(envp);
   switch (type) {
-    case OPENVPN_PLUGIN_UP: return to_request(parse_up(env), log);
-    case OPENVPN_PLUGIN_ROUTE_UP: return to_request(parse_route_up(env), log);
-    case OPENVPN_PLUGIN_ROUTE_PREDOWN: return to_request(parse_route_predown(env), log);
-    case OPENVPN_PLUGIN_DOWN: return to_request(parse_down(env), log);
-    case OPENVPN_PLUGIN_IPCHANGE: return to_request(parse_ipchange(env, argv), log);
+    case OPENVPN_PLUGIN_UP:
+      return to_request(parse_up(env), log);
+    case OPENVPN_PLUGIN_ROUTE_UP:
+      return to_request(parse_route_up(env), log);
+    case OPENVPN_PLUGIN_ROUTE_PREDOWN:
+      return to_request(parse_route_predown(env), log);
+    case OPENVPN_PLUGIN_DOWN:
+      return to_request(parse_down(env), log);
+    case OPENVPN_PLUGIN_IPCHANGE:
+      return to_request(parse_ipchange(env, argv), log);
     default:
-      return Error(Code::kInvalidArgument, "event type " + std::to_string(type) +
-                                               " was not requested by vpnns");
+      return Error(Code::kInvalidArgument,
+                   "event type " + std::to_string(type) + " was not requested by vpnns");
   }
 }
 
@@ -131,12 +136,15 @@ int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return*
   out->type_mask = event_mask(ctx->config);
   out->handle = reinterpret_cast<openvpn_plugin_handle_t>(ctx.release());
   std::string summary = "helper pid " + std::to_string(pid) + " started";
-  if (config->netns_mode()) summary += "; tunnel goes into network namespace '" + config->netns + "'";
+  if (config->netns_mode())
+    summary += "; tunnel goes into network namespace '" + config->netns + "'";
   log.note(summary);
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
-PluginState* context_of(openvpn_plugin_handle_t handle) { return reinterpret_cast<PluginState*>(handle); }
+PluginState* context_of(openvpn_plugin_handle_t handle) {
+  return reinterpret_cast<PluginState*>(handle);
+}
 
 }  // namespace
 }  // namespace vpnns

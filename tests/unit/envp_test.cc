@@ -23,11 +23,17 @@ class EnvFixture {
 
 IpAddr a(const char* s) { return *IpAddr::parse(s); }
 
-const std::vector<std::string> kUpSubnet = {
-    "dev=tun0", "tun_mtu=1500", "script_context=init", "ifconfig_local=192.0.2.2",
-    "ifconfig_netmask=255.255.255.0", "ifconfig_ipv6_local=2001:db8:100::1000",
-    "ifconfig_ipv6_netbits=64", "ifconfig_ipv6_remote=2001:db8:100::1",
-    "common_name=server", "X509_0_CN=server", "route_vpn_gateway=192.0.2.1"};
+const std::vector<std::string> kUpSubnet = {"dev=tun0",
+                                            "tun_mtu=1500",
+                                            "script_context=init",
+                                            "ifconfig_local=192.0.2.2",
+                                            "ifconfig_netmask=255.255.255.0",
+                                            "ifconfig_ipv6_local=2001:db8:100::1000",
+                                            "ifconfig_ipv6_netbits=64",
+                                            "ifconfig_ipv6_remote=2001:db8:100::1",
+                                            "common_name=server",
+                                            "X509_0_CN=server",
+                                            "route_vpn_gateway=192.0.2.1"};
 
 TEST(Envp, EnvLookupIsExact) {
   EnvFixture f({"dev=tun0", "device=x", "de=y", "dev=second", "empty="});
@@ -103,18 +109,18 @@ TEST(Envp, UpRefusalsQuoteTheVariable) {
 
 TEST(Envp, RouteUpRoutesAndDns) {
   std::vector<std::string> vars = kUpSubnet;
-  vars.insert(vars.end(),
-              {"route_network_1=203.0.113.0", "route_netmask_1=255.255.255.0",
-               "route_gateway_1=192.0.2.1", "route_metric_1=7", "route_network_2=198.51.100.0",
-               "route_netmask_2=255.255.255.0", "route_gateway_2=192.168.50.1",
-               "route_net_gateway=192.168.50.1", "route_ipv6_network_1=2001:db8:200::/48",
-               "route_ipv6_gateway_1=2001:db8:100::1",
-               "foreign_option_1=dhcp-option DNS 192.0.2.53",
-               "foreign_option_2=dhcp-option DOMAIN example.test",
-               "foreign_option_3=dhcp-option DNS6 2001:db8:100::53",
-               "foreign_option_4=dhcp-option DOMAIN-SEARCH corp.example.test",
-               "foreign_option_5=dhcp-option NTP 192.0.2.123",
-               "dns_server_1_address_1=192.0.2.53", "dns_search_domain_1=example.test"});
+  vars.insert(
+      vars.end(),
+      {"route_network_1=203.0.113.0", "route_netmask_1=255.255.255.0", "route_gateway_1=192.0.2.1",
+       "route_metric_1=7", "route_network_2=198.51.100.0", "route_netmask_2=255.255.255.0",
+       "route_gateway_2=192.168.50.1", "route_net_gateway=192.168.50.1",
+       "route_ipv6_network_1=2001:db8:200::/48", "route_ipv6_gateway_1=2001:db8:100::1",
+       "foreign_option_1=dhcp-option DNS 192.0.2.53",
+       "foreign_option_2=dhcp-option DOMAIN example.test",
+       "foreign_option_3=dhcp-option DNS6 2001:db8:100::53",
+       "foreign_option_4=dhcp-option DOMAIN-SEARCH corp.example.test",
+       "foreign_option_5=dhcp-option NTP 192.0.2.123", "dns_server_1_address_1=192.0.2.53",
+       "dns_search_domain_1=example.test"});
   EnvFixture f(vars);
   auto r = parse_route_up(f.env());
   ASSERT_TRUE(r.ok()) << r.error().message();
@@ -161,7 +167,8 @@ TEST(Envp, RouteUpRefusals) {
       {{"dev=tun0", "route_network_1=203.0.113.0", "route_netmask_1=255.255.255.0",
         "route_metric_1=1e3"},
        "route_metric_1='1e3'"},
-      {{"dev=tun0", "route_ipv6_network_1=2001:db8::/129"}, "route_ipv6_network_1='2001:db8::/129'"},
+      {{"dev=tun0", "route_ipv6_network_1=2001:db8::/129"},
+       "route_ipv6_network_1='2001:db8::/129'"},
       {{"dev=tun0", "route_ipv6_network_1=2001:db8::1/64"}, "has host bits set"},
       {{"dev=tun0", "route_ipv6_network_1=203.0.113.0/24"}, "not an IPv6 prefix"},
       {{"dev=tun0", "foreign_option_1=dhcp-option DNS 192.0.2.53; rm -rf /"},

@@ -11,7 +11,8 @@ namespace {
 TEST(Names, Ifname) {
   EXPECT_TRUE(is_valid_ifname("tun0"));
   EXPECT_TRUE(is_valid_ifname(std::string(15, 'a')));
-  for (const std::string& bad : std::vector<std::string>{"", std::string(16, 'a'), ".", "..", "a/b", "a b", "tun:0", "t\n"}) {
+  for (const std::string& bad : std::vector<std::string>{"", std::string(16, 'a'), ".", "..", "a/b",
+                                                         "a b", "tun:0", "t\n"}) {
     EXPECT_FALSE(is_valid_ifname(bad)) << bad;
   }
 }
@@ -26,8 +27,8 @@ TEST(Names, DnsName) {
   std::string long_name;
   while (long_name.size() < 260) long_name += "abcdefghi.";
   EXPECT_FALSE(is_valid_dns_name(long_name));
-  for (const char* bad : {"", ".", "..", "a..b", ".a", "a b", "a;b", "a\"b", "a'b", "$(x)",
-                          "a\tb", "a\nb", "example.test..", "a/b"}) {
+  for (const char* bad : {"", ".", "..", "a..b", ".a", "a b", "a;b", "a\"b", "a'b", "$(x)", "a\tb",
+                          "a\nb", "example.test..", "a/b"}) {
     EXPECT_FALSE(is_valid_dns_name(bad)) << bad;
   }
 }

@@ -29,8 +29,8 @@ std::map<int, const nlattr*> attrs_of(const nlmsghdr* nlh, std::size_t hdr) {
 }
 
 IpAddr addr_of(const nlattr* a) {
-  return *IpAddr::from_bytes({static_cast<const std::uint8_t*>(mnl_attr_get_payload(a)),
-                              mnl_attr_get_payload_len(a)});
+  return *IpAddr::from_bytes(
+      {static_cast<const std::uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a)});
 }
 
 TEST(Rtnl, LinkMove) {

@@ -108,10 +108,12 @@ TEST(ValidateRouteUp, GatewaysMustBeOnTheTunnel) {
   EXPECT_TRUE(validate_route_up(with({p("203.0.113.0/24"), a("192.0.2.5"), {}}), p2p_up()).ok());
   expect_refused(validate_route_up(with({p("203.0.113.0/24"), a("224.0.0.1"), {}}), subnet_up()),
                  "not a unicast address");
-  expect_refused(validate_route_up(with({p("203.0.113.0/24"), a("2001:db8:100::1"), {}}), subnet_up()),
-                 "is not IPv4");
-  expect_refused(validate_route_up(with({p("2001:db8:200::/48"), a("2001:db8:999::1"), {}}), subnet_up()),
-                 "not reachable through the tunnel (subnet 2001:db8:100::/64)");
+  expect_refused(
+      validate_route_up(with({p("203.0.113.0/24"), a("2001:db8:100::1"), {}}), subnet_up()),
+      "is not IPv4");
+  expect_refused(
+      validate_route_up(with({p("2001:db8:200::/48"), a("2001:db8:999::1"), {}}), subnet_up()),
+      "not reachable through the tunnel (subnet 2001:db8:100::/64)");
   expect_refused(validate_route_up(with({p("2001:db8:200::/48"), {}, {}}), p2p_up()),
                  "the tunnel has no IPv6 address");
   Route host_bits{p("203.0.113.0/24"), {}, {}};

@@ -78,7 +78,8 @@ TEST(Wire, ReplyTextIsCleanedAndBounded) {
 TEST(Wire, BoundsAreEnforcedOnEncodeSideInputs) {
   RouteUpRequest r{"tun0", {}, {}};
   for (std::size_t i = 0; i <= kMaxRoutes; ++i) {
-    r.routes.push_back(Route{*Prefix::parse("203.0.113.0/24"), std::nullopt, static_cast<std::uint32_t>(i)});
+    r.routes.push_back(
+        Route{*Prefix::parse("203.0.113.0/24"), std::nullopt, static_cast<std::uint32_t>(i)});
   }
   auto back = decode_request(encode_request(r));
   ASSERT_FALSE(back.ok());
@@ -118,7 +119,8 @@ void fix_length(std::vector<std::uint8_t>& f) {
   f[11] = static_cast<std::uint8_t>(n);
 }
 
-std::vector<std::uint8_t> down_frame(std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> attrs) {
+std::vector<std::uint8_t> down_frame(
+    std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> attrs) {
   auto f = header(19, 0);
   for (auto& [id, v] : attrs) attr(f, id, v);
   fix_length(f);
@@ -188,7 +190,8 @@ std::vector<BadFrame> bad_frames() {
   out.push_back({"empty dev", down_frame({{1, {}}, {3, {0}}}), "dev has length 0"});
   out.push_back({"dev too long", down_frame({{1, std::vector<std::uint8_t>(16, 'a')}, {3, {0}}}),
                  "dev has length 16"});
-  out.push_back({"dev control char", down_frame({{1, {'t', '\n'}}, {3, {0}}}), "control character"});
+  out.push_back(
+      {"dev control char", down_frame({{1, {'t', '\n'}}, {3, {0}}}), "control character"});
   out.push_back({"dev NUL", down_frame({{1, {'t', 0}}, {3, {0}}}), "control character"});
   out.push_back({"context 2", down_frame({{1, {'t'}}, {3, {2}}}), "context 2"});
   out.push_back({"context wide", down_frame({{1, {'t'}}, {3, {0, 0}}}), "context has length 2"});
