@@ -1,0 +1,98 @@
+// PluginHost: loads vpnns.so the way openvpn does (dlopen, open_v3, func_v3, close_v1) so that
+// benchmarks measure the full plugin path — envp parsing, the socket round trip, the helper,
+// the kernel — and nothing less. This is the host side of the plugin ABI, not plugin code.
+#pragma once
+
+#include <dlfcn.h>
+#include <openvpn/openvpn-plugin.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vpnns::bench {
+
+// A NULL-terminated char* array that owns its strings.
+class StringArray {
+ public:
+  StringArray() { ptrs_.push_back(nullptr); }
+  explicit StringArray(std::vector<std::string> s) : strings_(std::move(s)) {
+    for (auto& x : strings_) ptrs_.push_back(x.c_str());
+    ptrs_.push_back(nullptr);
+  }
+  const char** get() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<const char*> ptrs_;
+};
+
+inline void quiet_log(openvpn_plugin_log_flags_t flags, const char* name, const char* fmt, ...) {
+  if ((flags & PLOG_ERR) == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  std::fprintf(stderr, "PLUGIN %s: ", name);
+  std::vfprintf(stderr, fmt, ap);
+  std::fputc('\n', stderr);
+  va_end(ap);
+}
+
+inline void quiet_vlog(openvpn_plugin_log_flags_t, const char*, const char*, va_list) {}
+
+class PluginHost {
+ public:
+  PluginHost(const std::string& so, const std::vector<std::string>& args) {
+    lib_ = dlopen(so.c_str(), RTLD_NOW);
+    if (lib_ == nullptr) throw std::runtime_error(dlerror());
+    open_ = reinterpret_cast<decltype(open_)>(dlsym(lib_, "openvpn_plugin_open_v3"));
+    func_ = reinterpret_cast<decltype(func_)>(dlsym(lib_, "openvpn_plugin_func_v3"));
+    close_ = reinterpret_cast<decltype(close_)>(dlsym(lib_, "openvpn_plugin_close_v1"));
+    if (!open_ || !func_ || !close_) throw std::runtime_error("missing plugin symbols");
+    std::vector<std::string> argv = {so};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv_ = StringArray(argv);
+    callbacks_.plugin_log = quiet_log;
+    callbacks_.plugin_vlog = quiet_vlog;
+    StringArray envp({"verb=1"});
+    openvpn_plugin_args_open_in in{0xffff,   argv_.get(), envp.get(), &callbacks_, SSLAPI_OPENSSL,
+                                   "2.6.14", 2,           6,          ".14"};
+    openvpn_plugin_args_open_return out{};
+    if (open_(OPENVPN_PLUGINv3_STRUCTVER, &in, &out) != OPENVPN_PLUGIN_FUNC_SUCCESS) {
+      throw std::runtime_error("openvpn_plugin_open_v3 failed");
+    }
+    handle_ = out.handle;
+    mask_ = out.type_mask;
+  }
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+  ~PluginHost() {
+    if (handle_ != nullptr) close_(handle_);
+    if (lib_ != nullptr) dlclose(lib_);
+  }
+
+  // Calls one event the way openvpn's plugin_call does; returns the plugin's status.
+  int call(int type, std::vector<std::string> argv, std::vector<std::string> envp) {
+    argv.insert(argv.begin(), argv_.get()[0]);
+    StringArray a(std::move(argv));
+    StringArray e(std::move(envp));
+    openvpn_plugin_args_func_in in{type, a.get(), e.get(), handle_, nullptr, -1, nullptr};
+    openvpn_plugin_args_func_return out{};
+    return func_(OPENVPN_PLUGINv3_STRUCTVER, &in, &out);
+  }
+
+  [[nodiscard]] int type_mask() const { return mask_; }
+
+ private:
+  void* lib_ = nullptr;
+  int (*open_)(int, const openvpn_plugin_args_open_in*, openvpn_plugin_args_open_return*) = nullptr;
+  int (*func_)(int, const openvpn_plugin_args_func_in*, openvpn_plugin_args_func_return*) = nullptr;
+  void (*close_)(openvpn_plugin_handle_t) = nullptr;
+  openvpn_plugin_callbacks callbacks_{};
+  StringArray argv_;
+  openvpn_plugin_handle_t handle_ = nullptr;
+  int mask_ = 0;
+};
+
+}  // namespace vpnns::bench
