@@ -16,7 +16,31 @@ struct Given {
   std::optional<std::string> netns;
   std::optional<DnsMode> dns;
   std::optional<std::string> helper;
+  std::optional<bool> seal;
+  std::optional<std::uint32_t> seal_mark;
+  std::optional<std::string> seal_user;
+  std::optional<std::string> instance;
 };
+
+bool is_instance_name(std::string_view v) {
+  if (v.empty() || v.size() > 32 || v == "." || v == "..") return false;
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view v) {
+  if (v.empty() || v.size() > 10 || (v.size() > 1 && v[0] == '0')) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
 
 // Returns the problem with the value, or empty if it was stored.
 using KeyParser = std::function<std::string(std::string_view value, Given& given)>;
@@ -42,6 +66,41 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          auto yes = parse_yes_no(v);
          if (!yes) return "accepted values are 'yes' and 'no'";
          g.dns = *yes ? DnsMode::kYes : DnsMode::kNo;
+         return {};
+       }},
+      {"seal",
+       [](std::string_view v, Given& g) -> std::string {
+         auto yes = parse_yes_no(v);
+         if (!yes) return "accepted values are 'yes' and 'no'";
+         g.seal = *yes;
+         return {};
+       }},
+      {"seal-mark",
+       [](std::string_view v, Given& g) -> std::string {
+         // Decimal only, as openvpn's own `mark` (which silently reads "0x10" as 0).
+         auto n = parse_decimal(v);
+         if (!n || *n == 0 || *n > 0xffffffffu) {
+           return "N must be a decimal number from 1 to 4294967295, the same as openvpn's "
+                  "`mark N`";
+         }
+         g.seal_mark = static_cast<std::uint32_t>(*n);
+         return {};
+       }},
+      {"seal-user",
+       [](std::string_view v, Given& g) -> std::string {
+         if (v.empty() || v.size() > 32) return "NAME must be a user name or a numeric uid";
+         for (char c : v) {
+           const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+           if (!ok) return "NAME must be a user name or a numeric uid";
+         }
+         g.seal_user = std::string(v);
+         return {};
+       }},
+      {"instance",
+       [](std::string_view v, Given& g) -> std::string {
+         if (!is_instance_name(v)) return "NAME must be 1-32 characters of A-Z a-z 0-9 _ . -";
+         g.instance = std::string(v);
          return {};
        }},
       {"helper",
@@ -76,11 +135,31 @@ std::vector<std::string> Config::to_args() const {
   if (!netns.empty()) out.push_back("netns=" + netns);
   out.push_back(std::string("dns=") + (dns == DnsMode::kYes ? "yes" : "no"));
   out.push_back("helper=" + helper);
+  out.push_back(std::string("seal=") + (seal ? "yes" : "no"));
+  if (seal_mark) out.push_back("seal-mark=" + std::to_string(*seal_mark));
+  if (!seal_user.empty()) out.push_back("seal-user=" + seal_user);
+  out.push_back("instance=" + instance);
   return out;
 }
 
-Result<Config> parse_config(const std::vector<std::string>& words,
-                            std::string_view default_helper) {
+std::string instance_from_config_path(std::string_view path) {
+  std::string_view name =
+      path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  if (const auto dot = name.rfind('.'); dot != std::string_view::npos && dot > 0) {
+    name = name.substr(0, dot);
+  }
+  std::string out;
+  for (char c : name) {
+    if (out.size() == 32) break;
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    out += ok ? c : '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "openvpn";
+  return out;
+}
+
+Result<Config> parse_config(const std::vector<std::string>& words, const ConfigDefaults& defaults) {
   std::vector<std::string> problems;
   std::map<std::string, std::string, std::less<>> first_seen;
   Given given;
@@ -113,15 +192,32 @@ Result<Config> parse_config(const std::vector<std::string>& words,
 
   Config config;
   config.netns = given.netns.value_or("");
-  config.helper = given.helper.value_or(std::string(default_helper));
+  config.helper = given.helper.value_or(defaults.helper);
   config.dns = given.dns.value_or(config.netns_mode() ? DnsMode::kYes : DnsMode::kNo);
+  // A namespaced tunnel is sealed by construction; a tunnel in openvpn's own namespace is not.
+  config.seal = given.seal.value_or(!config.netns_mode());
+  config.seal_mark = given.seal_mark;
+  config.seal_user = given.seal_user.value_or("");
+  config.instance = given.instance.value_or(defaults.instance.empty() ? std::string("openvpn")
+                                                                      : defaults.instance);
 
   if (problems.empty() && config.dns == DnsMode::kYes && !config.netns_mode()) {
     problems.push_back("argument '" + first_seen["dns"] +
                        "': DNS files are written only for a namespace; add netns=NAME");
   }
-  if (problems.empty() && !config.netns_mode()) {
-    problems.push_back("no mode given: add netns=NAME to move the tunnel into a namespace");
+  if (problems.empty() && !config.seal && (given.seal_mark || given.seal_user)) {
+    problems.push_back("argument '" + first_seen[given.seal_mark ? "seal-mark" : "seal-user"] +
+                       "': needs seal=yes");
+  }
+  if (problems.empty() && given.seal_mark && given.seal_user) {
+    problems.push_back("argument '" + first_seen["seal-user"] +
+                       "': seal-user and seal-mark exclude each other (a mark is matched "
+                       "instead of socket owners)");
+  }
+  if (problems.empty() && !config.netns_mode() && !config.seal) {
+    problems.push_back(
+        "nothing to do: give netns=NAME, or leave seal=yes (the default without "
+        "netns)");
   }
 
   if (!problems.empty()) {

@@ -10,6 +10,8 @@
 // what is accepted, so one failed start tells the administrator everything.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,8 +29,18 @@ struct Config {
   DnsMode dns = DnsMode::kNo;
   // helper=PATH: the helper executable.
   std::string helper;
+  // seal=yes|no: only openvpn's sockets may reach the VPN server. Default yes without netns.
+  bool seal = false;
+  // seal-mark=N: accept sockets with this mark (openvpn's `mark N`) instead of owner uids.
+  std::optional<std::uint32_t> seal_mark;
+  // seal-user=NAME|UID: openvpn's `user`, accepted as socket owner from the start.
+  std::string seal_user;
+  // instance=NAME: names this openvpn's nftables table (vpnns-NAME). Default: the openvpn
+  // configuration file's name.
+  std::string instance;
 
   [[nodiscard]] bool netns_mode() const { return !netns.empty(); }
+  [[nodiscard]] std::string seal_table() const { return "vpnns-" + instance; }
 
   // Canonical key=value words, every key spelled out; parse_config(to_args()) == *this.
   [[nodiscard]] std::vector<std::string> to_args() const;
@@ -36,8 +48,17 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
 };
 
-// Parses the plugin arguments (argv[1..] of the plugin line). `default_helper` is the
-// installed helper path used when helper= is absent.
-Result<Config> parse_config(const std::vector<std::string>& words, std::string_view default_helper);
+// Values that come from outside the plugin line.
+struct ConfigDefaults {
+  std::string helper;    // the installed helper path
+  std::string instance;  // from openvpn's `config` (see instance_from_config_path)
+};
+
+// Parses the plugin arguments (argv[1..] of the plugin line).
+Result<Config> parse_config(const std::vector<std::string>& words, const ConfigDefaults& defaults);
+
+// An instance name from openvpn's configuration file path: the file name without its
+// extension, reduced to [A-Za-z0-9_.-] and 32 characters; "openvpn" if nothing is left.
+std::string instance_from_config_path(std::string_view path);
 
 }  // namespace vpnns

@@ -82,6 +82,15 @@ bool IpAddr::is_unicast() const {
   return true;
 }
 
+IpAddr IpAddr::unmapped() const {
+  if (is_v4()) return *this;
+  const bool mapped =
+      std::all_of(bytes_.begin(), bytes_.begin() + 10, [](std::uint8_t x) { return x == 0; }) &&
+      bytes_[10] == 0xff && bytes_[11] == 0xff;
+  if (!mapped) return *this;
+  return v4({bytes_[12], bytes_[13], bytes_[14], bytes_[15]});
+}
+
 IpAddr IpAddr::masked(int len) const {
   IpAddr out = *this;
   const int total = max_prefix_len(family_);

@@ -41,6 +41,9 @@ class IpAddr {
   // 240/4), or IPv4-mapped (v6).
   [[nodiscard]] bool is_unicast() const;
 
+  // ::ffff:a.b.c.d as the IPv4 address a.b.c.d (what goes on the wire); others unchanged.
+  [[nodiscard]] IpAddr unmapped() const;
+
   // The address with all bits after the first `len` cleared.
   [[nodiscard]] IpAddr masked(int len) const;
   // The address with all bits after the first `len` set (an IPv4 subnet's broadcast address).

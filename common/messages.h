@@ -62,6 +62,9 @@ struct UpRequest {
   Context context = Context::kInit;
   std::optional<Ipv4Config> v4;
   std::optional<Ipv6Config> v6;
+  // The VPN server's address as openvpn's env has it (trusted_ip/trusted_ip6); the seal's
+  // fallback when no IPCHANGE told the helper yet.
+  std::optional<IpAddr> remote;
   friend bool operator==(const UpRequest&, const UpRequest&) = default;
 };
 

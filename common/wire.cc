@@ -67,7 +67,8 @@ const std::vector<AttrRule>& schema(MsgType type) {
         {kV4PrefixLen, "ipv4 prefix length", 1, 1, 1, false},
         {kV4Peer, "ipv4 peer", 4, 4, 1, false},
         {kV6Local, "ipv6 local", 16, 16, 1, false},
-        {kV6PrefixLen, "ipv6 prefix length", 1, 1, 1, false}}},
+        {kV6PrefixLen, "ipv6 prefix length", 1, 1, 1, false},
+        {kRemote, "remote", 4, 16, 1, false}}},
       {MsgType::kRouteUp,
        {{kDev, "dev", 1, 15, 1, true},
         {kRoute, "route", kRouteRecordSize, kRouteRecordSize, kMaxRoutes, false},
@@ -333,6 +334,9 @@ Result<Request> build_up(const Attrs& a) {
   if (a.has(kV6Local)) {
     r.v6 = Ipv6Config{*IpAddr::from_bytes(a.one(kV6Local)), a.one(kV6PrefixLen)[0]};
   }
+  if (a.has(kRemote)) {
+    VPNNS_ASSIGN_OR_RETURN(r.remote, to_addr(a.one(kRemote), "remote"));
+  }
   return Request(std::move(r));
 }
 
@@ -419,6 +423,7 @@ std::vector<std::uint8_t> encode_request(const Request& request) {
         w.attr_addr(kV6Local, r.v6->local);
         w.attr_u8(kV6PrefixLen, r.v6->prefix_len);
       }
+      if (r.remote) w.attr_addr(kRemote, *r.remote);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const RouteUpRequest& r) const {

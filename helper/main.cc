@@ -111,10 +111,10 @@ int run(int argc, char** argv) {
   UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
   if (!sigfd) return fail_start(fd, sys_error("signalfd", errno));
 
-  auto config = parse_config(args->config_words, "");
+  auto config = parse_config(args->config_words, ConfigDefaults{});
   if (!config) return fail_start(fd, config.error());
 
-  auto service = Service::start(*config);
+  auto service = Service::start(*config, args->parent);
   if (!service) return fail_start(fd, service.error());
 
   if (Status s = send_frame(
@@ -125,12 +125,16 @@ int run(int argc, char** argv) {
   }
 
   for (;;) {
-    pollfd fds[2] = {{fd, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    std::vector<pollfd> fds = {{fd, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    for (int w : service->watched_fds()) fds.push_back({w, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if ((fds[1].revents & POLLIN) != 0) break;  // a termination signal: tear down and exit
+    for (std::size_t i = 2; i < fds.size(); ++i) {
+      if ((fds[i].revents & POLLIN) != 0) service->on_readable(fds[i].fd);
+    }
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
 
     auto frame = recv_frame(fd, -1);

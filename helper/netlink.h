@@ -59,6 +59,10 @@ class NetlinkSocket {
                const std::function<std::string(std::uint32_t seq)>& describe);
 
   std::uint32_t next_seq() { return ++seq_; }
+  // After a batch numbered by the caller: never reuse its numbers.
+  void skip_seq_to(std::uint32_t seq) {
+    if (seq_ < seq) seq_ = seq;
+  }
   [[nodiscard]] std::uint32_t portid() const { return portid_; }
 
  private:

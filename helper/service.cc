@@ -1,5 +1,7 @@
 #include "helper/service.h"
 
+#include "helper/validate.h"
+
 namespace vpnns {
 namespace {
 
@@ -10,10 +12,20 @@ Reply reply_of(Result<std::string> result, Warnings warnings) {
   return r;
 }
 
+std::string join(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "; " + b;
+}
+
 }  // namespace
 
-Result<Service> Service::start(const Config& config) {
+Result<Service> Service::start(const Config& config, pid_t openvpn_pid) {
   Service service(config);
+  if (config.seal) {
+    VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid));
+    service.seal_.emplace(std::move(seal));
+  }
   if (config.netns_mode()) {
     VPNNS_ASSIGN_OR_RETURN(auto tunnel, NetnsTunnel::open(config));
     service.tunnel_.emplace(std::move(tunnel));
@@ -21,36 +33,100 @@ Result<Service> Service::start(const Config& config) {
   return service;
 }
 
+Result<std::string> Service::up(const UpRequest& req, Warnings& warnings) {
+  std::string summary;
+  if (seal_) {
+    // The seal comes first and is fatal when it fails: openvpn must not carry on unsealed.
+    // IPCHANGE (which precedes UP) is the authority on the server's address; the env's
+    // trusted_ip is the fallback.
+    const std::optional<IpAddr> server = seal_->server() ? seal_->server() : req.remote;
+    if (!server) {
+      return Error(Code::kFailedPrecondition,
+                   "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
+    }
+    VPNNS_TRY(validate_remote(*server));
+    VPNNS_ASSIGN_OR_RETURN(summary, seal_->follow(*server, warnings));
+  }
+  if (tunnel_) {
+    VPNNS_ASSIGN_OR_RETURN(std::string moved, tunnel_->up(req, warnings));
+    summary = join(moved, summary);
+  }
+  return summary;
+}
+
+Result<std::string> Service::route_up(const RouteUpRequest& req, Warnings& warnings) {
+  std::string summary;
+  if (tunnel_) {
+    VPNNS_ASSIGN_OR_RETURN(summary, tunnel_->route_up(req, warnings));
+  }
+  if (seal_) {
+    VPNNS_TRY(seal_->ensure(warnings));
+    // On a client, openvpn drops privileges right after this event.
+    seal_->watch_for_privilege_drop();
+  }
+  return summary;
+}
+
+Result<std::string> Service::down(const DownRequest& req, Warnings& warnings) {
+  std::string summary;
+  if (tunnel_) {
+    VPNNS_ASSIGN_OR_RETURN(summary, tunnel_->down(req, warnings));
+  }
+  if (seal_ && req.context == Context::kInit) {
+    VPNNS_TRY(seal_->remove());
+    summary = join(summary, "seal removed");
+  }
+  return summary;
+}
+
+Result<std::string> Service::ipchange(const IpChangeRequest& req, Warnings& warnings) {
+  if (!seal_) return std::string();
+  VPNNS_TRY(validate_remote(req.remote));
+  return seal_->follow(req.remote, warnings);
+}
+
 Reply Service::handle(const Request& request) {
-  Warnings warnings;
-  if (std::holds_alternative<CloseRequest>(request)) return teardown();
-  if (std::holds_alternative<IpChangeRequest>(request)) {
-    return Reply{Code::kOk, {}, {}};  // nothing to follow without a seal
+  Warnings warnings = std::move(pending_);
+  pending_.clear();
+  if (std::holds_alternative<CloseRequest>(request)) {
+    Reply r = teardown();
+    r.warnings.insert(r.warnings.begin(), warnings.begin(), warnings.end());
+    return r;
   }
-  if (!tunnel_) {
-    return Reply{Code::kFailedPrecondition,
-                 std::string(request_name(request)) + " was not expected: netns mode is off",
-                 {}};
-  }
-  NetnsTunnel& t = *tunnel_;
-  if (const auto* up = std::get_if<UpRequest>(&request))
-    return reply_of(t.up(*up, warnings), warnings);
-  if (const auto* ru = std::get_if<RouteUpRequest>(&request)) {
-    return reply_of(t.route_up(*ru, warnings), warnings);
-  }
+  // The result first, then the reply: the handlers add to `warnings` as they go.
+  Result<std::string> result = dispatch(request, warnings);
+  return reply_of(std::move(result), std::move(warnings));
+}
+
+Result<std::string> Service::dispatch(const Request& request, Warnings& warnings) {
+  if (const auto* ip = std::get_if<IpChangeRequest>(&request)) return ipchange(*ip, warnings);
+  if (const auto* u = std::get_if<UpRequest>(&request)) return up(*u, warnings);
+  if (const auto* ru = std::get_if<RouteUpRequest>(&request)) return route_up(*ru, warnings);
   if (const auto* pd = std::get_if<RoutePredownRequest>(&request)) {
-    return reply_of(t.route_predown(*pd), warnings);
+    return tunnel_ ? tunnel_->route_predown(*pd) : Result<std::string>(std::string());
   }
-  if (const auto* down = std::get_if<DownRequest>(&request)) {
-    return reply_of(t.down(*down, warnings), warnings);
-  }
-  return Reply{Code::kInternal, "unhandled request", {}};
+  if (const auto* d = std::get_if<DownRequest>(&request)) return down(*d, warnings);
+  return Error(Code::kInternal, "unhandled request");
 }
 
 Reply Service::teardown() {
   Warnings warnings;
   if (tunnel_) tunnel_->teardown(warnings);
+  if (seal_) {
+    if (Status s = seal_->remove(); !s) warnings.push_back(s.error().text());
+  }
   return Reply{Code::kOk, "removed what vpnns added", std::move(warnings)};
+}
+
+std::vector<int> Service::watched_fds() const {
+  if (!seal_) return {};
+  return {seal_->monitor_fd(), seal_->timer_fd()};
+}
+
+void Service::on_readable(int fd) {
+  if (!seal_) return;
+  if (fd == seal_->monitor_fd()) seal_->on_monitor(pending_);
+  if (fd == seal_->timer_fd()) seal_->on_timer(pending_);
 }
 
 }  // namespace vpnns

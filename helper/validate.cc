@@ -101,6 +101,13 @@ Status validate_up(const UpRequest& up, const std::optional<std::string>& pinned
   return ok_status();
 }
 
+Status validate_remote(const IpAddr& remote) {
+  if (!remote.is_unicast()) {
+    return refuse("VPN server address " + remote.str() + " is not a unicast address");
+  }
+  return ok_status();
+}
+
 Status validate_route_up(const RouteUpRequest& req, const UpRequest& link) {
   VPNNS_TRY(check_dev(req.dev, link.dev));
   for (const Route& r : req.routes) {

@@ -28,6 +28,9 @@ inline constexpr std::uint32_t kMaxMtu = 65535;
 // `pinned_dev`: the device name pinned at the first UP, if any.
 Status validate_up(const UpRequest& up, const std::optional<std::string>& pinned_dev);
 
+// The VPN server's address (IPCHANGE, UP): a unicast host address.
+Status validate_remote(const IpAddr& remote);
+
 // `link`: the UP the tunnel was configured with.
 Status validate_route_up(const RouteUpRequest& req, const UpRequest& link);
 

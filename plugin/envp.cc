@@ -258,6 +258,16 @@ Result<Parsed<UpRequest>> parse_up(const Env& env) {
                    "ifconfig_local is set but neither ifconfig_remote nor ifconfig_netmask");
     }
   }
+  // The server's address, for the seal. trusted_ip6 is set instead of trusted_ip for an IPv6
+  // peer; the helper prefers what IPCHANGE told it (the env set can hold a stale one).
+  for (const char* var : {"trusted_ip6", "trusted_ip"}) {
+    if (auto text = env.get(var)) {
+      auto a = IpAddr::parse(*text);
+      if (!a) return bad(var, *text, "not an IP address");
+      r.remote = a->unmapped();
+      break;
+    }
+  }
   if (env.get("ifconfig_ipv6_local")) {
     VPNNS_ASSIGN_OR_RETURN(auto local, addr_var(env, "ifconfig_ipv6_local", Family::kV6));
     VPNNS_ASSIGN_OR_RETURN(auto bits_text, require(env, "ifconfig_ipv6_netbits"));
@@ -268,14 +278,14 @@ Result<Parsed<UpRequest>> parse_up(const Env& env) {
   return out;
 }
 
-Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env) {
+Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode) {
   Parsed<RouteUpRequest> out;
   VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
   VPNNS_TRY(parse_routes_v4(env, out));
   VPNNS_TRY(parse_routes_v6(env, out));
   VPNNS_TRY(parse_dns_options(env, out));
   VPNNS_TRY(parse_foreign_options(env, out));
-  if (env.get("redirect_gateway")) {
+  if (netns_mode && env.get("redirect_gateway")) {
     // openvpn sets it only when it added routes itself, i.e. without route-noexec.
     out.warnings.push_back(
         "openvpn is adding routes itself: add 'route-noexec' (and 'ifconfig-noexec') to the "
@@ -326,7 +336,8 @@ Result<Parsed<IpChangeRequest>> parse_ipchange(const Env& env, const char* const
   auto port = parse_uint(port_text);
   if (!port || *port == 0 || *port > 65535) return bad(addr_var_name, port_text, "not a port");
   Parsed<IpChangeRequest> out;
-  out.request = IpChangeRequest{*addr, static_cast<std::uint16_t>(*port)};
+  // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; on the wire it is IPv4.
+  out.request = IpChangeRequest{addr->unmapped(), static_cast<std::uint16_t>(*port)};
   return out;
 }
 

@@ -41,7 +41,8 @@ struct Parsed {
 };
 
 Result<Parsed<UpRequest>> parse_up(const Env& env);
-Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env);
+// `netns_mode`: the tunnel leaves openvpn's namespace, so openvpn must not route it itself.
+Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode);
 Result<Parsed<RoutePredownRequest>> parse_route_predown(const Env& env);
 Result<Parsed<DownRequest>> parse_down(const Env& env);
 // argv[1] of IPCHANGE is "[AF_INET]192.0.2.1 1194"; env has trusted_ip(6)/trusted_port too.

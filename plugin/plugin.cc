@@ -54,10 +54,13 @@ struct PluginState {
   Log log;
 };
 
-int event_mask(const Config&) {
-  return OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_UP) |
-         OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_PREDOWN) |
-         OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN);
+int event_mask(const Config& config) {
+  int mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_UP) |
+             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_PREDOWN) |
+             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN);
+  // The seal follows the server's address, which IPCHANGE reports.
+  if (config.seal) mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_IPCHANGE);
+  return mask;
 }
 
 template <typename T>
@@ -68,13 +71,13 @@ Result<Request> to_request(Result<Parsed<T>> parsed, const Log& log) {
 }
 
 Result<Request> parse_event(int type, const char* const* argv, const char* const* envp,
-                            const Log& log) {
+                            const Config& config, const Log& log) {
   const Env env(envp);
   switch (type) {
     case OPENVPN_PLUGIN_UP:
       return to_request(parse_up(env), log);
     case OPENVPN_PLUGIN_ROUTE_UP:
-      return to_request(parse_route_up(env), log);
+      return to_request(parse_route_up(env, config.netns_mode()), log);
     case OPENVPN_PLUGIN_ROUTE_PREDOWN:
       return to_request(parse_route_predown(env), log);
     case OPENVPN_PLUGIN_DOWN:
@@ -88,7 +91,7 @@ Result<Request> parse_event(int type, const char* const* argv, const char* const
 }
 
 int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp) {
-  auto request = parse_event(type, argv, envp, ctx.log);
+  auto request = parse_event(type, argv, envp, ctx.config, ctx.log);
   if (!request) {
     ctx.log.error("event refused before it reached the helper: " + request.error().text());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -121,7 +124,11 @@ int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return*
   if (in->argv != nullptr && in->argv[0] != nullptr) {
     for (const char* const* a = in->argv + 1; *a != nullptr; ++a) words.emplace_back(*a);
   }
-  auto config = parse_config(words, VPNNS_DEFAULT_HELPER);
+  // openvpn's configuration file names this instance (its seal table), unless instance= does.
+  const auto config_path = Env(in->envp).get("config");
+  auto config = parse_config(
+      words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
+                            instance_from_config_path(config_path.value_or("openvpn"))});
   if (!config) {
     log.error("bad plugin arguments: " + config.error().message());
     return OPENVPN_PLUGIN_FUNC_ERROR;

@@ -58,6 +58,7 @@ void HelperTest::SetUp() {
   const std::string id = "vp" + std::to_string(::getpid());
   outer_ = id + "-o";
   target_ = id + "-v";
+  instance_ = id;
   ASSERT_EQ(::geteuid(), 0u) << "privileged tests run as root";
   original_ns_.reset(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   sh("ip netns add " + outer_);
@@ -79,10 +80,11 @@ void HelperTest::TearDown() {
   sh("rm -rf /etc/netns/" + target_, true);
 }
 
-void HelperTest::start(const std::vector<std::string>& extra) {
-  std::vector<std::string> words = {"netns=" + target_, std::string("helper=") + VPNNS_TEST_HELPER};
+void HelperTest::start(const std::vector<std::string>& extra, bool netns) {
+  std::vector<std::string> words = {std::string("helper=") + VPNNS_TEST_HELPER};
+  if (netns) words.push_back("netns=" + target_);
   words.insert(words.end(), extra.begin(), extra.end());
-  auto config = parse_config(words, VPNNS_TEST_HELPER);
+  auto config = parse_config(words, ConfigDefaults{VPNNS_TEST_HELPER, instance_});
   ASSERT_TRUE(config.ok()) << config.error().message();
   auto h = HelperProcess::start(*config);
   ASSERT_TRUE(h.ok()) << h.error().text();
@@ -149,7 +151,7 @@ std::string HelperTest::routes(const std::string& ns) const {
 }
 
 std::string HelperTest::snapshot() const {
-  std::string out;
+  std::string out = sh("nft list ruleset", true);
   for (const std::string& ns : {outer_, target_}) {
     out += "== " + ns + "\n" + sh("ip -n " + ns + " -d link show", true) +
            sh("ip -n " + ns + " addr show", true) + routes(ns);

@@ -35,8 +35,9 @@ class HelperTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Spawns the helper with netns=target_ and the given extra key=value words.
-  void start(const std::vector<std::string>& extra = {});
+  // Spawns the helper with netns=target_ (unless `netns` is false) and the given extra
+  // key=value words; the instance (seal table vpnns-<instance_>) is per test.
+  void start(const std::vector<std::string>& extra = {}, bool netns = true);
   // Sends a request and returns the helper's reply (fails the test if the channel fails).
   Reply call(const Request& request);
   Reply expect_ok(const Request& request);
@@ -53,8 +54,9 @@ class HelperTest : public ::testing::Test {
   // the namespace list, and /etc/netns/<target>.
   std::string snapshot() const;
 
-  std::string outer_;   // plays openvpn's namespace
-  std::string target_;  // netns= of the configuration
+  std::string outer_;     // plays openvpn's namespace
+  std::string target_;    // netns= of the configuration
+  std::string instance_;  // names the seal table: vpnns-<instance_>
   std::string tun_name_ = "tunp0";
   UniqueFd tun_;
   UniqueFd original_ns_;

@@ -410,7 +410,7 @@ TEST_F(TunnelTest, MalformedFramesAreRefusedAndTheHelperCarriesOn) {
 // --- Start-up refusals.
 
 TEST_F(TunnelTest, RefusesOpenvpnsOwnNamespace) {
-  auto config = parse_config({"netns=" + outer_, std::string("helper=") + VPNNS_TEST_HELPER}, "");
+  auto config = parse_config({"netns=" + outer_, std::string("helper=") + VPNNS_TEST_HELPER}, {});
   ASSERT_TRUE(config.ok());
   auto h = HelperProcess::start(*config);
   ASSERT_FALSE(h.ok());
@@ -423,7 +423,7 @@ TEST_F(TunnelTest, RefusesAHelperOthersCouldReplace) {
   sh("mkdir -p " + dir + " && chmod 755 " + dir + " && cp " + VPNNS_TEST_HELPER + " " + dir +
      "/h && chmod 775 " + dir + "/h");
   auto check = [&](const std::string& path, const std::string& reason) {
-    auto config = parse_config({"netns=" + target_, "helper=" + path}, "");
+    auto config = parse_config({"netns=" + target_, "helper=" + path}, {});
     ASSERT_TRUE(config.ok());
     auto h = HelperProcess::start(*config);
     ASSERT_FALSE(h.ok()) << path;

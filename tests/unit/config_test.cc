@@ -9,15 +9,50 @@ namespace {
 
 constexpr const char* kDefaultHelper = "/usr/libexec/vpnns/vpnns-helper";
 
-Result<Config> parse(std::vector<std::string> words) { return parse_config(words, kDefaultHelper); }
+Result<Config> parse(std::vector<std::string> words) {
+  return parse_config(words, ConfigDefaults{kDefaultHelper, "work"});
+}
 
-TEST(Config, NetnsAloneTurnsOnDns) {
+TEST(Config, NetnsAloneTurnsOnDnsAndNotTheSeal) {
   auto c = parse({"netns=work"});
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->netns, "work");
   EXPECT_EQ(c->dns, DnsMode::kYes);
   EXPECT_EQ(c->helper, kDefaultHelper);
   EXPECT_TRUE(c->netns_mode());
+  EXPECT_FALSE(c->seal);  // a namespaced tunnel is sealed by construction
+}
+
+TEST(Config, NoArgumentsMeansSealMode) {
+  auto c = parse({});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(c->seal);
+  EXPECT_FALSE(c->netns_mode());
+  EXPECT_EQ(c->dns, DnsMode::kNo);
+  EXPECT_EQ(c->instance, "work");
+  EXPECT_EQ(c->seal_table(), "vpnns-work");
+}
+
+TEST(Config, SealOptions) {
+  auto c = parse({"seal=yes", "netns=ns1", "seal-user=nobody", "instance=home-1"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(c->seal);
+  EXPECT_EQ(c->seal_user, "nobody");
+  EXPECT_EQ(c->seal_table(), "vpnns-home-1");
+  c = parse({"seal-mark=4294967295"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->seal_mark, 4294967295u);
+}
+
+TEST(Config, InstanceFromConfigPath) {
+  EXPECT_EQ(instance_from_config_path("/etc/openvpn/client/work.conf"), "work");
+  EXPECT_EQ(instance_from_config_path("work.conf"), "work");
+  EXPECT_EQ(instance_from_config_path("home.ovpn"), "home");
+  EXPECT_EQ(instance_from_config_path("/x/a b;c.conf"), "a_b_c");
+  EXPECT_EQ(instance_from_config_path("/x/.conf"), ".conf");
+  EXPECT_EQ(instance_from_config_path(""), "openvpn");
+  EXPECT_EQ(instance_from_config_path("/etc/openvpn/"), "openvpn");
+  EXPECT_EQ(instance_from_config_path(std::string(50, 'x') + ".conf").size(), 32u);
 }
 
 TEST(Config, ExplicitValues) {
@@ -29,11 +64,16 @@ TEST(Config, ExplicitValues) {
 }
 
 TEST(Config, CanonicalArgsRoundTrip) {
-  for (const auto& words : std::vector<std::vector<std::string>>{
-           {"netns=work"}, {"netns=x", "dns=no"}, {"helper=/h", "netns=n"}}) {
+  for (const auto& words :
+       std::vector<std::vector<std::string>>{{"netns=work"},
+                                             {"netns=x", "dns=no"},
+                                             {"helper=/h", "netns=n"},
+                                             {},
+                                             {"seal-mark=7", "instance=i"},
+                                             {"netns=n", "seal=yes", "seal-user=1000"}}) {
     auto c = parse(words);
     ASSERT_TRUE(c.ok());
-    auto again = parse_config(c->to_args(), "/other/default");
+    auto again = parse_config(c->to_args(), ConfigDefaults{"/other/default", "other"});
     ASSERT_TRUE(again.ok()) << again.error().message();
     EXPECT_EQ(*again, *c);
   }
@@ -65,7 +105,20 @@ TEST_P(ConfigRefusal, NamesTheArgument) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigRefusal,
     testing::Values(
-        Bad{{}, {"no mode given", "netns=NAME"}}, Bad{{"netns="}, {"'netns='", "1-64 characters"}},
+        Bad{{"seal=no"}, {"nothing to do", "netns=NAME"}},
+        Bad{{"seal=maybe"}, {"'seal=maybe'", "'yes' and 'no'"}},
+        Bad{{"seal-mark=0"}, {"'seal-mark=0'", "decimal number from 1 to 4294967295"}},
+        Bad{{"seal-mark=0x10"}, {"'seal-mark=0x10'", "decimal"}},
+        Bad{{"seal-mark=4294967296"}, {"'seal-mark=4294967296'"}},
+        Bad{{"seal-mark=-1"}, {"'seal-mark=-1'"}},
+        Bad{{"netns=w", "seal-mark=5"}, {"'seal-mark=5'", "needs seal=yes"}},
+        Bad{{"seal=no", "netns=w", "seal-user=nobody"}, {"'seal-user=nobody'", "needs seal=yes"}},
+        Bad{{"seal-mark=5", "seal-user=nobody"}, {"exclude each other"}},
+        Bad{{"seal-user=a b"}, {"'seal-user=a b'", "user name or a numeric uid"}},
+        Bad{{"instance="}, {"'instance='", "1-32 characters"}},
+        Bad{{"instance=a/b"}, {"'instance=a/b'"}},
+        Bad{{"instance=" + std::string(33, 'x')}, {"1-32 characters"}},
+        Bad{{"netns="}, {"'netns='", "1-64 characters"}},
         Bad{{"netns=."}, {"'netns=.'", "not '.' or '..'"}}, Bad{{"netns=.."}, {"'netns=..'"}},
         Bad{{"netns=a/b"}, {"'netns=a/b'"}}, Bad{{"netns=a b"}, {"'netns=a b'"}},
         Bad{{"netns=work", "netns=other"},
@@ -77,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"netns=w", "helper="}, {"'helper='", "absolute"}},
         Bad{{"netns=w", "helper=/a\tb"}, {"control character"}},
         Bad{{"netns=w", "bogus=1"},
-            {"'bogus=1'", "unknown key 'bogus'", "accepted keys: dns, helper, netns"}},
+            {"'bogus=1'", "unknown key 'bogus'",
+             "accepted keys: dns, helper, instance, netns, seal, seal-mark, seal-user"}},
         Bad{{"netns"}, {"'netns'", "expected key=value"}},
         Bad{{"=x"}, {"'=x'", "expected key=value"}},
         // All problems at once, so one failed start tells everything.

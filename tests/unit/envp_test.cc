@@ -122,7 +122,7 @@ TEST(Envp, RouteUpRoutesAndDns) {
        "foreign_option_5=dhcp-option NTP 192.0.2.123", "dns_server_1_address_1=192.0.2.53",
        "dns_search_domain_1=example.test"});
   EnvFixture f(vars);
-  auto r = parse_route_up(f.env());
+  auto r = parse_route_up(f.env(), true);
   ASSERT_TRUE(r.ok()) << r.error().message();
   const RouteUpRequest& ru = r->request;
   ASSERT_EQ(ru.routes.size(), 2u);
@@ -140,7 +140,7 @@ TEST(Envp, DnsServersResolvConfCannotExpress) {
   EnvFixture f({"dev=tun0", "dns_server_1_address_1=192.0.2.53", "dns_server_1_port_1=5353",
                 "dns_server_2_address_1=192.0.2.54", "dns_server_2_transport=DoT",
                 "dns_server_3_address_1=192.0.2.55", "dns_server_3_address_2=2001:db8::55"});
-  auto r = parse_route_up(f.env());
+  auto r = parse_route_up(f.env(), true);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->request.dns.servers, (std::vector<IpAddr>{a("192.0.2.55"), a("2001:db8::55")}));
   EXPECT_EQ(r->warnings.size(), 2u);
@@ -148,10 +148,12 @@ TEST(Envp, DnsServersResolvConfCannotExpress) {
 
 TEST(Envp, RouteUpWarnsWithoutRouteNoexec) {
   EnvFixture f({"dev=tun0", "redirect_gateway=1"});
-  auto r = parse_route_up(f.env());
+  auto r = parse_route_up(f.env(), true);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_NE(r->warnings[0].find("route-noexec"), std::string::npos);
+  // In seal mode openvpn routes the tunnel itself, as it should.
+  EXPECT_TRUE(parse_route_up(f.env(), false)->warnings.empty());
 }
 
 TEST(Envp, RouteUpRefusals) {
@@ -182,7 +184,7 @@ TEST(Envp, RouteUpRefusals) {
   };
   for (const auto& c : cases) {
     EnvFixture f(c.vars);
-    auto r = parse_route_up(f.env());
+    auto r = parse_route_up(f.env(), true);
     ASSERT_FALSE(r.ok()) << c.expected;
     EXPECT_NE(r.error().message().find(c.expected), std::string::npos) << r.error().message();
   }
@@ -195,7 +197,7 @@ TEST(Envp, RouteCountIsBounded) {
     vars.push_back("route_netmask_" + std::to_string(i) + "=255.255.255.0");
   }
   EnvFixture f(vars);
-  auto r = parse_route_up(f.env());
+  auto r = parse_route_up(f.env(), true);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("more than 512 routes"), std::string::npos);
 }
@@ -207,7 +209,7 @@ TEST(Envp, DnsCountIsBounded) {
                    std::to_string(i));
   }
   EnvFixture f(vars);
-  EXPECT_FALSE(parse_route_up(f.env()).ok());
+  EXPECT_FALSE(parse_route_up(f.env(), true).ok());
 }
 
 TEST(Envp, Down) {

@@ -1,0 +1,243 @@
+#include "helper/seal.h"
+
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+namespace vpnns {
+namespace {
+
+constexpr int kWatchIntervalMs = 20;
+// openvpn drops privileges right after ROUTE_UP; if it has not after this long, it has no
+// `user` (or runs as root on purpose) and uid 0 is all there is to accept.
+constexpr int kWatchTicks = 60'000 / kWatchIntervalMs;
+
+Result<std::uint32_t> resolve_user(const std::string& user) {
+  if (!user.empty() &&
+      std::all_of(user.begin(), user.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return static_cast<std::uint32_t>(std::stoul(user));
+  }
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  const int err = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (found == nullptr) {
+    return Error(Code::kNotFound, "argument 'seal-user=" + user + "': no such user", err);
+  }
+  return static_cast<std::uint32_t>(pw.pw_uid);
+}
+
+// "vpnns seal for openvpn instance 'work'; helper pid 1234" → 1234.
+std::optional<pid_t> owner_pid(const std::string& comment) {
+  const auto at = comment.rfind("helper pid ");
+  if (at == std::string::npos) return std::nullopt;
+  try {
+    return static_cast<pid_t>(std::stol(comment.substr(at + 11)));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+bool is_running_helper(pid_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) return false;
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name == "vpnns-helper";
+}
+
+std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(none)"; }
+
+}  // namespace
+
+Result<uid_t> effective_uid_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return sys_error("reading /proc/" + std::to_string(pid) + "/status", errno);
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    unsigned long real = 0, effective = 0;
+    if (fields >> real >> effective) return static_cast<uid_t>(effective);
+  }
+  return Error(Code::kSystem, "no Uid line in /proc/" + std::to_string(pid) + "/status");
+}
+
+Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
+  SealSpec spec;
+  spec.table = config.seal_table();
+  spec.comment = "vpnns seal for openvpn instance '" + config.instance + "'; helper pid " +
+                 std::to_string(::getpid());
+  spec.mark = config.seal_mark;
+  if (!spec.mark) {
+    spec.uids.insert(0);
+    if (!config.seal_user.empty()) {
+      VPNNS_ASSIGN_OR_RETURN(std::uint32_t uid, resolve_user(config.seal_user));
+      spec.uids.insert(uid);
+    }
+  }
+
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER));
+  // Notifications of every nftables change in openvpn's namespace; what changed is not read,
+  // only that something did.
+  UniqueFd monitor_fd(
+      ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  if (!monitor_fd) return sys_error("opening an nftables monitor socket", errno);
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = 1u << (NFNLGRP_NFTABLES - 1);
+  if (::bind(monitor_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    return sys_error("subscribing to nftables notifications", errno);
+  }
+  UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer) return sys_error("timerfd_create", errno);
+
+  Seal seal(std::move(sock), std::move(monitor_fd), std::move(timer), std::move(spec), openvpn_pid);
+  VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
+  if (existing.exists) {
+    const auto pid = owner_pid(existing.comment);
+    if (pid && *pid != ::getpid() && is_running_helper(*pid)) {
+      return Error(Code::kFailedPrecondition,
+                   "nftables table inet " + seal.spec_.table + " belongs to a running vpnns " +
+                       "helper (pid " + std::to_string(*pid) + "): another openvpn uses the " +
+                       "instance name '" + config.instance + "'; give this one instance=NAME");
+    }
+    seal.stale_owner_ =
+        existing.comment.empty() ? std::string("an unnamed owner") : existing.comment;
+  }
+  return seal;
+}
+
+Status Seal::reconcile(std::vector<std::string>& warnings) {
+  VPNNS_ASSIGN_OR_RETURN(SealState st, state());
+  if (seal_matches(st, spec_)) return ok_status();
+
+  const bool intact = st.exists && st.comment == spec_.comment && st.rules == kSealRules &&
+                      st.has_server_sets && st.has_uid_set == !spec_.mark;
+  if (intact) {
+    // Only set members differ: change exactly those, in one transaction (an IPCHANGE is the
+    // removal of the old address and the addition of the new one, applied at once).
+    NftBatch batch(sock_.next_seq());
+    for (const IpAddr& a : st.servers) {
+      if (!spec_.server || a != *spec_.server) build_seal_server(batch, spec_.table, false, a);
+    }
+    if (spec_.server && std::ranges::find(st.servers, *spec_.server) == st.servers.end()) {
+      build_seal_server(batch, spec_.table, true, *spec_.server);
+    }
+    for (std::uint32_t uid : spec_.uids) {
+      if (!st.uids.contains(uid)) build_seal_uid(batch, spec_.table, true, uid);
+    }
+    for (std::uint32_t uid : st.uids) {
+      if (!spec_.uids.contains(uid)) build_seal_uid(batch, spec_.table, false, uid);
+    }
+    return nft_commit(sock_, batch);
+  }
+
+  NftBatch full(sock_.next_seq());
+  build_seal_install(full, spec_);
+  VPNNS_TRY(nft_commit(sock_, full));
+  if (stale_owner_) {
+    warnings.push_back("replaced a stale nftables table inet " + spec_.table + " (" +
+                       *stale_owner_ + ")");
+    stale_owner_.reset();
+  } else if (ever_installed_) {
+    warnings.push_back("the seal (nftables table inet " + spec_.table + ") had been " +
+                       (st.exists ? "changed" : "removed") +
+                       " underneath (nft flush ruleset? a firewall reload?); reinstalled");
+  }
+  ever_installed_ = true;
+  return ok_status();
+}
+
+Result<std::string> Seal::follow(const IpAddr& server, std::vector<std::string>& warnings) {
+  const std::optional<IpAddr> before = active_ ? spec_.server : std::nullopt;
+  spec_.server = server;
+  active_ = true;
+  Status s = reconcile(warnings);
+  if (!s) {
+    return s.error().wrap("the VPN server address " + server.str() + " is NOT sealed");
+  }
+  if (before && *before == server) return "seal on " + server.str() + " in place";
+  if (before) return "seal moved from " + describe(before) + " to " + server.str();
+  return "sealed " + server.str() + ": only openvpn's sockets may reach it (nftables table inet " +
+         spec_.table + ")";
+}
+
+Status Seal::ensure(std::vector<std::string>& warnings) {
+  if (!active_) return ok_status();
+  return reconcile(warnings);
+}
+
+void Seal::watch_for_privilege_drop() {
+  if (spec_.mark) return;  // the mark does not depend on who owns the socket
+  watch_ticks_left_ = kWatchTicks;
+  itimerspec t{};
+  t.it_interval.tv_nsec = kWatchIntervalMs * 1'000'000L;
+  t.it_value = t.it_interval;
+  (void)::timerfd_settime(timer_.get(), 0, &t, nullptr);
+}
+
+void Seal::stop_watching() {
+  watch_ticks_left_ = 0;
+  itimerspec off{};
+  (void)::timerfd_settime(timer_.get(), 0, &off, nullptr);
+}
+
+void Seal::on_timer(std::vector<std::string>& warnings) {
+  std::uint64_t expirations = 0;
+  (void)!::read(timer_.get(), &expirations, sizeof expirations);
+  auto uid = effective_uid_of(openvpn_pid_);
+  if (!uid) {
+    stop_watching();
+    return;
+  }
+  if (*uid != 0) {
+    stop_watching();
+    if (spec_.uids.insert(*uid).second) {
+      Status s = ensure(warnings);
+      warnings.push_back(s ? "openvpn dropped privileges to uid " + std::to_string(*uid) +
+                                 "; the seal accepts its sockets"
+                           : "openvpn dropped privileges to uid " + std::to_string(*uid) +
+                                 " but the seal could not be updated: " + s.error().text() +
+                                 "; its reconnects may be blocked");
+    }
+    return;
+  }
+  if (--watch_ticks_left_ <= 0) stop_watching();
+}
+
+void Seal::on_monitor(std::vector<std::string>& warnings) {
+  // Drain every pending notification; what changed does not matter, only whether the seal
+  // still holds. ENOBUFS (notifications lost) is a reason to check as well.
+  char buf[8192];
+  while (::recv(monitor_.get(), buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == ENOBUFS) {
+  }
+  if (Status s = ensure(warnings); !s) {
+    warnings.push_back("the seal could not be repaired: " + s.error().text() +
+                       "; the VPN server address " + describe(spec_.server) + " is NOT sealed");
+  }
+}
+
+Status Seal::remove() {
+  active_ = false;
+  stop_watching();
+  VPNNS_ASSIGN_OR_RETURN(SealState st, state());
+  if (!st.exists) return ok_status();
+  // Only our own table: one of a running namesake is not ours to delete.
+  const auto pid = owner_pid(st.comment);
+  if (st.comment != spec_.comment && pid && is_running_helper(*pid)) return ok_status();
+  NftBatch batch(sock_.next_seq());
+  build_table_delete(batch, spec_.table);
+  return nft_commit(sock_, batch);
+}
+
+}  // namespace vpnns
