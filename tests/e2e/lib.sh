@@ -154,12 +154,26 @@ make_pki() {
   )
 }
 
+# add_default_routes: the client's host gets default routes to a "router" address in the
+# server's namespace (never beyond the test), so openvpn's redirect-gateway finds a net_gateway.
+add_default_routes() {
+  ip -n "$NS_SRV" addr add 198.51.100.254/24 dev veth0
+  ip -n "$NS_SRV" addr add 2001:db8:1::fe/64 dev veth0 nodad
+  ip -n "$NS_CLI" route add default via 198.51.100.254
+  ip -n "$NS_CLI" -6 route add default via 2001:db8:1::fe
+}
+
+# How the server listens, and whom the client calls: tests may override before *_conf.
+SERVER_ENDPOINT=${SERVER_ENDPOINT:-$'proto udp\nlocal 198.51.100.1'}
+CLIENT_REMOTES=${CLIENT_REMOTES:-$'proto udp\nremote 198.51.100.1 1194'}
+# What netns mode needs from openvpn; seal-mode tests clear it (openvpn then routes itself).
+CLIENT_NETNS_LINES=${CLIENT_NETNS_LINES-$'ifconfig-noexec\nroute-noexec'}
+
 # server_conf [EXTRA LINES...]: writes $WORK/server.conf.
 server_conf() {
   cat >"$WORK/server.conf" <<EOF
 dev tun
-proto udp
-local 198.51.100.1
+$SERVER_ENDPOINT
 port 1194
 topology subnet
 server 192.0.2.0 255.255.255.0
@@ -191,8 +205,7 @@ client_conf() {
   cat >"$WORK/client.conf" <<EOF
 client
 dev tun
-proto udp
-remote 198.51.100.1 1194
+$CLIENT_REMOTES
 nobind
 ca $WORK/pki/ca.crt
 cert $WORK/pki/client.crt
@@ -204,8 +217,7 @@ chroot $WORK/jail
 persist-tun
 persist-key
 disable-dco
-ifconfig-noexec
-route-noexec
+$CLIENT_NETNS_LINES
 connect-retry 1 1
 verb 4
 log-append $WORK/client.log
