@@ -7,8 +7,10 @@
 // The socket must be an AF_UNIX SOCK_SEQPACKET socket; everything that arrives on it is
 // untrusted.
 //
-// Life cycle: check the socket and that openvpn (PID) is still our parent; prepare (namespace,
-// netlink sockets); answer Hello — or a Reply with the reason it cannot start, then exit 1.
+// Life cycle: check the socket and that openvpn (PID) is still our parent; check the capabilities
+// start-up needs; prepare (namespace, netlink sockets, the seal's checks); give up every power
+// but CAP_NET_ADMIN and install the seccomp filter (confine.h); answer Hello — or a Reply with
+// the reason it cannot start, then exit 1.
 // Then one request, one reply, until CLOSE (tear down, reply, exit 0), EOF on the socket
 // (openvpn died or dropped us: tear down, exit 0) or SIGTERM/SIGINT/SIGHUP (openvpn's death
 // via PR_SET_PDEATHSIG, or an administrator: tear down, exit 0). The helper never runs
@@ -17,6 +19,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,6 +31,7 @@
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/wire.h"
+#include "helper/confine.h"
 #include "helper/service.h"
 
 namespace vpnns {
@@ -82,10 +86,12 @@ Status check_socket(int fd) {
   return ok_status();
 }
 
-// Sends a start-up failure to the plugin (it logs the reason) and returns the exit status.
+// Sends a start-up failure to the plugin, which logs the reason, and returns the exit status.
+// Only if that fails is stderr (openvpn's log, or nothing) the messenger.
 int fail_start(int fd, const Error& error) {
-  (void)send_frame(fd, encode_reply(Reply{error.code(), error.text(), {}}));
-  std::fprintf(stderr, "vpnns-helper: %s\n", error.text().c_str());
+  if (!send_frame(fd, encode_reply(Reply{error.code(), error.text(), {}}))) {
+    std::fprintf(stderr, "vpnns-helper: %s\n", error.text().c_str());
+  }
   return 1;
 }
 
@@ -114,8 +120,22 @@ int run(int argc, char** argv) {
   auto config = parse_config(args->config_words, ConfigDefaults{});
   if (!config) return fail_start(fd, config.error());
 
+  // A fixed, harmless place and file mode creation mask; the environment is already empty.
+  if (::chdir("/") < 0) return fail_start(fd, sys_error("chdir /", errno));
+  ::umask(022);
+  if (Status s = check_startup_capabilities(*config); !s) return fail_start(fd, s.error());
+
   auto service = Service::start(*config, args->parent);
   if (!service) return fail_start(fd, service.error());
+
+  // Everything that needed power is done: from here on CAP_NET_ADMIN, no new privileges, and
+  // only the system calls the event loop makes (confine.h).
+  Status confined = drop_privileges();
+  if (confined) confined = install_seccomp_filter();
+  if (!confined) {
+    (void)service->teardown();
+    return fail_start(fd, confined.error());
+  }
 
   if (Status s = send_frame(
           fd, encode_hello(Hello{kProtocolVersion, static_cast<std::uint32_t>(::getpid())}));

@@ -38,8 +38,12 @@ std::string describe_wait_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const char* name = sigabbrev_np(WTERMSIG(status));
-    return std::string("was killed by signal ") + (name != nullptr ? "SIG" : "") +
-           (name != nullptr ? name : std::to_string(WTERMSIG(status)));
+    std::string out = std::string("was killed by signal ") + (name != nullptr ? "SIG" : "") +
+                      (name != nullptr ? name : std::to_string(WTERMSIG(status)));
+    if (WTERMSIG(status) == SIGSYS) {
+      out += " (a system call outside its seccomp allowlist: a vpnns bug, please report it)";
+    }
+    return out;
   }
   return "ended (status " + std::to_string(status) + ")";
 }
