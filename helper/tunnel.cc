@@ -180,9 +180,7 @@ Status NetnsTunnel::configure_link(int ifindex, const UpRequest& req) {
 }
 
 Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& /*warnings*/) {
-  const std::optional<std::string> pinned =
-      pin_ ? std::optional<std::string>(pin_->name) : std::nullopt;
-  VPNNS_TRY(validate_up(req, pinned));
+  VPNNS_TRY(validate_up(req, pinned_name_));
 
   if (req.context == Context::kRestart) {
     // --up-restart: the device stayed (persist-tun) where the first UP put it.
@@ -230,6 +228,7 @@ Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& /*warnings*/
     how = "kept in";
   }
   pin_ = Pin{req.dev, ifindex};
+  pinned_name_ = req.dev;
   VPNNS_TRY(configure_link(ifindex, req));
   link_ = req;
   return req.dev + " " + how + " network namespace '" + config_.netns + "' (ifindex " +

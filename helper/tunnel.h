@@ -85,6 +85,10 @@ class NetnsTunnel {
   NetlinkSocket inner_;  // the target namespace
   DnsFiles dns_;
   std::optional<Pin> pin_;
+  // The device name of the first UP, kept for the helper's whole life: after a DOWN, openvpn's
+  // next UP (a reopen after pulled options changed) brings a new device of the same name, and
+  // nothing else.
+  std::optional<std::string> pinned_name_;
   std::optional<UpRequest> link_;  // the configuration applied at the last UP
 };
 

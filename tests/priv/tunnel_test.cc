@@ -226,6 +226,7 @@ TEST_F(TunnelTest, SigtermTearsDown) {
   expect_ok(subnet_up());
   expect_ok(route_up());
   const pid_t pid = helper_->pid();
+  ASSERT_GT(pid, 0);  // never kill(0 or -1, ...): that would hit the test's own process group
   ::kill(pid, SIGTERM);
   EXPECT_TRUE(process_gone(pid));
   EXPECT_FALSE(exists("/etc/netns/" + target_));
@@ -323,6 +324,22 @@ TEST_F(TunnelTest, RefusesAnotherDeviceOnceOneIsPinned) {
   expect_refused(RoutePredownRequest{"vethp0"}, "this tunnel's device is");
   expect_refused(DownRequest{"vethp0", Context::kInit}, "this tunnel's device is");
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TunnelTest, TheDeviceNameStaysPinnedAcrossDown) {
+  start();
+  expect_ok(subnet_up());
+  expect_ok(DownRequest{tun_name_, Context::kInit});
+  tun_.reset();  // openvpn closed the device; now something else appears under another name
+  UniqueFd other = open_tun("tunp9");
+  const std::string before = snapshot();
+  UpRequest up = subnet_up();
+  up.dev = "tunp9";
+  expect_refused(up, "this tunnel's device is '" + tun_name_ + "'");
+  EXPECT_EQ(snapshot(), before);
+  // A new device of the pinned name is what openvpn's reopen looks like: accepted.
+  tun_ = open_tun(tun_name_);
+  expect_ok(subnet_up());
 }
 
 TEST_F(TunnelTest, RefusedRouteUpChangesNothing) {
