@@ -38,15 +38,16 @@
 #include <string>
 #include <vector>
 
-#include "bench/plugin_host.h"
 #include "common/unique_fd.h"
 #include "helper/dns.h"
 #include "helper/netlink.h"
 #include "helper/rtnl.h"
+#include "tests/support/plugin_host.h"
 
 extern char** environ;
 
 namespace vpnns::bench {
+using testing::PluginHost;
 namespace {
 
 using Clock = std::chrono::steady_clock;

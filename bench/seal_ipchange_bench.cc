@@ -29,14 +29,15 @@
 #include <string>
 #include <vector>
 
-#include "bench/plugin_host.h"
 #include "common/unique_fd.h"
 #include "helper/nft.h"
 #include "helper/seal_nft.h"
+#include "tests/support/plugin_host.h"
 
 extern char** environ;
 
 namespace vpnns::bench {
+using testing::PluginHost;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -1,6 +1,8 @@
 // PluginHost: loads vpnns.so the way openvpn does (dlopen, open_v3, func_v3, close_v1) so that
 // benchmarks measure the full plugin path — envp parsing, the socket round trip, the helper,
-// the kernel — and nothing less. This is the host side of the plugin ABI, not plugin code.
+// the kernel — and nothing less, and tests can drive the real .so without openvpn. This is the
+// host side of the plugin ABI, not plugin code. What the plugin logs through plugin_log is
+// kept (PluginHost::log()) as openvpn would print it: "PLUGIN vpnns: ...".
 #pragma once
 
 #include <dlfcn.h>
@@ -8,11 +10,12 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace vpnns::bench {
+namespace vpnns::testing {
 
 // A NULL-terminated char* array that owns its strings.
 class StringArray {
@@ -29,14 +32,22 @@ class StringArray {
   std::vector<const char*> ptrs_;
 };
 
+// Test support: one process hosts one plugin at a time, like openvpn's log has one sink.
+inline std::vector<std::string>& log_lines() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
 inline void quiet_log(openvpn_plugin_log_flags_t flags, const char* name, const char* fmt, ...) {
-  if ((flags & PLOG_ERR) == 0) return;
+  char buf[8192];
   va_list ap;
   va_start(ap, fmt);
-  std::fprintf(stderr, "PLUGIN %s: ", name);
-  std::vfprintf(stderr, fmt, ap);
-  std::fputc('\n', stderr);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  log_lines().push_back(std::string("PLUGIN ") + name + ": " + buf);
+  if ((flags & PLOG_ERR) != 0 && std::getenv("VPNNS_HOST_QUIET") == nullptr) {
+    std::fprintf(stderr, "%s\n", log_lines().back().c_str());
+  }
 }
 
 inline void quiet_vlog(openvpn_plugin_log_flags_t, const char*, const char*, va_list) {}
@@ -60,7 +71,11 @@ class PluginHost {
                                    "2.6.14", 2,           6,          ".14"};
     openvpn_plugin_args_open_return out{};
     if (open_(OPENVPN_PLUGINv3_STRUCTVER, &in, &out) != OPENVPN_PLUGIN_FUNC_SUCCESS) {
-      throw std::runtime_error("openvpn_plugin_open_v3 failed");
+      dlclose(lib_);
+      lib_ = nullptr;
+      std::string why = "openvpn_plugin_open_v3 failed";
+      for (const auto& l : log_lines()) why += "\n" + l;
+      throw std::runtime_error(why);
     }
     handle_ = out.handle;
     mask_ = out.type_mask;
@@ -83,6 +98,8 @@ class PluginHost {
   }
 
   [[nodiscard]] int type_mask() const { return mask_; }
+  static const std::vector<std::string>& log() { return log_lines(); }
+  static void clear_log() { log_lines().clear(); }
 
  private:
   void* lib_ = nullptr;
@@ -95,4 +112,4 @@ class PluginHost {
   int mask_ = 0;
 };
 
-}  // namespace vpnns::bench
+}  // namespace vpnns::testing

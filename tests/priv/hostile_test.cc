@@ -1,0 +1,481 @@
+// The hostile-peer suite: what a compromised openvpn could send the root helper.
+//
+// The helper runs in netns mode with the seal on, and is brought to a configured state (UP,
+// ROUTE_UP, IPCHANGE). Then each crafted request below — raw garbage, malformed frames,
+// ancillary data, and well-formed requests that make no sense for this tunnel — must be
+//   * refused, with a reason;
+//   * followed by a valid request that the helper still answers;
+//   * leave the system exactly as before: links, addresses and routes in the root namespace,
+//     openvpn's and the tunnel's; the whole nftables ruleset; everything under /etc/netns;
+//     the list of namespaces.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+
+#include "common/wire.h"
+#include "tests/priv/fixture.h"
+
+namespace vpnns::testing {
+namespace {
+
+class HostileTest : public HelperTest {
+ protected:
+  void SetUp() override {
+    HelperTest::SetUp();
+    sh("ip link add vethh0 type veth peer name vethh1");
+    other_tun_ = open_tun("tunh1");
+    start({"seal=yes"});
+    expect_ok(IpChangeRequest{ip("198.51.100.1"), 1194});
+    expect_ok(subnet_up());
+    expect_ok(route_up());
+  }
+
+  // Everything a request could have touched, as text.
+  std::string world() const {
+    std::string out = snapshot();
+    out += "== root namespace\n" + sh("ip -d link show") + sh("ip addr show") +
+           sh("ip route show table all") + sh("ip -6 route show table all");
+    out += "== /etc/netns\n" + sh("find /etc/netns -exec ls -ld --time-style=+ {} \\; -type f "
+                                  "-exec cat {} \\;",
+                                  true);
+    return out;
+  }
+
+  // Sends raw bytes (with optional ancillary data) and returns the helper's reply.
+  Reply raw(const std::vector<std::uint8_t>& frame, const msghdr* control = nullptr) {
+    const int fd = helper_->socket_fd();
+    iovec iov{const_cast<std::uint8_t*>(frame.data()), frame.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (control != nullptr) {
+      msg.msg_control = control->msg_control;
+      msg.msg_controllen = control->msg_controllen;
+    }
+    if (::sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
+      ADD_FAILURE() << "sendmsg: " << std::strerror(errno);
+      return {};
+    }
+    std::vector<std::uint8_t> buf(kMaxFrameSize);
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) {
+      ADD_FAILURE() << "no reply (helper gone?)";
+      return {};
+    }
+    buf.resize(static_cast<std::size_t>(n));
+    auto reply = decode_helper_message(buf);
+    if (!reply || !std::holds_alternative<Reply>(*reply)) {
+      ADD_FAILURE() << "undecodable reply";
+      return {};
+    }
+    return std::get<Reply>(*reply);
+  }
+
+  Reply typed(const Request& r) { return raw(encode_request(r)); }
+
+  UniqueFd other_tun_;
+};
+
+std::vector<std::uint8_t> header(std::uint16_t type, std::uint32_t len, std::uint16_t version = 1) {
+  return {'V',
+          'P',
+          'N',
+          'S',
+          static_cast<std::uint8_t>(version >> 8),
+          static_cast<std::uint8_t>(version),
+          static_cast<std::uint8_t>(type >> 8),
+          static_cast<std::uint8_t>(type),
+          static_cast<std::uint8_t>(len >> 24),
+          static_cast<std::uint8_t>(len >> 16),
+          static_cast<std::uint8_t>(len >> 8),
+          static_cast<std::uint8_t>(len)};
+}
+
+void attr(std::vector<std::uint8_t>& f, std::uint16_t id, const std::vector<std::uint8_t>& v) {
+  f.insert(f.end(),
+           {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
+            static_cast<std::uint8_t>(v.size() >> 8), static_cast<std::uint8_t>(v.size())});
+  f.insert(f.end(), v.begin(), v.end());
+}
+
+void fix_length(std::vector<std::uint8_t>& f) {
+  const auto n = static_cast<std::uint32_t>(f.size());
+  f[8] = static_cast<std::uint8_t>(n >> 24);
+  f[9] = static_cast<std::uint8_t>(n >> 16);
+  f[10] = static_cast<std::uint8_t>(n >> 8);
+  f[11] = static_cast<std::uint8_t>(n);
+}
+
+// A frame of `type` with attributes, length fixed up.
+std::vector<std::uint8_t> frame(
+    std::uint16_t type,
+    const std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>>& attrs) {
+  auto f = header(type, 0);
+  for (const auto& [id, v] : attrs) attr(f, id, v);
+  fix_length(f);
+  return f;
+}
+
+const std::vector<std::uint8_t> kDev = {'t', 'u', 'n', 'p', '0'};
+
+TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
+  struct Case {
+    std::string name;
+    std::function<Reply()> send;
+    std::string reason;
+  };
+  std::vector<Case> cases;
+  auto add = [&](std::string name, std::function<Reply()> send, std::string reason) {
+    cases.push_back({std::move(name), std::move(send), std::move(reason)});
+  };
+
+  // --- Raw bytes and malformed frames.
+  add(
+      "random garbage",
+      [&] {
+        return raw({0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+      },
+      "bad magic");
+  add(
+      "empty datagram", [&] { return raw({}); }, "empty");
+  add(
+      "truncated header",
+      [&] {
+        return raw({'V', 'P', 'N', 'S', 0});
+      },
+      "truncated header");
+  add(
+      "protocol version 2", [&] { return raw(header(16, 12, 2)); }, "protocol version 2");
+  add(
+      "unknown message type", [&] { return raw(header(99, 12)); }, "unknown message type 99");
+  add(
+      "length field too large", [&] { return raw(header(21, 4000)); }, "length field says 4000");
+  add(
+      "trailing garbage",
+      [&] {
+        auto f = header(21, 0);
+        f.insert(f.end(), {0, 9, 0});
+        fix_length(f);
+        return raw(f);
+      },
+      "truncated attribute header");
+  add(
+      "attribute past the end",
+      [&] {
+        auto f = header(19, 0);
+        f.insert(f.end(), {0, 1, 0, 50, 't'});
+        fix_length(f);
+        return raw(f);
+      },
+      "runs past the end");
+  add(
+      "unexpected attribute",
+      [&] {
+        return raw(frame(18, {{1, kDev}, {15, {0}}}));
+      },
+      "unexpected attribute 15");
+  add(
+      "duplicate dev",
+      [&] {
+        return raw(frame(18, {{1, kDev}, {1, {'l', 'o'}}}));
+      },
+      "duplicate dev");
+  add(
+      "UP without mtu",
+      [&] {
+        return raw(frame(16, {{1, kDev}, {3, {0}}}));
+      },
+      "missing mtu");
+  add(
+      "dev with a newline",
+      [&] {
+        return raw(frame(18, {{1, {'t', 'u', 'n', '\n'}}}));
+      },
+      "control character");
+  add(
+      "dev longer than IFNAMSIZ",
+      [&] {
+        return raw(frame(18, {{1, std::vector<std::uint8_t>(16, 'a')}}));
+      },
+      "dev has length 16");
+  add(
+      "oversized frame", [&] { return raw(std::vector<std::uint8_t>(kMaxFrameSize + 1, 'A')); },
+      "larger than");
+  add(
+      "a reply as a request",
+      [&] {
+        return raw(encode_reply(Reply{Code::kOk, "x", {}}));
+      },
+      "not a request");
+  add(
+      "a hello as a request",
+      [&] {
+        return raw(encode_hello(Hello{1, 1}));
+      },
+      "not a request");
+  add(
+      "context out of range",
+      [&] {
+        return raw(frame(19, {{1, kDev}, {3, {7}}}));
+      },
+      "context 7");
+  add(
+      "route record padding",
+      [&] {
+        std::vector<std::uint8_t> rec(40, 0);
+        rec[0] = 4;
+        rec[1] = 24;
+        rec[4] = 203;
+        rec[6] = 113;
+        rec[15] = 1;
+        return raw(frame(17, {{1, kDev}, {11, rec}}));
+      },
+      "padding");
+  add(
+      "513 routes",
+      [&] {
+        RouteUpRequest r = route_up();
+        for (int i = 0; i < 513; ++i)
+          r.routes.push_back(Route{prefix("203.0.113.0/24"), {}, static_cast<std::uint32_t>(i)});
+        return typed(r);
+      },
+      "too many route");
+  add(
+      "9 DNS servers",
+      [&] {
+        RouteUpRequest r = route_up();
+        for (int i = 0; i < 7; ++i) r.dns.servers.push_back(ip("192.0.2.60"));
+        return typed(r);
+      },
+      "too many dns server");
+  add(
+      "DNS name of 255 bytes",
+      [&] {
+        RouteUpRequest r = route_up();
+        r.dns.search = {std::string(255, 'a')};
+        return typed(r);
+      },
+      "dns search domain has length 255");
+  add(
+      "a descriptor passed with SCM_RIGHTS",
+      [&] {
+        UniqueFd passed(::open("/etc/hostname", O_RDONLY | O_CLOEXEC));
+        alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+        msghdr m{};
+        m.msg_control = buf;
+        m.msg_controllen = sizeof buf;
+        cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        const int pfd = passed.get();
+        std::memcpy(CMSG_DATA(c), &pfd, sizeof pfd);
+        return raw(encode_request(route_up()), &m);
+      },
+      "ancillary data");
+  // --- Well-formed requests that name things that are not this tunnel's.
+  auto up_named = [&](const std::string& dev) {
+    UpRequest up = subnet_up();
+    up.dev = dev;
+    return up;
+  };
+  add(
+      "UP naming lo", [&] { return typed(up_named("lo")); }, "this tunnel's device is 'tunp0'");
+  add(
+      "UP naming a veth", [&] { return typed(up_named("vethh0")); }, "this tunnel's device is");
+  add(
+      "UP naming another tun", [&] { return typed(up_named("tunh1")); }, "this tunnel's device is");
+  add(
+      "UP naming a device that does not exist", [&] { return typed(up_named("nope0")); },
+      "this tunnel's device is");
+  add(
+      "UP with a path in the name", [&] { return typed(up_named("../lo")); }, "not a valid name");
+  auto route_up_named = [&](const std::string& dev) {
+    RouteUpRequest r = route_up();
+    r.dev = dev;
+    return r;
+  };
+  add(
+      "ROUTE_UP naming a veth", [&] { return typed(route_up_named("vethh0")); },
+      "this tunnel's device is");
+  add(
+      "ROUTE_PREDOWN naming lo", [&] { return typed(RoutePredownRequest{"lo"}); },
+      "this tunnel's device is");
+  add(
+      "DOWN naming a veth",
+      [&] {
+        return typed(DownRequest{"vethh0", Context::kInit});
+      },
+      "this tunnel's device is");
+
+  // --- Values out of range, of the wrong kind, or off the tunnel.
+  auto up_with = [&](const std::function<void(UpRequest&)>& change) {
+    UpRequest up = subnet_up();
+    change(up);
+    return up;
+  };
+  add(
+      "MTU 0", [&] { return typed(up_with([](UpRequest& u) { u.mtu = 0; })); }, "tun_mtu 0");
+  add(
+      "MTU 100000", [&] { return typed(up_with([](UpRequest& u) { u.mtu = 100000; })); },
+      "tun_mtu 100000");
+  add(
+      "MTU below IPv6's minimum",
+      [&] { return typed(up_with([](UpRequest& u) { u.mtu = 1200; })); },
+      "IPv6 needs at least 1280");
+  add(
+      "multicast local address",
+      [&] { return typed(up_with([](UpRequest& u) { u.v4->local = ip("224.0.0.5"); })); },
+      "not a unicast address");
+  add(
+      "loopback local address",
+      [&] { return typed(up_with([](UpRequest& u) { u.v4->local = ip("127.0.0.2"); })); },
+      "not a unicast address");
+  add(
+      "IPv4 prefix /0", [&] { return typed(up_with([](UpRequest& u) { u.v4->prefix_len = 0; })); },
+      "is outside 1-32");
+  // Caught one layer earlier: the decoder's length check for the slot.
+  add(
+      "IPv6 address in the IPv4 slot",
+      [&] { return typed(up_with([](UpRequest& u) { u.v4->local = ip("2001:db8::1"); })); },
+      "ipv4 local has length 16");
+  add(
+      "IPv6 prefix /200",
+      [&] { return typed(up_with([](UpRequest& u) { u.v6->prefix_len = 200; })); },
+      "is outside 1-128");
+  add(
+      "no address at all",
+      [&] {
+        return typed(up_with([](UpRequest& u) {
+          u.v4.reset();
+          u.v6.reset();
+        }));
+      },
+      "no tunnel address");
+  auto route_with = [&](Route r) {
+    RouteUpRequest ru = route_up();
+    ru.routes.push_back(std::move(r));
+    return ru;
+  };
+  add(
+      "route via a gateway off the tunnel",
+      [&] {
+        return typed(route_with({prefix("198.18.0.0/15"), ip("198.51.100.1"), {}}));
+      },
+      "not reachable through the tunnel");
+  add(
+      "route via the tunnel's own address",
+      [&] {
+        return typed(route_with({prefix("198.18.0.0/15"), ip("192.0.2.2"), {}}));
+      },
+      "tunnel's own address");
+  add(
+      "route via the subnet's broadcast address",
+      [&] {
+        return typed(route_with({prefix("198.18.0.0/15"), ip("192.0.2.255"), {}}));
+      },
+      "network or broadcast address");
+  add(
+      "route via a multicast gateway",
+      [&] {
+        return typed(route_with({prefix("198.18.0.0/15"), ip("224.0.0.1"), {}}));
+      },
+      "not a unicast address");
+  // Caught by the decoder: an IPv6 gateway does not fit an IPv4 route record's slot.
+  add(
+      "IPv4 route via an IPv6 gateway",
+      [&] {
+        return typed(route_with({prefix("198.18.0.0/15"), ip("2001:db8:100::1"), {}}));
+      },
+      "route padding is not zero");
+  add(
+      "IPv6 route via a gateway off the tunnel",
+      [&] {
+        return typed(route_with({prefix("2001:db8:300::/48"), ip("2001:db8:999::1"), {}}));
+      },
+      "not reachable through the tunnel");
+  add(
+      "route with host bits",
+      [&] {
+        Route r{prefix("198.18.0.0/15"), {}, {}};
+        r.dst.addr = ip("198.18.0.1");
+        return typed(route_with(r));
+      },
+      "host bits");
+  auto dns_with = [&](const std::function<void(DnsConfig&)>& change) {
+    RouteUpRequest ru = route_up();
+    change(ru.dns);
+    return ru;
+  };
+  add(
+      "DNS server 127.0.0.1",
+      [&] { return typed(dns_with([](DnsConfig& d) { d.servers = {ip("127.0.0.1")}; })); },
+      "is not a unicast address");
+  add(
+      "DNS server multicast",
+      [&] { return typed(dns_with([](DnsConfig& d) { d.servers = {ip("ff02::1")}; })); },
+      "is not a unicast address");
+  add(
+      "search domain with a space",
+      [&] { return typed(dns_with([](DnsConfig& d) { d.search = {"corp example"}; })); },
+      "is not a DNS name");
+  add(
+      "search domain with a semicolon",
+      [&] { return typed(dns_with([](DnsConfig& d) { d.search = {"x;rm -rf /"}; })); },
+      "is not a DNS name");
+  add(
+      "search domain with quotes",
+      [&] { return typed(dns_with([](DnsConfig& d) { d.search = {"\"quoted\""}; })); },
+      "is not a DNS name");
+  for (const char* bad :
+       {"0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::ffff:198.51.100.1"}) {
+    add(
+        std::string("IPCHANGE to ") + bad,
+        [&, bad] {
+          return typed(IpChangeRequest{ip(bad), 1194});
+        },
+        "is not a unicast address");
+  }
+
+  ASSERT_GE(cases.size(), 40u);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string before = world();
+    Reply r = c.send();
+    EXPECT_FALSE(r.ok()) << "accepted: " << r.message;
+    EXPECT_FALSE(r.message.empty()) << "no reason given";
+    EXPECT_NE(r.message.find(c.reason), std::string::npos) << "reason: " << r.message;
+    // Still answering, and a valid request (which changes nothing here) still works.
+    Reply ok = typed(IpChangeRequest{ip("198.51.100.1"), 1194});
+    EXPECT_TRUE(ok.ok()) << ok.message;
+    EXPECT_EQ(world(), before);
+  }
+  // Credentials the helper did not ask for are never delivered to it (it does not set
+  // SO_PASSCRED): a request sent with SCM_CREDENTIALS is just the request it carries.
+  {
+    const std::string before = world();
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(ucred))] = {};
+    msghdr m{};
+    m.msg_control = buf;
+    m.msg_controllen = sizeof buf;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_CREDENTIALS;
+    c->cmsg_len = CMSG_LEN(sizeof(ucred));
+    ucred cred{::getpid(), 0, 0};
+    std::memcpy(CMSG_DATA(c), &cred, sizeof cred);
+    Reply r = raw(encode_request(IpChangeRequest{ip("198.51.100.1"), 1194}), &m);
+    EXPECT_TRUE(r.ok()) << r.message;
+    EXPECT_EQ(world(), before);
+  }
+  // And it still does its job.
+  Reply again = typed(route_up());
+  EXPECT_TRUE(again.ok()) << again.message;
+  std::printf("%zu hostile requests refused, system unchanged after each\n", cases.size());
+}
+
+}  // namespace
+}  // namespace vpnns::testing
