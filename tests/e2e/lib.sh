@@ -23,6 +23,14 @@ BUILD=${VPNNS_BUILD:-$E2E_ROOT/build}
 PLUGIN=${VPNNS_PLUGIN:-$BUILD/plugin/vpnns.so}
 HELPER=${VPNNS_HELPER:-$BUILD/helper/vpnns-helper}
 
+# How to run openvpn. With an ASan+UBSan build of vpnns.so (VPNNS_PRELOAD names the sanitizer
+# runtimes), Debian's openvpn must load them first; openvpn's own leaks at exit are not ours.
+OPENVPN=(openvpn)
+if [ -n "${VPNNS_PRELOAD:-}" ]; then
+  OPENVPN=(env "LD_PRELOAD=$VPNNS_PRELOAD" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1" openvpn)
+fi
+
 ID=vt$$
 NS_SRV=$ID-srv
 NS_CLI=$ID-cli
@@ -231,7 +239,7 @@ EOF
 # created in the host's mount namespace); sets OPENVPN_PID.
 start_openvpn() {
   local ns=$1 conf=$2
-  nsenter --net="/run/netns/$ns" openvpn --config "$conf" >/dev/null 2>&1 &
+  nsenter --net="/run/netns/$ns" "${OPENVPN[@]}" --config "$conf" >/dev/null 2>&1 &
   OPENVPN_PID=$!
   STARTED_PIDS+=("$OPENVPN_PID")
 }

@@ -12,7 +12,7 @@ start_server
 
 start_private() {
   nsenter --net="/run/netns/$NS_CLI" unshare --mount --propagation slave \
-    openvpn --config "$WORK/client.conf" >/dev/null 2>&1 &
+    "${OPENVPN[@]}" --config "$WORK/client.conf" >/dev/null 2>&1 &
   CLIENT_PID=$!
   STARTED_PIDS+=("$CLIENT_PID")
 }
