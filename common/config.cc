@@ -3,6 +3,7 @@
 // are read, so the order of words never matters.
 #include "common/config.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -20,7 +21,31 @@ struct Given {
   std::optional<std::uint32_t> seal_mark;
   std::optional<std::string> seal_user;
   std::optional<std::string> instance;
+  std::optional<std::vector<SetRef>> client_sets;
+  std::optional<std::string> client_classes;
+  std::optional<std::uint32_t> client_max_entries;
+  std::optional<Role> role;
 };
+
+bool is_nft_name(std::string_view v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string check_path(std::string_view v) {
+  if (v.empty() || v.front() != '/') return "PATH must be absolute";
+  if (v.size() > 4095) return "PATH is longer than 4095 characters";
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return "PATH contains a control character";
+  }
+  return {};
+}
 
 bool is_instance_name(std::string_view v) {
   if (v.empty() || v.size() > 32 || v == "." || v == "..") return false;
@@ -105,14 +130,40 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
        }},
       {"helper",
        [](std::string_view v, Given& g) -> std::string {
-         if (v.empty() || v.front() != '/') return "PATH must be absolute";
-         if (v.size() > 4095) return "PATH is longer than 4095 characters";
-         for (char c : v) {
-           if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-             return "PATH contains a control character";
-           }
-         }
+         if (std::string problem = check_path(v); !problem.empty()) return problem;
          g.helper = std::string(v);
+         return {};
+       }},
+      {"role",
+       [](std::string_view v, Given& g) -> std::string {
+         if (v == "client") {
+           g.role = Role::kClient;
+         } else if (v == "server") {
+           g.role = Role::kServer;
+         } else {
+           return "accepted values are 'client' and 'server'";
+         }
+         return {};
+       }},
+      {"client-set",
+       [](std::string_view v, Given& g) -> std::string {
+         std::string problem;
+         auto sets = parse_set_list(v, problem);
+         if (!problem.empty()) return problem;
+         g.client_sets = std::move(sets);
+         return {};
+       }},
+      {"client-classes",
+       [](std::string_view v, Given& g) -> std::string {
+         if (std::string problem = check_path(v); !problem.empty()) return problem;
+         g.client_classes = std::string(v);
+         return {};
+       }},
+      {"client-max-entries",
+       [](std::string_view v, Given& g) -> std::string {
+         auto n = parse_decimal(v);
+         if (!n || *n == 0 || *n > 1024) return "N must be a number from 1 to 1024";
+         g.client_max_entries = static_cast<std::uint32_t>(*n);
          return {};
        }},
   };
@@ -130,6 +181,44 @@ std::string accepted_keys() {
 
 }  // namespace
 
+std::vector<SetRef> parse_set_list(std::string_view text, std::string& problem) {
+  std::vector<SetRef> out;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const auto a = item.find('/');
+    const auto b = a == std::string_view::npos ? a : item.find('/', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos ||
+        item.find('/', b + 1) != std::string_view::npos) {
+      problem = "'" + std::string(item) + "' is not FAMILY/TABLE/SET";
+      return {};
+    }
+    SetRef ref{std::string(item.substr(0, a)), std::string(item.substr(a + 1, b - a - 1)),
+               std::string(item.substr(b + 1))};
+    if (ref.family != "ip" && ref.family != "ip6" && ref.family != "inet") {
+      problem = "'" + std::string(item) + "': FAMILY must be ip, ip6 or inet";
+      return {};
+    }
+    if (!is_nft_name(ref.table) || !is_nft_name(ref.set)) {
+      problem =
+          "'" + std::string(item) + "': TABLE and SET must be 1-64 characters of A-Z a-z 0-9 _ . -";
+      return {};
+    }
+    if (std::find(out.begin(), out.end(), ref) != out.end()) {
+      problem = "'" + std::string(item) + "' is given twice";
+      return {};
+    }
+    out.push_back(std::move(ref));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (out.size() > 16) {
+    problem = "more than 16 sets";
+    return {};
+  }
+  return out;
+}
+
 std::vector<std::string> Config::to_args() const {
   std::vector<std::string> out;
   if (!netns.empty()) out.push_back("netns=" + netns);
@@ -139,6 +228,14 @@ std::vector<std::string> Config::to_args() const {
   if (seal_mark) out.push_back("seal-mark=" + std::to_string(*seal_mark));
   if (!seal_user.empty()) out.push_back("seal-user=" + seal_user);
   out.push_back("instance=" + instance);
+  out.push_back(std::string("role=") + (role == Role::kServer ? "server" : "client"));
+  if (!client_sets.empty()) {
+    std::string sets;
+    for (const auto& ref : client_sets) sets += (sets.empty() ? "" : ",") + ref.str();
+    out.push_back("client-set=" + sets);
+  }
+  if (!client_classes.empty()) out.push_back("client-classes=" + client_classes);
+  if (server_mode()) out.push_back("client-max-entries=" + std::to_string(client_max_entries));
   return out;
 }
 
@@ -193,9 +290,15 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
   Config config;
   config.netns = given.netns.value_or("");
   config.helper = given.helper.value_or(defaults.helper);
-  config.dns = given.dns.value_or(config.netns_mode() ? DnsMode::kYes : DnsMode::kNo);
-  // A namespaced tunnel is sealed by construction; a tunnel in openvpn's own namespace is not.
-  config.seal = given.seal.value_or(!config.netns_mode());
+  config.client_sets = given.client_sets.value_or(std::vector<SetRef>{});
+  config.client_classes = given.client_classes.value_or("");
+  config.role = given.role.value_or(config.server_mode() ? Role::kServer : defaults.role);
+  const bool client = config.role == Role::kClient;
+  config.dns = given.dns.value_or(config.netns_mode() && client ? DnsMode::kYes : DnsMode::kNo);
+  config.client_max_entries = given.client_max_entries.value_or(8);
+  // A namespaced tunnel is sealed by construction; a client's tunnel in openvpn's own namespace
+  // is not. A server has no single VPN server to seal.
+  config.seal = given.seal.value_or(!config.netns_mode() && client);
   config.seal_mark = given.seal_mark;
   config.seal_user = given.seal_user.value_or("");
   config.instance = given.instance.value_or(defaults.instance.empty() ? std::string("openvpn")
@@ -214,10 +317,24 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
                        "': seal-user and seal-mark exclude each other (a mark is matched "
                        "instead of socket owners)");
   }
-  if (problems.empty() && !config.netns_mode() && !config.seal) {
+  if (problems.empty() && config.server_mode() && given.role == Role::kClient) {
+    problems.push_back("argument '" + first_seen["role"] +
+                       "': client-set and client-classes are for an OpenVPN server");
+  }
+  if (problems.empty() && config.seal && config.role == Role::kServer) {
+    problems.push_back("argument '" + first_seen["seal"] +
+                       "': the seal protects a client's route to its VPN server; this is a "
+                       "server (role=server, client-set or client-classes, or no `remote` in "
+                       "openvpn's configuration)");
+  }
+  if (problems.empty() && given.client_max_entries && !config.server_mode()) {
+    problems.push_back("argument '" + first_seen["client-max-entries"] +
+                       "': needs client-set or client-classes");
+  }
+  if (problems.empty() && !config.netns_mode() && !config.seal && !config.server_mode()) {
     problems.push_back(
-        "nothing to do: give netns=NAME, or leave seal=yes (the default without "
-        "netns)");
+        "nothing to do: give netns=NAME, client-set=... (a server), or leave seal=yes (the "
+        "default for a client without netns)");
   }
 
   if (!problems.empty()) {

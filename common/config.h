@@ -22,6 +22,23 @@ namespace vpnns {
 
 enum class DnsMode { kNo, kYes };
 
+// Whether this openvpn is a client (connects to a VPN server) or a server (accepts clients).
+enum class Role { kClient, kServer };
+
+// An nftables set named by the administrator: FAMILY/TABLE/SET, e.g. inet/filter/vpn_clients.
+struct SetRef {
+  std::string family;  // ip, ip6 or inet
+  std::string table;
+  std::string set;
+
+  [[nodiscard]] std::string str() const { return family + "/" + table + "/" + set; }
+  friend bool operator==(const SetRef&, const SetRef&) = default;
+  friend auto operator<=>(const SetRef&, const SetRef&) = default;
+};
+
+// Parses "FAMILY/TABLE/SET[,FAMILY/TABLE/SET...]"; the problem, if any, in `problem`.
+std::vector<SetRef> parse_set_list(std::string_view text, std::string& problem);
+
 struct Config {
   // netns=NAME: move the tunnel into this namespace. Empty: netns mode is off.
   std::string netns;
@@ -38,8 +55,20 @@ struct Config {
   // instance=NAME: names this openvpn's nftables table (vpnns-NAME). Default: the openvpn
   // configuration file's name.
   std::string instance;
+  // client-set=FAMILY/TABLE/SET,...: every connected client's VPN addresses (server side).
+  std::vector<SetRef> client_sets;
+  // client-classes=PATH: "PATTERN SET[,SET...]" lines, read by the helper at start-up.
+  std::string client_classes;
+  // client-max-entries=N: addresses and iroute subnets one client may have in the sets.
+  std::uint32_t client_max_entries = 8;
+  // role=client|server. Default: server when client sets are kept or openvpn's configuration
+  // has no `remote`; client otherwise. A client's namespace must hold nothing but the tunnel and
+  // gets default routes and DNS; a server's is a gateway's, which the administrator furnishes.
+  Role role = Role::kClient;
 
   [[nodiscard]] bool netns_mode() const { return !netns.empty(); }
+  // An OpenVPN server keeping client sets (as opposed to a client).
+  [[nodiscard]] bool server_mode() const { return !client_sets.empty() || !client_classes.empty(); }
   [[nodiscard]] std::string seal_table() const { return "vpnns-" + instance; }
 
   // Canonical key=value words, every key spelled out; parse_config(to_args()) == *this.
@@ -50,8 +79,9 @@ struct Config {
 
 // Values that come from outside the plugin line.
 struct ConfigDefaults {
-  std::string helper;    // the installed helper path
-  std::string instance;  // from openvpn's `config` (see instance_from_config_path)
+  std::string helper;         // the installed helper path
+  std::string instance;       // from openvpn's `config` (see instance_from_config_path)
+  Role role = Role::kClient;  // kServer when openvpn's configuration has no `remote`
 };
 
 // Parses the plugin arguments (argv[1..] of the plugin line).

@@ -97,8 +97,38 @@ struct CloseRequest {
   friend bool operator==(const CloseRequest&, const CloseRequest&) = default;
 };
 
-using Request = std::variant<UpRequest, RouteUpRequest, RoutePredownRequest, DownRequest,
-                             IpChangeRequest, CloseRequest>;
+// --- Server side. A client is known by the number the plugin gave its per-client context
+// (openvpn_plugin_client_constructor_v1): unique for the plugin's life, unlike a common name.
+
+inline constexpr std::size_t kMaxCommonName = 64;  // X.509's upper bound for a CN
+
+struct ClientConnectRequest {
+  std::uint64_t client = 0;
+  std::string common_name;
+  friend bool operator==(const ClientConnectRequest&, const ClientConnectRequest&) = default;
+};
+
+struct ClientDisconnectRequest {
+  std::uint64_t client = 0;
+  std::string common_name;
+  friend bool operator==(const ClientDisconnectRequest&, const ClientDisconnectRequest&) = default;
+};
+
+// learn-address: "add" and "update" come with the client now owning the address; "delete"
+// comes with no client at all (openvpn reaps routes after the client is gone).
+enum class LearnOp : std::uint8_t { kAdd = 0, kUpdate = 1, kDelete = 2 };
+
+struct LearnAddressRequest {
+  LearnOp op = LearnOp::kAdd;
+  Prefix address{IpAddr(), 32};  // a VPN address (/32, /128) or an iroute subnet
+  std::optional<std::uint64_t> client;
+  std::string common_name;  // empty for delete
+  friend bool operator==(const LearnAddressRequest&, const LearnAddressRequest&) = default;
+};
+
+using Request =
+    std::variant<UpRequest, RouteUpRequest, RoutePredownRequest, DownRequest, IpChangeRequest,
+                 CloseRequest, ClientConnectRequest, ClientDisconnectRequest, LearnAddressRequest>;
 
 // The event name as openvpn's log and the helper's messages spell it.
 const char* request_name(const Request& request);

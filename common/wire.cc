@@ -39,6 +39,11 @@ enum Attr : std::uint16_t {
   kWarning = 17,
   kVersion = 18,
   kPid = 19,
+  kClientId = 20,
+  kCommonName = 21,
+  kLearnOp = 22,
+  kAddress = 23,
+  kAddressLen = 24,
 };
 
 struct AttrRule {
@@ -79,6 +84,18 @@ const std::vector<AttrRule>& schema(MsgType type) {
       {MsgType::kIpChange,
        {{kRemote, "remote", 4, 16, 1, true}, {kRemotePort, "remote port", 2, 2, 1, true}}},
       {MsgType::kClose, {}},
+      {MsgType::kClientConnect,
+       {{kClientId, "client id", 8, 8, 1, true},
+        {kCommonName, "common name", 1, kMaxCommonName, 1, true}}},
+      {MsgType::kClientDisconnect,
+       {{kClientId, "client id", 8, 8, 1, true},
+        {kCommonName, "common name", 1, kMaxCommonName, 1, true}}},
+      {MsgType::kLearnAddress,
+       {{kLearnOp, "learn operation", 1, 1, 1, true},
+        {kAddress, "address", 4, 16, 1, true},
+        {kAddressLen, "address prefix length", 1, 1, 1, true},
+        {kClientId, "client id", 8, 8, 1, false},
+        {kCommonName, "common name", 1, kMaxCommonName, 1, false}}},
   };
   static const std::vector<AttrRule> kNone;
   auto it = schemas.find(type);
@@ -95,6 +112,9 @@ bool is_known_type(std::uint16_t t) {
     case MsgType::kDown:
     case MsgType::kIpChange:
     case MsgType::kClose:
+    case MsgType::kClientConnect:
+    case MsgType::kClientDisconnect:
+    case MsgType::kLearnAddress:
       return true;
   }
   return false;
@@ -106,6 +126,9 @@ std::uint16_t get_u16(const std::uint8_t* p) {
 std::uint32_t get_u32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
          std::uint32_t{p[3]};
+}
+std::uint64_t get_u64(const std::uint8_t* p) {
+  return (std::uint64_t{get_u32(p)} << 32) | get_u32(p + 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +152,11 @@ class Writer {
     const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24),
                                static_cast<std::uint8_t>(v >> 16),
                                static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+    attr(id, b);
+  }
+  void attr_u64(Attr id, std::uint64_t v) {
+    std::uint8_t b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
     attr(id, b);
   }
   void attr_str(Attr id, std::string_view s) {
@@ -380,6 +408,33 @@ Result<Request> build_request(const Frame& f) {
     }
     case MsgType::kClose:
       return Request(CloseRequest{});
+    case MsgType::kClientConnect:
+    case MsgType::kClientDisconnect: {
+      const std::uint64_t id = get_u64(a.one(kClientId).data());
+      VPNNS_ASSIGN_OR_RETURN(auto cn, to_string(a.one(kCommonName), "common name"));
+      if (f.type == MsgType::kClientConnect)
+        return Request(ClientConnectRequest{id, std::move(cn)});
+      return Request(ClientDisconnectRequest{id, std::move(cn)});
+    }
+    case MsgType::kLearnAddress: {
+      LearnAddressRequest r;
+      const std::uint8_t op = a.one(kLearnOp)[0];
+      if (op > static_cast<std::uint8_t>(LearnOp::kDelete)) {
+        return malformed("learn operation " + std::to_string(op));
+      }
+      r.op = static_cast<LearnOp>(op);
+      VPNNS_ASSIGN_OR_RETURN(auto addr, to_addr(a.one(kAddress), "address"));
+      const std::uint8_t len = a.one(kAddressLen)[0];
+      if (len > max_prefix_len(addr.family())) {
+        return malformed("address prefix length " + std::to_string(len));
+      }
+      r.address = Prefix{addr, len};
+      if (a.has(kClientId)) r.client = get_u64(a.one(kClientId).data());
+      if (a.has(kCommonName)) {
+        VPNNS_ASSIGN_OR_RETURN(r.common_name, to_string(a.one(kCommonName), "common name"));
+      }
+      return Request(std::move(r));
+    }
     case MsgType::kHello:
     case MsgType::kReply:
       break;
@@ -398,6 +453,9 @@ const char* request_name(const Request& request) {
     const char* operator()(const DownRequest&) const { return "DOWN"; }
     const char* operator()(const IpChangeRequest&) const { return "IPCHANGE"; }
     const char* operator()(const CloseRequest&) const { return "CLOSE"; }
+    const char* operator()(const ClientConnectRequest&) const { return "CLIENT_CONNECT"; }
+    const char* operator()(const ClientDisconnectRequest&) const { return "CLIENT_DISCONNECT"; }
+    const char* operator()(const LearnAddressRequest&) const { return "LEARN_ADDRESS"; }
   };
   return std::visit(Visitor{}, request);
 }
@@ -453,6 +511,27 @@ std::vector<std::uint8_t> encode_request(const Request& request) {
     }
     std::vector<std::uint8_t> operator()(const CloseRequest&) const {
       return Writer(MsgType::kClose).finish();
+    }
+    std::vector<std::uint8_t> operator()(const ClientConnectRequest& r) const {
+      Writer w(MsgType::kClientConnect);
+      w.attr_u64(kClientId, r.client);
+      w.attr_str(kCommonName, r.common_name);
+      return std::move(w).finish();
+    }
+    std::vector<std::uint8_t> operator()(const ClientDisconnectRequest& r) const {
+      Writer w(MsgType::kClientDisconnect);
+      w.attr_u64(kClientId, r.client);
+      w.attr_str(kCommonName, r.common_name);
+      return std::move(w).finish();
+    }
+    std::vector<std::uint8_t> operator()(const LearnAddressRequest& r) const {
+      Writer w(MsgType::kLearnAddress);
+      w.attr_u8(kLearnOp, static_cast<std::uint8_t>(r.op));
+      w.attr_addr(kAddress, r.address.addr);
+      w.attr_u8(kAddressLen, r.address.len);
+      if (r.client) w.attr_u64(kClientId, *r.client);
+      if (!r.common_name.empty()) w.attr_str(kCommonName, r.common_name);
+      return std::move(w).finish();
     }
   };
   return std::visit(Visitor{}, request);

@@ -33,6 +33,9 @@ enum class MsgType : std::uint16_t {
   kDown = 19,
   kIpChange = 20,
   kClose = 21,
+  kClientConnect = 22,
+  kClientDisconnect = 23,
+  kLearnAddress = 24,
 };
 
 std::vector<std::uint8_t> encode_request(const Request& request);

@@ -30,6 +30,12 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid) {
     VPNNS_ASSIGN_OR_RETURN(auto tunnel, NetnsTunnel::open(config));
     service.tunnel_.emplace(std::move(tunnel));
   }
+  if (config.server_mode()) {
+    // The sets live where the tunnel's traffic is forwarded: in its namespace.
+    VPNNS_ASSIGN_OR_RETURN(
+        auto sets, ClientSets::open(config, service.tunnel_ ? service.tunnel_->netns_fd() : -1));
+    service.client_sets_.emplace(std::move(sets));
+  }
   return service;
 }
 
@@ -106,6 +112,15 @@ Result<std::string> Service::dispatch(const Request& request, Warnings& warnings
     return tunnel_ ? tunnel_->route_predown(*pd) : Result<std::string>(std::string());
   }
   if (const auto* d = std::get_if<DownRequest>(&request)) return down(*d, warnings);
+  if (!client_sets_) {
+    return Error(Code::kFailedPrecondition,
+                 std::string(request_name(request)) + " was not expected: no client sets are kept");
+  }
+  if (const auto* c = std::get_if<ClientConnectRequest>(&request)) return client_sets_->connect(*c);
+  if (const auto* c = std::get_if<ClientDisconnectRequest>(&request)) {
+    return client_sets_->disconnect(*c);
+  }
+  if (const auto* l = std::get_if<LearnAddressRequest>(&request)) return client_sets_->learn(*l);
   return Error(Code::kInternal, "unhandled request");
 }
 
@@ -114,6 +129,9 @@ Reply Service::teardown() {
   if (tunnel_) tunnel_->teardown(warnings);
   if (seal_) {
     if (Status s = seal_->remove(); !s) warnings.push_back(s.error().text());
+  }
+  if (client_sets_) {
+    if (Status s = client_sets_->flush_all(); !s) warnings.push_back(s.error().text());
   }
   return Reply{Code::kOk, "removed what vpnns added", std::move(warnings)};
 }

@@ -1,7 +1,8 @@
 // Service: the helper's request dispatcher. One request in, one reply out.
 //
-// It owns every mode's state — the namespaced tunnel (netns=) and the seal (seal=yes) — and
-// hands each decoded request to the modes it concerns. It never throws and never exits on bad
+// It owns every mode's state — the namespaced tunnel (netns=), the seal (seal=yes) and the
+// server's client sets (client-set=, client-classes=) — and hands each decoded request to the
+// modes it concerns. It never throws and never exits on bad
 // input: a refusal is a Reply with a reason. The configuration it was built with is fixed for
 // its whole life.
 //
@@ -16,6 +17,7 @@
 
 #include "common/config.h"
 #include "common/messages.h"
+#include "helper/client_sets.h"
 #include "helper/seal.h"
 #include "helper/tunnel.h"
 
@@ -49,6 +51,7 @@ class Service {
   Config config_;
   std::optional<NetnsTunnel> tunnel_;
   std::optional<Seal> seal_;
+  std::optional<ClientSets> client_sets_;
   Warnings pending_;
 };
 

@@ -116,6 +116,8 @@ Status NetnsTunnel::check_unconfigured(const LinkInfo& link) {
 }
 
 Status NetnsTunnel::check_isolated(const std::string& dev) {
+  // A server's namespace is a gateway's: the administrator puts its other side there.
+  if (config_.role == Role::kServer) return ok_status();
   VPNNS_ASSIGN_OR_RETURN(auto links, list_links(inner_));
   for (const auto& l : links) {
     if (l.name == "lo" || l.name == dev) continue;
@@ -292,7 +294,8 @@ Status NetnsTunnel::apply_routes(const std::vector<RouteSpec>& want,
 Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& warnings) {
   if (!link_ || !pin_) return Error(Code::kFailedPrecondition, "ROUTE_UP before UP");
   VPNNS_TRY(validate_route_up(req, *link_));
-  const std::vector<RouteSpec> want = desired_routes(req, *link_, pin_->ifindex, warnings);
+  const bool client = config_.role == Role::kClient;
+  const std::vector<RouteSpec> want = desired_routes(req, *link_, pin_->ifindex, client, warnings);
   VPNNS_ASSIGN_OR_RETURN(auto have, our_routes());
   VPNNS_TRY(apply_routes(want, have));
 

@@ -2,11 +2,13 @@
 //
 //   UP (init)      find the device in openvpn's namespace (a plain tun: not ovpn-dco, not tap,
 //                  not configured by openvpn itself), check the target namespace holds nothing
-//                  but lo, move the device, pin its name and new ifindex, then set MTU, bring
+//                  but lo (a client's; a server's is a gateway the administrator furnishes),
+//                  move the device, pin its name and new ifindex, then set MTU, bring
 //                  lo and the device up and reconcile its addresses.
 //   UP (restart)   (--up-restart) the pinned device is still there: reconcile link and addresses.
-//   ROUTE_UP       reconcile the routes vpnns owns in the namespace (the pushed ones plus a
-//                  default route per configured family through the tunnel) — add or replace the
+//   ROUTE_UP       reconcile the routes vpnns owns in the namespace (the pushed ones plus, for a
+//                  client, a default route per configured family through the tunnel; a server's
+//                  `route` lines) — add or replace the
 //                  wanted ones first, then delete the stale ones, so the namespace is never
 //                  without its routes mid-way — and write the DNS files.
 //   ROUTE_PREDOWN  delete vpnns's routes.
@@ -54,6 +56,7 @@ class NetnsTunnel {
 
   [[nodiscard]] bool is_up() const { return link_.has_value(); }
   [[nodiscard]] bool created_namespace() const { return ns_.created; }
+  [[nodiscard]] int netns_fd() const { return ns_.fd.get(); }
 
  private:
   struct Pin {

@@ -68,8 +68,10 @@ Status validate_up(const UpRequest& up, const std::optional<std::string>& pinned
   }
   const std::uint32_t min_mtu = up.v6 ? kMinMtuIpv6 : kMinMtu;
   if (up.mtu < min_mtu || up.mtu > kMaxMtu) {
+    const bool ipv6_floor = up.v6 && up.mtu < kMinMtuIpv6;
     return refuse("tun_mtu " + std::to_string(up.mtu) + " is outside " + std::to_string(min_mtu) +
-                  "-" + std::to_string(kMaxMtu) + (up.v6 ? " (IPv6 needs at least 1280)" : ""));
+                  "-" + std::to_string(kMaxMtu) +
+                  (ipv6_floor ? " (IPv6 needs at least 1280)" : ""));
   }
   if (up.v4) {
     const Ipv4Config& v4 = *up.v4;
@@ -129,7 +131,7 @@ Status validate_route_up(const RouteUpRequest& req, const UpRequest& link) {
 }
 
 std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
-                                      std::vector<std::string>& warnings) {
+                                      bool add_defaults, std::vector<std::string>& warnings) {
   std::vector<RouteSpec> out;
   auto add = [&](const RouteSpec& spec) {
     auto same = std::ranges::find_if(
@@ -148,6 +150,7 @@ std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest
   // The namespace has no other way out than the tunnel, so every configured family gets a
   // default route through it (openvpn does not reveal redirect-gateway under route-noexec).
   for (Family f : {Family::kV4, Family::kV6}) {
+    if (!add_defaults) break;
     if ((f == Family::kV4 && !link.v4) || (f == Family::kV6 && !link.v6)) continue;
     const IpAddr any = f == Family::kV4 ? IpAddr::v4({}) : IpAddr::v6({});
     const bool pushed = std::ranges::any_of(

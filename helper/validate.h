@@ -34,10 +34,11 @@ Status validate_remote(const IpAddr& remote);
 // `link`: the UP the tunnel was configured with.
 Status validate_route_up(const RouteUpRequest& req, const UpRequest& link);
 
-// The routes to install for `req` on device `ifindex`: the pushed routes, plus a default route
-// through the tunnel for each family the tunnel has an address in (unless one was pushed).
+// The routes to install for `req` on device `ifindex`: the pushed (or, on a server,
+// configured) routes, plus — for a client, whose namespace has no other way out — a default
+// route through the tunnel for each family the tunnel has an address in (unless one was pushed).
 // Duplicates (same destination and metric) keep their first occurrence; `warnings` says so.
 std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
-                                      std::vector<std::string>& warnings);
+                                      bool add_defaults, std::vector<std::string>& warnings);
 
 }  // namespace vpnns

@@ -48,4 +48,13 @@ Result<Parsed<DownRequest>> parse_down(const Env& env);
 // argv[1] of IPCHANGE is "[AF_INET]192.0.2.1 1194"; env has trusted_ip(6)/trusted_port too.
 Result<Parsed<IpChangeRequest>> parse_ipchange(const Env& env, const char* const* argv);
 
+// Server side. `client` is the number of the client's per-client context.
+Result<Parsed<ClientConnectRequest>> parse_client_connect(const Env& env, std::uint64_t client);
+Result<Parsed<ClientDisconnectRequest>> parse_client_disconnect(const Env& env,
+                                                                std::uint64_t client);
+// argv = [so, "add"|"update"|"delete", "10.8.0.2" | "10.1.0.0/16" | "2001:db8::2", [cn]];
+// `client` is absent for a delete (openvpn calls it without the client's context).
+Result<Parsed<LearnAddressRequest>> parse_learn_address(const char* const* argv,
+                                                        std::optional<std::uint64_t> client);
+
 }  // namespace vpnns

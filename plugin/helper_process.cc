@@ -17,22 +17,11 @@
 #include <memory>
 
 #include "common/channel.h"
+#include "common/trusted_file.h"
 #include "common/wire.h"
 
 namespace vpnns {
 namespace {
-
-std::string mode_text(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-Error untrusted(const std::string& path, const std::string& why) {
-  return Error(Code::kPermissionDenied,
-               "helper=" + path + ": " + why +
-                   "; the helper runs as root, so it must be a file only root can replace");
-}
 
 std::string describe_wait_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -108,49 +97,9 @@ struct ExecPlan {
 
 }  // namespace
 
-Result<UniqueFd> open_trusted_executable(const std::string& path) {
-  if (path.empty() || path.front() != '/') return untrusted(path, "not an absolute path");
-  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
-  const int real_err = errno;
-  if (!real) {
-    return Error(Code::kNotFound, "helper=" + path + ": cannot resolve the path", real_err);
-  }
-  UniqueFd fd(::open(real.get(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  const int open_err = errno;
-  if (!fd) return Error(Code::kNotFound, "helper=" + path + ": cannot open", open_err);
-
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return sys_error("helper=" + path + ": fstat", errno);
-  if (!S_ISREG(st.st_mode)) return untrusted(path, "not a regular file");
-  if (st.st_uid != 0) return untrusted(path, "owned by uid " + std::to_string(st.st_uid));
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return untrusted(path, "writable by group or others (mode " + mode_text(st.st_mode) + ")");
-  }
-  if ((st.st_mode & S_IXUSR) == 0) {
-    return Error(Code::kPermissionDenied, "helper=" + path + ": not executable");
-  }
-
-  // Every directory above it: whoever may rename entries there may replace the helper.
-  std::string dir(real.get());
-  while (dir.size() > 1) {
-    dir.erase(dir.rfind('/'));
-    if (dir.empty()) dir = "/";
-    struct stat ds {};
-    if (::stat(dir.c_str(), &ds) < 0) return sys_error("helper=" + path + ": stat " + dir, errno);
-    if (ds.st_uid != 0) {
-      return untrusted(path, "directory " + dir + " is owned by uid " + std::to_string(ds.st_uid));
-    }
-    const bool sticky = (ds.st_mode & S_ISVTX) != 0;
-    if ((ds.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky) {
-      return untrusted(path, "directory " + dir + " is writable by group or others (mode " +
-                                 mode_text(ds.st_mode) + ")");
-    }
-  }
-  return fd;
-}
-
 Result<HelperProcess> HelperProcess::start(const Config& config) {
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd exe, open_trusted_executable(config.helper));
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd exe,
+                         open_trusted_file(config.helper, "helper", Access::kExecute));
 
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -2,8 +2,7 @@
 //
 // start() runs in openvpn_plugin_open_v3, while openvpn is still root and before it has read
 // anything from the network. It checks that the helper executable is one only root could have
-// put there (absolute path; the file and every directory above it owned by root and not
-// writable by group or others, unless sticky), opens it, creates an AF_UNIX SOCK_SEQPACKET
+// put there (common/trusted_file.h), opens it, creates an AF_UNIX SOCK_SEQPACKET
 // socketpair, forks, and in the child: starts a new session (a Ctrl-C meant for openvpn must
 // not kill the helper before DOWN), asks for SIGTERM when openvpn dies (PR_SET_PDEATHSIG),
 // moves its socket end to fd 3, points stdin and stdout at /dev/null (stderr stays openvpn's, so
@@ -35,10 +34,6 @@ namespace vpnns {
 inline constexpr int kHelloTimeoutMs = 10'000;
 inline constexpr int kCallTimeoutMs = 30'000;
 inline constexpr int kExitTimeoutMs = 5'000;
-
-// Checks that `path` is an absolute path to a regular, executable file that only root can have
-// put there; returns an O_PATH descriptor of the checked file (execute that, not the path).
-Result<UniqueFd> open_trusted_executable(const std::string& path);
 
 class HelperProcess {
  public:

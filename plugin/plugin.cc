@@ -8,6 +8,8 @@
 // close_v1  ask the helper to tear down and exit, and wait for it.
 // abort_v1  openvpn is dying from a fatal error: drop the socket; the helper sees EOF, tears
 //           down and exits on its own. openvpn may call this with a NULL handle.
+// client_constructor_v1 / _destructor_v1  (server) number each client, so the helper can tell
+//           clients apart: a common name is not unique, and learn-address "delete" has none.
 //
 // All state lives in the handle (two `plugin` lines may load this .so twice). Every entry point
 // catches everything: an exception must never unwind into openvpn's C code.
@@ -52,15 +54,35 @@ struct PluginState {
   Config config;
   HelperProcess helper;
   Log log;
+  std::uint64_t next_client = 1;  // numbers per-client contexts (server side)
+};
+
+// What openvpn keeps for each connected client on our behalf: its number, by which the helper
+// knows the client (a common name is not unique, and learn-address "delete" comes without one).
+struct ClientContext {
+  std::uint64_t id;
 };
 
 int event_mask(const Config& config) {
-  int mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_UP) |
-             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_PREDOWN) |
-             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN);
+  int mask = 0;
+  if (config.netns_mode() || config.seal) {
+    mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) | OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_UP) |
+            OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_ROUTE_PREDOWN) |
+            OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_DOWN);
+  }
   // The seal follows the server's address, which IPCHANGE reports.
   if (config.seal) mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_IPCHANGE);
+  if (config.server_mode()) {
+    mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2) |
+            OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_DISCONNECT) |
+            OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_LEARN_ADDRESS);
+  }
   return mask;
+}
+
+std::optional<std::uint64_t> client_of(void* per_client_context) {
+  if (per_client_context == nullptr) return std::nullopt;
+  return static_cast<const ClientContext*>(per_client_context)->id;
 }
 
 template <typename T>
@@ -71,9 +93,24 @@ Result<Request> to_request(Result<Parsed<T>> parsed, const Log& log) {
 }
 
 Result<Request> parse_event(int type, const char* const* argv, const char* const* envp,
-                            const Config& config, const Log& log) {
+                            void* per_client_context, const Config& config, const Log& log) {
   const Env env(envp);
+  const std::optional<std::uint64_t> client = client_of(per_client_context);
+  auto need_client = [&]() -> Result<std::uint64_t> {
+    if (!client) return Error(Code::kInvalidArgument, "no per-client context for a client event");
+    return *client;
+  };
   switch (type) {
+    case OPENVPN_PLUGIN_CLIENT_CONNECT_V2: {
+      VPNNS_ASSIGN_OR_RETURN(auto id, need_client());
+      return to_request(parse_client_connect(env, id), log);
+    }
+    case OPENVPN_PLUGIN_CLIENT_DISCONNECT: {
+      VPNNS_ASSIGN_OR_RETURN(auto id, need_client());
+      return to_request(parse_client_disconnect(env, id), log);
+    }
+    case OPENVPN_PLUGIN_LEARN_ADDRESS:
+      return to_request(parse_learn_address(argv, client), log);
     case OPENVPN_PLUGIN_UP:
       return to_request(parse_up(env), log);
     case OPENVPN_PLUGIN_ROUTE_UP:
@@ -90,8 +127,9 @@ Result<Request> parse_event(int type, const char* const* argv, const char* const
   }
 }
 
-int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp) {
-  auto request = parse_event(type, argv, envp, ctx.config, ctx.log);
+int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp,
+                 void* per_client_context) {
+  auto request = parse_event(type, argv, envp, per_client_context, ctx.config, ctx.log);
   if (!request) {
     ctx.log.error("event refused before it reached the helper: " + request.error().text());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -124,11 +162,15 @@ int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return*
   if (in->argv != nullptr && in->argv[0] != nullptr) {
     for (const char* const* a = in->argv + 1; *a != nullptr; ++a) words.emplace_back(*a);
   }
-  // openvpn's configuration file names this instance (its seal table), unless instance= does.
-  const auto config_path = Env(in->envp).get("config");
+  // openvpn's own configuration, as it tells the plugin at open time (trusted: parsed by
+  // openvpn as root, before any network input): the configuration file names this instance
+  // (its seal table), and a configuration without `remote` is a server's.
+  const Env open_env(in->envp);
+  const auto config_path = open_env.get("config");
+  const Role role = open_env.get("remote_1") ? Role::kClient : Role::kServer;
   auto config = parse_config(
       words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
-                            instance_from_config_path(config_path.value_or("openvpn"))});
+                            instance_from_config_path(config_path.value_or("openvpn")), role});
   if (!config) {
     log.error("bad plugin arguments: " + config.error().message());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -145,6 +187,8 @@ int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return*
   std::string summary = "helper pid " + std::to_string(pid) + " started";
   if (config->netns_mode())
     summary += "; tunnel goes into network namespace '" + config->netns + "'";
+  if (config->seal) summary += "; seal in nftables table inet " + config->seal_table();
+  if (config->server_mode()) summary += "; keeping client sets";
   log.note(summary);
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
@@ -180,7 +224,7 @@ VPNNS_EXPORT int openvpn_plugin_func_v3(const int version,
   if (version < 1 || in == nullptr || in->handle == nullptr) return OPENVPN_PLUGIN_FUNC_ERROR;
   vpnns::PluginState* ctx = vpnns::context_of(in->handle);
   try {
-    return vpnns::handle_event(*ctx, in->type, in->argv, in->envp);
+    return vpnns::handle_event(*ctx, in->type, in->argv, in->envp, in->per_client_context);
   } catch (const std::exception& e) {
     ctx->log.error(std::string("internal error: ") + e.what());
   } catch (...) {
@@ -197,6 +241,22 @@ VPNNS_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle) {
     if (!reply.ok()) ctx->log.error("close: " + reply.message);
   } catch (...) {
   }
+}
+
+VPNNS_EXPORT void* openvpn_plugin_client_constructor_v1(openvpn_plugin_handle_t handle) {
+  if (handle == nullptr) return nullptr;
+  try {
+    vpnns::PluginState* ctx = vpnns::context_of(handle);
+    return std::make_unique<vpnns::ClientContext>(vpnns::ClientContext{ctx->next_client++})
+        .release();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+VPNNS_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t,
+                                                      void* per_client_context) {
+  std::unique_ptr<vpnns::ClientContext>(static_cast<vpnns::ClientContext*>(per_client_context));
 }
 
 VPNNS_EXPORT void openvpn_plugin_abort_v1(openvpn_plugin_handle_t handle) {

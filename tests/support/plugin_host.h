@@ -54,7 +54,11 @@ inline void quiet_vlog(openvpn_plugin_log_flags_t, const char*, const char*, va_
 
 class PluginHost {
  public:
-  PluginHost(const std::string& so, const std::vector<std::string>& args) {
+  // `open_env`: what openvpn tells a plugin at open time; by default a client's (it has a
+  // `remote`).
+  PluginHost(const std::string& so, const std::vector<std::string>& args,
+             std::vector<std::string> open_env = {"verb=1", "config=/etc/openvpn/client/test.conf",
+                                                  "remote_1=198.51.100.1", "proto_1=udp"}) {
     lib_ = dlopen(so.c_str(), RTLD_NOW);
     if (lib_ == nullptr) throw std::runtime_error(dlerror());
     open_ = reinterpret_cast<decltype(open_)>(dlsym(lib_, "openvpn_plugin_open_v3"));
@@ -66,7 +70,7 @@ class PluginHost {
     argv_ = StringArray(argv);
     callbacks_.plugin_log = quiet_log;
     callbacks_.plugin_vlog = quiet_vlog;
-    StringArray envp({"verb=1"});
+    StringArray envp(std::move(open_env));
     openvpn_plugin_args_open_in in{0xffff,   argv_.get(), envp.get(), &callbacks_, SSLAPI_OPENSSL,
                                    "2.6.14", 2,           6,          ".14"};
     openvpn_plugin_args_open_return out{};

@@ -44,6 +44,42 @@ TEST(Config, SealOptions) {
   EXPECT_EQ(c->seal_mark, 4294967295u);
 }
 
+TEST(Config, ServerSets) {
+  auto c = parse({"client-set=inet/filter/vpn_clients,ip6/fw/clients6",
+                  "client-classes=/etc/openvpn/classes", "client-max-entries=4"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(c->server_mode());
+  EXPECT_FALSE(c->seal);  // a server has no single VPN server to seal
+  ASSERT_EQ(c->client_sets.size(), 2u);
+  EXPECT_EQ(c->client_sets[0], (SetRef{"inet", "filter", "vpn_clients"}));
+  EXPECT_EQ(c->client_sets[1].str(), "ip6/fw/clients6");
+  EXPECT_EQ(c->client_classes, "/etc/openvpn/classes");
+  EXPECT_EQ(c->client_max_entries, 4u);
+  auto again = parse_config(c->to_args(), ConfigDefaults{});
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(*again, *c);
+}
+
+TEST(Config, RoleFollowsOpenvpnsConfiguration) {
+  // openvpn without `remote` is a server: a namespace for it is a gateway's, without DNS files,
+  // and there is no single VPN server to seal.
+  auto server = parse_config({"netns=gw"}, ConfigDefaults{kDefaultHelper, "s", Role::kServer});
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  EXPECT_EQ(server->role, Role::kServer);
+  EXPECT_EQ(server->dns, DnsMode::kNo);
+  EXPECT_FALSE(server->seal);
+  auto client = parse({"netns=work"});
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(client->role, Role::kClient);
+  EXPECT_EQ(client->dns, DnsMode::kYes);
+  // Client sets make a server whatever openvpn's configuration looks like; role= overrides.
+  EXPECT_EQ(parse({"client-set=inet/f/s"})->role, Role::kServer);
+  EXPECT_EQ(parse({"netns=gw", "role=server"})->dns, DnsMode::kNo);
+  EXPECT_EQ(
+      parse_config({"netns=w", "role=client"}, ConfigDefaults{"/h", "w", Role::kServer})->role,
+      Role::kClient);
+}
+
 TEST(Config, InstanceFromConfigPath) {
   EXPECT_EQ(instance_from_config_path("/etc/openvpn/client/work.conf"), "work");
   EXPECT_EQ(instance_from_config_path("work.conf"), "work");
@@ -106,6 +142,18 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ConfigRefusal,
     testing::Values(
         Bad{{"seal=no"}, {"nothing to do", "netns=NAME"}},
+        Bad{{"client-set=inet/filter"}, {"'client-set=inet/filter'", "not FAMILY/TABLE/SET"}},
+        Bad{{"client-set=bridge/f/s"}, {"FAMILY must be ip, ip6 or inet"}},
+        Bad{{"client-set=inet/f/s,inet/f/s"}, {"given twice"}},
+        Bad{{"client-set=inet/f w/s"}, {"TABLE and SET must be"}},
+        Bad{{"client-set=inet/f/s/x"}, {"not FAMILY/TABLE/SET"}},
+        Bad{{"client-classes=classes.txt"}, {"'client-classes=classes.txt'", "absolute"}},
+        Bad{{"client-set=inet/f/s", "seal=yes"}, {"'seal=yes'", "this is a server"}},
+        Bad{{"client-set=inet/f/s", "role=client"}, {"'role=client'", "for an OpenVPN server"}},
+        Bad{{"role=router"}, {"'role=router'", "'client' and 'server'"}},
+        Bad{{"role=server"}, {"nothing to do"}},
+        Bad{{"netns=w", "client-max-entries=4"}, {"needs client-set or client-classes"}},
+        Bad{{"client-set=inet/f/s", "client-max-entries=0"}, {"1 to 1024"}},
         Bad{{"seal=maybe"}, {"'seal=maybe'", "'yes' and 'no'"}},
         Bad{{"seal-mark=0"}, {"'seal-mark=0'", "decimal number from 1 to 4294967295"}},
         Bad{{"seal-mark=0x10"}, {"'seal-mark=0x10'", "decimal"}},
@@ -131,7 +179,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"netns=w", "helper=/a\tb"}, {"control character"}},
         Bad{{"netns=w", "bogus=1"},
             {"'bogus=1'", "unknown key 'bogus'",
-             "accepted keys: dns, helper, instance, netns, seal, seal-mark, seal-user"}},
+             "accepted keys: client-classes, client-max-entries, client-set, dns, helper, "
+             "instance, "
+             "netns, role, seal, seal-mark, seal-user"}},
         Bad{{"netns"}, {"'netns'", "expected key=value"}},
         Bad{{"=x"}, {"'=x'", "expected key=value"}},
         // All problems at once, so one failed start tells everything.

@@ -140,7 +140,7 @@ TEST(DesiredRoutes, AddsDefaultsAndDedupes) {
               Route{p("203.0.113.0/24"), a("192.0.2.3"), 5},
               Route{p("2001:db8:200::/48"), std::nullopt, std::nullopt}};
   std::vector<std::string> warnings;
-  auto routes = desired_routes(r, subnet_up(), 7, warnings);
+  auto routes = desired_routes(r, subnet_up(), 7, true, warnings);
   ASSERT_EQ(routes.size(), 4u);
   EXPECT_EQ(routes[0], (RouteSpec{p("203.0.113.0/24"), a("192.0.2.1"), 7, 5}));
   EXPECT_EQ(routes[1], (RouteSpec{p("2001:db8:200::/48"), std::nullopt, 7, kDefaultMetricV6}));
@@ -150,10 +150,18 @@ TEST(DesiredRoutes, AddsDefaultsAndDedupes) {
   EXPECT_NE(warnings[0].find("given twice"), std::string::npos);
 }
 
+TEST(DesiredRoutes, AServerGetsNoDefaultRoute) {
+  RouteUpRequest r{"tun0", {Route{p("203.0.113.128/25"), a("192.0.2.2"), {}}}, {}};
+  std::vector<std::string> warnings;
+  auto routes = desired_routes(r, subnet_up(), 3, false, warnings);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].dst.str(), "203.0.113.128/25");
+}
+
 TEST(DesiredRoutes, PushedDefaultReplacesOurs) {
   RouteUpRequest r{"tun0", {Route{p("0.0.0.0/0"), a("192.0.2.1"), 3}}, {}};
   std::vector<std::string> warnings;
-  auto routes = desired_routes(r, p2p_up(), 4, warnings);
+  auto routes = desired_routes(r, p2p_up(), 4, true, warnings);
   ASSERT_EQ(routes.size(), 1u);  // v4 only: pushed default, no IPv6 on this tunnel
   EXPECT_EQ(routes[0].gateway, a("192.0.2.1"));
 }

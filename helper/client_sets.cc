@@ -1,0 +1,263 @@
+#include "helper/client_sets.h"
+
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vpnns {
+namespace {
+
+constexpr std::uint32_t kTypeIpv4 = 7;  // nftables' ipv4_addr
+constexpr std::uint32_t kTypeIpv6 = 8;  // ipv6_addr
+
+std::string join(const std::vector<SetRef>& sets) {
+  std::string out;
+  for (const auto& s : sets) out += (out.empty() ? "" : ", ") + s.str();
+  return out.empty() ? "no sets" : out;
+}
+
+// The address one past the last of `prefix`, or nothing if that wraps around.
+std::optional<IpAddr> end_of(const Prefix& prefix) {
+  IpAddr last = prefix.addr.last_in_prefix(prefix.len);
+  std::array<std::uint8_t, 16> b{};
+  const auto bytes = last.bytes();
+  std::copy(bytes.begin(), bytes.end(), b.begin());
+  for (int i = static_cast<int>(bytes.size()) - 1; i >= 0; --i) {
+    if (++b[static_cast<std::size_t>(i)] != 0) {
+      return IpAddr::from_bytes({b.data(), bytes.size()});
+    }
+  }
+  return std::nullopt;
+}
+
+NftSet set_object(const SetRef& ref) {
+  NftSet s(nftnl_set_alloc());
+  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, ref.table.c_str());
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, ref.set.c_str());
+  nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, nfproto_of(ref.family));
+  return s;
+}
+
+struct SetCheck {
+  bool exists = false;
+  std::uint32_t key_type = 0, key_len = 0, flags = 0;
+};
+
+Result<SetCheck> read_set(NetlinkSocket& sock, const SetRef& ref) {
+  alignas(nlmsghdr) char buf[4096];
+  NftSet s = set_object(ref);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, nfproto_of(ref.family), 0, 0);
+  nftnl_set_nlmsg_build_payload(nlh, s.get());
+  SetCheck out;
+  Status st = sock.request(nlh, "reading set " + ref.str(), [&](const nlmsghdr* m) -> Status {
+    NftSet got(nftnl_set_alloc());
+    if (nftnl_set_nlmsg_parse(m, got.get()) < 0) return ok_status();
+    out.exists = true;
+    out.key_type = nftnl_set_get_u32(got.get(), NFTNL_SET_KEY_TYPE);
+    out.key_len = nftnl_set_get_u32(got.get(), NFTNL_SET_KEY_LEN);
+    out.flags = nftnl_set_get_u32(got.get(), NFTNL_SET_FLAGS);
+    return ok_status();
+  });
+  if (!st.ok() && st.error().sys_errno() == ENOENT) return out;
+  VPNNS_TRY(st);
+  return out;
+}
+
+Error refuse(const std::string& why) { return Error(Code::kInvalidArgument, why); }
+
+}  // namespace
+
+std::uint16_t nfproto_of(const std::string& family) {
+  if (family == "ip") return NFPROTO_IPV4;
+  if (family == "ip6") return NFPROTO_IPV6;
+  return NFPROTO_INET;
+}
+
+void build_set_prefix(NftBatch& b, const SetRef& set, bool add, const Prefix& prefix) {
+  NftSet s = set_object(set);
+  nftnl_set_elem* start = nftnl_set_elem_alloc();
+  nftnl_set_elem_set(start, NFTNL_SET_ELEM_KEY, prefix.addr.bytes().data(),
+                     static_cast<std::uint32_t>(prefix.addr.bytes().size()));
+  nftnl_set_elem_add(s.get(), start);
+  if (auto end = end_of(prefix)) {
+    nftnl_set_elem* e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, end->bytes().data(),
+                       static_cast<std::uint32_t>(end->bytes().size()));
+    nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+    nftnl_set_elem_add(s.get(), e);
+  }
+  nlmsghdr* nlh = b.add(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, nfproto_of(set.family),
+                        add ? NLM_F_CREATE : 0,
+                        std::string(add ? "adding " : "removing ") + prefix.str() +
+                            (add ? " to set " : " from set ") + set.str());
+  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+}
+
+void build_set_flush(NftBatch& b, const SetRef& set) {
+  NftSet s = set_object(set);
+  // A DELSETELEM without elements empties the set.
+  nlmsghdr* nlh = b.add(NFT_MSG_DELSETELEM, nfproto_of(set.family), 0, "emptying set " + set.str());
+  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+}
+
+Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
+  std::vector<ClassRule> rules;
+  if (!config.client_classes.empty()) {
+    VPNNS_ASSIGN_OR_RETURN(rules, load_classes(config.client_classes));
+  }
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER, netns_fd));
+
+  std::vector<SetRef> all = config.client_sets;
+  for (const ClassRule& r : rules) all.insert(all.end(), r.sets.begin(), r.sets.end());
+  std::map<SetRef, Family> families;
+  std::string problems;
+  for (const SetRef& ref : all) {
+    if (families.contains(ref)) continue;
+    VPNNS_ASSIGN_OR_RETURN(SetCheck c, read_set(sock, ref));
+    std::string problem;
+    if (!c.exists) {
+      problem = "does not exist";
+    } else if ((c.flags & (NFT_SET_MAP | NFT_SET_OBJECT | NFT_SET_CONCAT)) != 0) {
+      problem = "is a map or a concatenation, not a set of addresses";
+    } else if (!(c.key_type == kTypeIpv4 && c.key_len == 4) &&
+               !(c.key_type == kTypeIpv6 && c.key_len == 16)) {
+      problem = "is not of type ipv4_addr or ipv6_addr";
+    } else if ((c.flags & NFT_SET_INTERVAL) == 0) {
+      problem = "lacks 'flags interval' (iroute subnets are ranges)";
+    }
+    if (!problem.empty()) {
+      if (!problems.empty()) problems += "; ";
+      problems += "set " + ref.str() + " " + problem;
+      continue;
+    }
+    families.emplace(ref, c.key_type == kTypeIpv4 ? Family::kV4 : Family::kV6);
+  }
+  if (!problems.empty()) {
+    return Error(Code::kFailedPrecondition,
+                 problems +
+                     " — declare each in the ruleset, e.g. `set NAME { type ipv4_addr; "
+                     "flags interval; }`, before openvpn starts");
+  }
+  ClientSets sets(std::move(sock), config, std::move(rules), std::move(families));
+  VPNNS_TRY(sets.flush_all());
+  return sets;
+}
+
+Status ClientSets::commit(NftBatch& batch) {
+  if (batch.size() == 0) return ok_status();
+  return nft_commit(sock_, batch);
+}
+
+Status ClientSets::flush_all() {
+  NftBatch batch(sock_.next_seq());
+  for (const auto& [ref, family] : families_) build_set_flush(batch, ref);
+  VPNNS_TRY(commit(batch));
+  clients_.clear();
+  owner_.clear();
+  return ok_status();
+}
+
+void ClientSets::change(NftBatch& batch, const Client& client, bool add,
+                        const Prefix& prefix) const {
+  for (const SetRef& ref : client.sets) {
+    auto f = families_.find(ref);
+    if (f != families_.end() && f->second == prefix.family()) {
+      build_set_prefix(batch, ref, add, prefix);
+    }
+  }
+}
+
+Result<std::string> ClientSets::connect(const ClientConnectRequest& req) {
+  if (clients_.contains(req.client)) {
+    return refuse("client #" + std::to_string(req.client) + " is already connected");
+  }
+  Client c;
+  c.common_name = req.common_name;
+  c.sets = config_.client_sets;
+  for (const SetRef& s : classes_of(rules_, req.common_name)) {
+    if (std::find(c.sets.begin(), c.sets.end(), s) == c.sets.end()) c.sets.push_back(s);
+  }
+  const std::string summary = "client '" + req.common_name + "' (#" + std::to_string(req.client) +
+                              ") goes into " + join(c.sets);
+  clients_.emplace(req.client, std::move(c));
+  return summary;
+}
+
+Result<std::string> ClientSets::disconnect(const ClientDisconnectRequest& req) {
+  auto it = clients_.find(req.client);
+  if (it == clients_.end())
+    return std::string("client #" + std::to_string(req.client) + " was not known");
+  if (it->second.common_name != req.common_name) {
+    return refuse("client #" + std::to_string(req.client) + " connected as '" +
+                  it->second.common_name + "', not '" + req.common_name + "'");
+  }
+  NftBatch batch(sock_.next_seq());
+  for (const Prefix& p : it->second.entries) change(batch, it->second, false, p);
+  VPNNS_TRY(commit(batch));
+  for (const Prefix& p : it->second.entries) owner_.erase(p);
+  const std::size_t n = it->second.entries.size();
+  clients_.erase(it);
+  return "client '" + req.common_name + "' left: " + std::to_string(n) + " entr" +
+         (n == 1 ? "y" : "ies") + " removed";
+}
+
+Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
+  const Prefix& p = req.address;
+  const int min_len = p.family() == Family::kV4 ? 8 : 16;
+  if (p.len < min_len) {
+    return refuse("learn-address " + p.str() + ": prefixes shorter than /" +
+                  std::to_string(min_len) + " are refused");
+  }
+  if (p.has_host_bits()) return refuse("learn-address " + p.str() + ": host bits set");
+  if (!p.addr.is_unicast()) return refuse("learn-address " + p.str() + ": not a unicast address");
+
+  auto owned = owner_.find(p);
+  if (req.op == LearnOp::kDelete) {
+    if (owned == owner_.end()) return p.str() + " was not known";
+    Client& old = clients_.at(owned->second);
+    NftBatch batch(sock_.next_seq());
+    change(batch, old, false, p);
+    VPNNS_TRY(commit(batch));
+    old.entries.erase(p);
+    owner_.erase(owned);
+    return p.str() + " removed (it was '" + old.common_name + "')";
+  }
+
+  if (!req.client) return refuse("learn-address without a client");
+  auto it = clients_.find(*req.client);
+  if (it == clients_.end()) {
+    return Error(
+        Code::kFailedPrecondition,
+        "learn-address for client #" + std::to_string(*req.client) + " that did not connect");
+  }
+  Client& client = it->second;
+  if (!req.common_name.empty() && req.common_name != client.common_name) {
+    return refuse("learn-address names '" + req.common_name + "', but client #" +
+                  std::to_string(*req.client) + " connected as '" + client.common_name + "'");
+  }
+  if (owned != owner_.end() && owned->second == *req.client) return p.str() + " already in place";
+  if (client.entries.size() >= config_.client_max_entries) {
+    return refuse(
+        "client '" + client.common_name + "' already has " + std::to_string(client.entries.size()) +
+        " entries (client-max-entries=" + std::to_string(config_.client_max_entries) + ")");
+  }
+  // One transaction: out of the previous owner's sets, into the new owner's.
+  NftBatch batch(sock_.next_seq());
+  Client* previous = owned != owner_.end() ? &clients_.at(owned->second) : nullptr;
+  if (previous != nullptr) change(batch, *previous, false, p);
+  change(batch, client, true, p);
+  VPNNS_TRY(commit(batch));
+  std::string summary = p.str() + " -> '" + client.common_name + "'";
+  if (previous != nullptr) {
+    previous->entries.erase(p);
+    summary += " (moved from '" + previous->common_name + "')";
+  }
+  client.entries.insert(p);
+  owner_[p] = *req.client;
+  return summary;
+}
+
+}  // namespace vpnns
