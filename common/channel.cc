@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "common/wire.h"
 
@@ -60,11 +61,12 @@ Result<std::vector<std::uint8_t>> recv_frame(int fd, int timeout_ms) {
     }
   }
 
-  std::vector<std::uint8_t> buf(kMaxFrameSize);
+  // Not zero-filled: only the n bytes received are used.
+  auto buf = std::make_unique_for_overwrite<std::uint8_t[]>(kMaxFrameSize);
   // Room for a few fds or credentials: enough to see (and close) what a hostile peer sends.
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16) + CMSG_SPACE(64)];
   for (;;) {
-    iovec iov{buf.data(), buf.size()};
+    iovec iov{buf.get(), kMaxFrameSize};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -99,8 +101,7 @@ Result<std::vector<std::uint8_t>> recv_frame(int fd, int timeout_ms) {
       }
       return Error(Code::kInvalidArgument, "malformed frame: empty");
     }
-    buf.resize(static_cast<std::size_t>(n));
-    return buf;
+    return std::vector<std::uint8_t>(buf.get(), buf.get() + n);
   }
 }
 

@@ -11,8 +11,6 @@
 namespace vpnns {
 namespace {
 
-constexpr std::size_t kReceiveBuffer = 64 * 1024;
-
 // The error code and (if present) extended-ack text of an NLMSG_ERROR message.
 struct Ack {
   int error;  // 0 for success, else a positive errno
@@ -84,6 +82,15 @@ Result<NetlinkSocket> NetlinkSocket::open(int bus, int netns_fd) {
   if (mnl_socket_setsockopt(sock.get(), NETLINK_CAP_ACK, &one, sizeof one) < 0) {
     return sys_error("enabling NETLINK_CAP_ACK", errno);
   }
+  // Room for the largest transaction vpnns sends (a server client's entries leaving every set)
+  // and for its acks. Set now: the helper cannot change socket options once confined.
+  int bytes = 4 << 20;
+  for (auto [forced, plain] : {std::pair{SO_SNDBUFFORCE, SO_SNDBUF}, {SO_RCVBUFFORCE, SO_RCVBUF}}) {
+    if (::setsockopt(fd, SOL_SOCKET, forced, &bytes, sizeof bytes) < 0) {
+      (void)::setsockopt(fd, SOL_SOCKET, plain, &bytes, sizeof bytes);
+    }
+  }
+
   const std::uint32_t portid = mnl_socket_get_portid(sock.get());
   return NetlinkSocket(std::move(sock), portid);
 }
@@ -95,16 +102,15 @@ Status NetlinkSocket::send(const void* data, std::size_t len, const std::string&
 
 Status NetlinkSocket::receive(const std::function<Status(const nlmsghdr*)>& on_message,
                               const std::function<bool()>& done, const std::string& what) {
-  std::vector<char> buf(kReceiveBuffer);
   Status first_error;
   while (!done()) {
-    const ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    const ssize_t n = mnl_socket_recvfrom(sock_.get(), buf_.get(), kReceiveBuffer);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error(what + ": receive", errno);
     }
     int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.get()); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_pid != portid_ && nlh->nlmsg_pid != 0) continue;
       Status s = on_message(nlh);

@@ -70,7 +70,11 @@ class NetlinkSocket {
     void operator()(mnl_socket* s) const { mnl_socket_close(s); }
   };
   NetlinkSocket(std::unique_ptr<mnl_socket, Closer> sock, std::uint32_t portid)
-      : sock_(std::move(sock)), portid_(portid) {}
+      : sock_(std::move(sock)),
+        portid_(portid),
+        buf_(std::make_unique_for_overwrite<char[]>(kReceiveBuffer)) {}
+
+  static constexpr std::size_t kReceiveBuffer = 64 * 1024;
 
   Status send(const void* data, std::size_t len, const std::string& what);
   // Reads replies until `done(seq)` says everything expected has arrived. `on_message` gets
@@ -81,6 +85,7 @@ class NetlinkSocket {
   std::unique_ptr<mnl_socket, Closer> sock_;
   std::uint32_t portid_;
   std::uint32_t seq_ = 0;
+  std::unique_ptr<char[]> buf_;  // one receive buffer for the socket's life
 };
 
 // The kernel's extended-ack text of an NLMSG_ERROR message, or "" if it sent none.

@@ -5,35 +5,44 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace vpnns {
 namespace {
 
-// Room for one message while it is built; messages here are far smaller.
-constexpr std::size_t kMessageRoom = 16384;
+// BEGIN and END are a header and an nfgenmsg.
+constexpr std::size_t kBatchMarkerRoom = 64;
 
 }  // namespace
 
 NftBatch::NftBatch(std::uint32_t first_seq) : first_seq_(first_seq), seq_(first_seq) {
-  nftnl_batch_begin(reserve(), seq_++);
-  commit(reinterpret_cast<const nlmsghdr*>(buf_.data() + used_));
+  nftnl_batch_begin(reserve(kBatchMarkerRoom), seq_++);
+  commit(reinterpret_cast<const nlmsghdr*>(buf_.get() + used_));
 }
 
-char* NftBatch::reserve() {
-  if (buf_.size() < used_ + kMessageRoom) buf_.resize(used_ + kMessageRoom, 0);
-  std::memset(buf_.data() + used_, 0, kMessageRoom);
-  return buf_.data() + used_;
+char* NftBatch::reserve(std::size_t room) {
+  if (capacity_ < used_ + room) {
+    const std::size_t grown = std::max(used_ + room, capacity_ * 2);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    if (used_ > 0) std::memcpy(bigger.get(), buf_.get(), used_);
+    buf_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  // libmnl 1.0.4 does not zero attribute padding, and libnftnl puts some strings without their
+  // NUL: the room is cleared so that padding is zeros, as the kernel and parsers expect.
+  std::memset(buf_.get() + used_, 0, room);
+  return buf_.get() + used_;
 }
 
 void NftBatch::commit(const nlmsghdr* nlh) { used_ += NLMSG_ALIGN(nlh->nlmsg_len); }
 
 nlmsghdr* NftBatch::add(std::uint16_t type, std::uint16_t family, std::uint16_t flags,
-                        std::string what) {
+                        std::string what, std::size_t room) {
   // The previous message is complete now that its builder is done; count it in before the
   // buffer may grow (which would move it).
   if (pending_ != nullptr) commit(pending_);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reserve(), type, family,
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reserve(std::min(room, kMaxRoom)), type, family,
                                         static_cast<std::uint16_t>(flags | NLM_F_ACK), seq_++);
   what_.push_back(std::move(what));
   // The caller fills the payload into the reserved room; its length is taken at the next
@@ -46,8 +55,9 @@ std::span<const char> NftBatch::finish() {
   if (!finished_) {
     if (pending_ != nullptr) commit(pending_);
     pending_ = nullptr;
-    nftnl_batch_end(reserve(), seq_++);
-    commit(reinterpret_cast<const nlmsghdr*>(buf_.data() + used_));
+    nftnl_batch_end(reserve(kBatchMarkerRoom), seq_++);
+    commit(reinterpret_cast<const nlmsghdr*>(buf_.get() + used_));
+
     finished_ = true;
   }
   return bytes();
@@ -64,15 +74,6 @@ Status nft_commit(NetlinkSocket& sock, NftBatch& batch) {
   sock.skip_seq_to(batch.last_seq());
   return sock.batch(bytes, batch.first_seq(), batch.last_seq(),
                     [&](std::uint32_t seq) { return batch.describe(seq); });
-}
-
-Status nft_dump(NetlinkSocket& sock, std::uint16_t type, std::uint16_t family,
-                const std::string& table, const NetlinkSocket::Handler& handler,
-                const std::string& what) {
-  alignas(nlmsghdr) char buf[kMessageRoom] = {};
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, type, family, 0, 0);
-  if (!table.empty()) mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str());
-  return sock.dump(nlh, handler, what);
 }
 
 }  // namespace vpnns

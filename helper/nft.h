@@ -49,9 +49,16 @@ class NftBatch {
   // next_seq()); nft_commit() moves the socket's counter past the batch.
   explicit NftBatch(std::uint32_t first_seq);
 
-  // Appends a message header for `type` (NFT_MSG_*) and returns it for the payload builder.
-  // NLM_F_ACK is always added. `what` describes the message for error reports.
-  nlmsghdr* add(std::uint16_t type, std::uint16_t family, std::uint16_t flags, std::string what);
+  // Appends a message header for `type` (NFT_MSG_*) and returns it for the payload builder,
+  // with `room` bytes to build in. NLM_F_ACK is always added. `what` describes the message for
+  // error reports.
+  nlmsghdr* add(std::uint16_t type, std::uint16_t family, std::uint16_t flags, std::string what,
+                std::size_t room = kDefaultRoom);
+
+  // Enough for any single object vpnns builds but a long element list (see add()'s `room`).
+  static constexpr std::size_t kDefaultRoom = 4096;
+  // The most one message can need: an element list is one attribute of at most 64 KiB.
+  static constexpr std::size_t kMaxRoom = 72 * 1024;
 
   // Seals the batch with END and returns the bytes to send.
   std::span<const char> finish();
@@ -62,14 +69,18 @@ class NftBatch {
   [[nodiscard]] std::size_t size() const { return what_.size(); }  // messages besides BEGIN/END
 
   // The message bytes (for tests): BEGIN, the messages, END once finished.
-  [[nodiscard]] std::span<const char> bytes() const { return {buf_.data(), used_}; }
+  [[nodiscard]] std::span<const char> bytes() const { return {buf_.get(), used_}; }
 
  private:
-  char* reserve();
+  char* reserve(std::size_t room);
   void commit(const nlmsghdr* nlh);
 
-  std::vector<char> buf_;
+  // Grown by hand, room by room as messages need it: growth stays small enough to come from the
+  // heap rather than from fresh mappings (which cost page faults on every event).
+  std::unique_ptr<char[]> buf_;
+  std::size_t capacity_ = 0;
   std::size_t used_ = 0;
+
   std::uint32_t first_seq_;
   std::uint32_t seq_;
   std::vector<std::string> what_;  // indexed by seq - first_seq - 1
@@ -79,11 +90,5 @@ class NftBatch {
 
 // Sends `batch` over `sock` (a NETLINK_NETFILTER socket) and waits for every ack.
 Status nft_commit(NetlinkSocket& sock, NftBatch& batch);
-
-// Dumps one kind of object (NFT_MSG_GETTABLE, GETSET, GETRULE, GETOBJ ...) of `family`,
-// restricted to `table` where the kernel supports it, calling `handler` for each.
-Status nft_dump(NetlinkSocket& sock, std::uint16_t type, std::uint16_t family,
-                const std::string& table, const NetlinkSocket::Handler& handler,
-                const std::string& what);
 
 }  // namespace vpnns
