@@ -216,12 +216,20 @@ Status parse_foreign_options(const Env& env, Parsed<RouteUpRequest>& out) {
   return ok_status();
 }
 
-Result<std::string> common_name_of(const Env& env) {
-  VPNNS_ASSIGN_OR_RETURN(auto cn, require(env, "common_name"));
-  if (cn.empty() || cn.size() > kMaxCommonName) {
-    return bad("common_name", cn, "not 1-64 characters");
+// A certificate's common name as the helper will accept it: 1-64 characters, no control
+// characters (openvpn itself maps them to '_'; anything else did not come from openvpn).
+Result<std::string> common_name(std::string_view var, std::string_view cn) {
+  if (cn.empty() || cn.size() > kMaxCommonName) return bad(var, cn, "not 1-64 characters");
+  if (std::any_of(cn.begin(), cn.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return bad(var, cn, "contains a control character");
   }
   return std::string(cn);
+}
+
+Result<std::string> common_name_of(const Env& env) {
+  VPNNS_ASSIGN_OR_RETURN(auto cn, require(env, "common_name"));
+  return common_name("common_name", cn);
 }
 
 }  // namespace
@@ -414,10 +422,7 @@ Result<Parsed<LearnAddressRequest>> parse_learn_address(const char* const* argv,
     }
     r.client = client;
     if (args.size() == 3) {
-      if (args[2].empty() || args[2].size() > kMaxCommonName) {
-        return bad("learn-address common name", args[2], "not 1-64 characters");
-      }
-      r.common_name = std::string(args[2]);
+      VPNNS_ASSIGN_OR_RETURN(r.common_name, common_name("learn-address common name", args[2]));
     }
   }
   return out;
