@@ -76,23 +76,32 @@ std::uint16_t nfproto_of(const std::string& family) {
   return NFPROTO_INET;
 }
 
-void build_set_prefix(NftBatch& b, const SetRef& set, bool add, const Prefix& prefix) {
+void build_set_prefixes(NftBatch& b, const SetRef& set, bool interval, bool add,
+                        const std::vector<Prefix>& prefixes) {
   NftSet s = set_object(set);
-  nftnl_set_elem* start = nftnl_set_elem_alloc();
-  nftnl_set_elem_set(start, NFTNL_SET_ELEM_KEY, prefix.addr.bytes().data(),
-                     static_cast<std::uint32_t>(prefix.addr.bytes().size()));
-  nftnl_set_elem_add(s.get(), start);
-  if (auto end = end_of(prefix)) {
-    nftnl_set_elem* e = nftnl_set_elem_alloc();
-    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, end->bytes().data(),
-                       static_cast<std::uint32_t>(end->bytes().size()));
-    nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-    nftnl_set_elem_add(s.get(), e);
+  for (const Prefix& prefix : prefixes) {
+    nftnl_set_elem* start = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(start, NFTNL_SET_ELEM_KEY, prefix.addr.bytes().data(),
+                       static_cast<std::uint32_t>(prefix.addr.bytes().size()));
+    nftnl_set_elem_add(s.get(), start);
+    if (!interval) continue;
+    if (auto end = end_of(prefix)) {
+      nftnl_set_elem* e = nftnl_set_elem_alloc();
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, end->bytes().data(),
+                         static_cast<std::uint32_t>(end->bytes().size()));
+      nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+      nftnl_set_elem_add(s.get(), e);
+    }
   }
+  const std::string what =
+      prefixes.size() == 1 ? prefixes[0].str() : std::to_string(prefixes.size()) + " entries";
+  // An element pair of an IPv6 prefix takes under 100 bytes.
   nlmsghdr* nlh = b.add(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, nfproto_of(set.family),
                         add ? NLM_F_CREATE : 0,
-                        std::string(add ? "adding " : "removing ") + prefix.str() +
-                            (add ? " to set " : " from set ") + set.str());
+                        std::string(add ? "adding " : "removing ") + what +
+                            (add ? " to set " : " from set ") + set.str(),
+                        512 + 100 * prefixes.size());
+
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
 }
 
@@ -112,10 +121,10 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
 
   std::vector<SetRef> all = config.client_sets;
   for (const ClassRule& r : rules) all.insert(all.end(), r.sets.begin(), r.sets.end());
-  std::map<SetRef, Family> families;
+  std::map<SetRef, SetKind> kinds;
   std::string problems;
   for (const SetRef& ref : all) {
-    if (families.contains(ref)) continue;
+    if (kinds.contains(ref)) continue;
     VPNNS_ASSIGN_OR_RETURN(SetCheck c, read_set(sock, ref));
     std::string problem;
     if (!c.exists) {
@@ -125,23 +134,22 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
     } else if (!(c.key_type == kTypeIpv4 && c.key_len == 4) &&
                !(c.key_type == kTypeIpv6 && c.key_len == 16)) {
       problem = "is not of type ipv4_addr or ipv6_addr";
-    } else if ((c.flags & NFT_SET_INTERVAL) == 0) {
-      problem = "lacks 'flags interval' (iroute subnets are ranges)";
     }
     if (!problem.empty()) {
       if (!problems.empty()) problems += "; ";
       problems += "set " + ref.str() + " " + problem;
       continue;
     }
-    families.emplace(ref, c.key_type == kTypeIpv4 ? Family::kV4 : Family::kV6);
+    kinds.emplace(ref, SetKind{c.key_type == kTypeIpv4 ? Family::kV4 : Family::kV6,
+                               (c.flags & NFT_SET_INTERVAL) != 0});
   }
   if (!problems.empty()) {
     return Error(Code::kFailedPrecondition,
                  problems +
-                     " — declare each in the ruleset, e.g. `set NAME { type ipv4_addr; "
-                     "flags interval; }`, before openvpn starts");
+                     " — declare each in the ruleset, e.g. `set NAME { type ipv4_addr; }` "
+                     "(add `flags interval;` for iroute subnets), before openvpn starts");
   }
-  ClientSets sets(std::move(sock), config, std::move(rules), std::move(families));
+  ClientSets sets(std::move(sock), config, std::move(rules), std::move(kinds));
   VPNNS_TRY(sets.flush_all());
   return sets;
 }
@@ -153,7 +161,7 @@ Status ClientSets::commit(NftBatch& batch) {
 
 Status ClientSets::flush_all() {
   NftBatch batch(sock_.next_seq());
-  for (const auto& [ref, family] : families_) build_set_flush(batch, ref);
+  for (const auto& [ref, kind] : kinds_) build_set_flush(batch, ref);
   VPNNS_TRY(commit(batch));
   clients_.clear();
   owner_.clear();
@@ -161,11 +169,21 @@ Status ClientSets::flush_all() {
 }
 
 void ClientSets::change(NftBatch& batch, const Client& client, bool add,
-                        const Prefix& prefix) const {
+                        const std::vector<Prefix>& prefixes) const {
   for (const SetRef& ref : client.sets) {
-    auto f = families_.find(ref);
-    if (f != families_.end() && f->second == prefix.family()) {
-      build_set_prefix(batch, ref, add, prefix);
+    auto k = kinds_.find(ref);
+    if (k == kinds_.end()) continue;
+    std::vector<Prefix> mine;
+    for (const Prefix& p : prefixes) {
+      if (p.family() == k->second.family) mine.push_back(p);
+    }
+    // Several messages if need be (an element list is one attribute of at most 64 KiB); they are
+    // one transaction all the same.
+    for (std::size_t i = 0; i < mine.size(); i += kMaxPrefixesPerMessage) {
+      const auto last = std::min(mine.size(), i + kMaxPrefixesPerMessage);
+      build_set_prefixes(batch, ref, k->second.interval, add,
+                         std::vector<Prefix>(mine.begin() + static_cast<long>(i),
+                                             mine.begin() + static_cast<long>(last)));
     }
   }
 }
@@ -195,7 +213,8 @@ Result<std::string> ClientSets::disconnect(const ClientDisconnectRequest& req) {
                   it->second.common_name + "', not '" + req.common_name + "'");
   }
   NftBatch batch(sock_.next_seq());
-  for (const Prefix& p : it->second.entries) change(batch, it->second, false, p);
+  change(batch, it->second, false,
+         std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
   VPNNS_TRY(commit(batch));
   for (const Prefix& p : it->second.entries) owner_.erase(p);
   const std::size_t n = it->second.entries.size();
@@ -219,7 +238,7 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
     if (owned == owner_.end()) return p.str() + " was not known";
     Client& old = clients_.at(owned->second);
     NftBatch batch(sock_.next_seq());
-    change(batch, old, false, p);
+    change(batch, old, false, {p});
     VPNNS_TRY(commit(batch));
     old.entries.erase(p);
     owner_.erase(owned);
@@ -239,6 +258,16 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
                   std::to_string(*req.client) + " connected as '" + client.common_name + "'");
   }
   if (owned != owner_.end() && owned->second == *req.client) return p.str() + " already in place";
+  // A subnet (an iroute) fits only interval sets.
+  if (p.len < max_prefix_len(p.family())) {
+    for (const SetRef& ref : client.sets) {
+      auto k = kinds_.find(ref);
+      if (k != kinds_.end() && k->second.family == p.family() && !k->second.interval) {
+        return refuse("learn-address " + p.str() + ": set " + ref.str() +
+                      " has no 'flags interval', so a subnet cannot be a member");
+      }
+    }
+  }
   if (client.entries.size() >= config_.client_max_entries) {
     return refuse(
         "client '" + client.common_name + "' already has " + std::to_string(client.entries.size()) +
@@ -247,8 +276,9 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
   // One transaction: out of the previous owner's sets, into the new owner's.
   NftBatch batch(sock_.next_seq());
   Client* previous = owned != owner_.end() ? &clients_.at(owned->second) : nullptr;
-  if (previous != nullptr) change(batch, *previous, false, p);
-  change(batch, client, true, p);
+  if (previous != nullptr) change(batch, *previous, false, {p});
+  change(batch, client, true, {p});
+
   VPNNS_TRY(commit(batch));
   std::string summary = p.str() + " -> '" + client.common_name + "'";
   if (previous != nullptr) {
