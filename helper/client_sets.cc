@@ -175,7 +175,7 @@ void ClientSets::change(NftBatch& batch, const Client& client, bool add,
     if (k == kinds_.end()) continue;
     std::vector<Prefix> mine;
     for (const Prefix& p : prefixes) {
-      if (p.family() == k->second.family) mine.push_back(p);
+      if (fits(k->second, p)) mine.push_back(p);
     }
     // Several messages if need be (an element list is one attribute of at most 64 KiB); they are
     // one transaction all the same.
@@ -258,16 +258,25 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
                   std::to_string(*req.client) + " connected as '" + client.common_name + "'");
   }
   if (owned != owner_.end() && owned->second == *req.client) return p.str() + " already in place";
-  // A subnet (an iroute) fits only interval sets.
-  if (p.len < max_prefix_len(p.family())) {
-    for (const SetRef& ref : client.sets) {
-      auto k = kinds_.find(ref);
-      if (k != kinds_.end() && k->second.family == p.family() && !k->second.interval) {
-        return refuse("learn-address " + p.str() + ": set " + ref.str() +
-                      " has no 'flags interval', so a subnet cannot be a member");
-      }
+  // A subnet (an iroute) goes only into interval sets; if the client has sets of its family but
+  // none can hold it, the learn is refused (openvpn then does not route the subnet).
+  std::vector<SetRef> plain;
+  bool held = false;
+  for (const SetRef& ref : client.sets) {
+    auto k = kinds_.find(ref);
+    if (k == kinds_.end() || k->second.family != p.family()) continue;
+    if (fits(k->second, p)) {
+      held = true;
+    } else {
+      plain.push_back(ref);
     }
   }
+  if (!held && !plain.empty()) {
+    return refuse("learn-address " + p.str() +
+                  ": a subnet needs a set with 'flags interval', and " + "client '" +
+                  client.common_name + "' has only " + join(plain));
+  }
+
   if (client.entries.size() >= config_.client_max_entries) {
     return refuse(
         "client '" + client.common_name + "' already has " + std::to_string(client.entries.size()) +

@@ -9,12 +9,14 @@
 //             changes in constant time however many clients there are.
 //   interval  `set clients { type ipv4_addr; flags interval; }` — VPN addresses and iroute
 //             subnets (a subnet is the range [network, broadcast + 1)); the kernel's interval
-//             set (rbtree) costs more per change the more members it has (measured here: 0.15 ms
-//             at 1 000 members, 31 ms at 100 000).
+//             set (rbtree) costs more per change the more members it has (measured here: 0.1 ms
+//             at 1 000 members, 17 ms at 100 000; bench/learn_address_bench).
 //
-// An iroute subnet bound for a plain set cannot be a member: that learn is refused whole, with
-// the set named (openvpn then does not route the subnet: fail closed).
-//
+// Each of a client's sets receives what it can hold: its family, and of a client's iroute
+// subnets only the interval sets. So `client-set=` can be a plain set for everyone's VPN address
+// while a class of branch offices also has an interval set for their LANs. A subnet none of the
+// client's sets of that family can hold is refused, naming the sets (openvpn then does not route
+// it: fail closed).
 //
 //   CLIENT_CONNECT   the client (by its per-client number) and its sets: every client-set= set
 //                    plus the sets of every client-classes line its common name matches.
@@ -92,6 +94,10 @@ class ClientSets {
     Family family;  // of its members
     bool interval;  // holds ranges (flags interval)
   };
+  // Whether a set of kind `k` can hold `p`: its family, and a whole address unless an interval.
+  static bool fits(const SetKind& k, const Prefix& p) {
+    return p.family() == k.family && (k.interval || p.len == max_prefix_len(p.family()));
+  }
 
   ClientSets(NetlinkSocket sock, const Config& config, std::vector<ClassRule> rules,
              std::map<SetRef, SetKind> kinds)

@@ -115,10 +115,32 @@ TEST_F(ClientSetsTest, PlainSetsTakeAddressesButNotSubnets) {
   EXPECT_EQ(members("plain"), (Members{"192.0.2.2"}));
   const std::string before = snapshot();
   expect_refused(learn(LearnOp::kAdd, "203.0.113.128/25", 1),
-                 "set inet/fw/plain has no 'flags interval', so a subnet cannot be a member");
+                 "a subnet needs a set with 'flags interval', and client 'site' has only "
+                 "inet/fw/plain");
   EXPECT_EQ(snapshot(), before);
   expect_ok(ClientDisconnectRequest{1, "site"});
   EXPECT_EQ(members("plain"), Members{});
+}
+
+// A plain set for everyone's VPN address, an interval set for one class's LANs: the address
+// goes into both, the subnet only into the interval set.
+TEST_F(ClientSetsTest, EachSetTakesWhatItCanHold) {
+  classes("site-* inet/fw/admins\n");
+  start({"client-set=inet/fw/plain", "client-classes=" + dir_ + "/classes"}, false);
+  connect(1, "site-1");
+  connect(2, "laptop");
+  expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));
+  expect_ok(learn(LearnOp::kAdd, "203.0.113.128/25", 1));
+  expect_ok(learn(LearnOp::kAdd, "192.0.2.3/32", 2));
+  EXPECT_EQ(members("plain"), (Members{"192.0.2.2", "192.0.2.3"}));
+  EXPECT_EQ(members("admins"), (Members{"192.0.2.2", "203.0.113.128/25"}));
+  const std::string before = snapshot();
+  expect_refused(learn(LearnOp::kAdd, "203.0.113.0/25", 2), "has only inet/fw/plain");
+  EXPECT_EQ(snapshot(), before);
+  Reply gone = expect_ok(ClientDisconnectRequest{1, "site-1"});
+  EXPECT_NE(gone.message.find("2 entries removed"), std::string::npos) << gone.message;
+  EXPECT_EQ(members("plain"), (Members{"192.0.2.3"}));
+  EXPECT_EQ(members("admins"), Members{});
 }
 
 TEST_F(ClientSetsTest, StartEmptiesTheSets) {
