@@ -137,7 +137,8 @@ setup_topology() {
   ip -n "$NS_CLI" link set veth0 up
 }
 
-# make_pki: a CA, a server and a client certificate (EC P-256, short-lived) under $WORK/pki.
+# make_pki [CN...]: a CA, a server and client certificates (CNs client, client2, client3 and any
+# given; EC P-256, short-lived) under $WORK/pki.
 make_pki() {
   local d=$WORK/pki
   mkdir -p "$d"
@@ -148,7 +149,7 @@ make_pki() {
       -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
       2>/dev/null
     local who
-    for who in server client client2 client3; do
+    for who in server client client2 client3 "$@"; do
       local eku=clientAuth
       [ "$who" = server ] && eku=serverAuth
       openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$who" \
