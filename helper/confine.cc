@@ -12,9 +12,9 @@ namespace vpnns {
 namespace {
 
 constexpr const char* kDropIn =
-    "install the systemd drop-in that grants it (vpnns ships it as "
-    "/usr/share/doc/vpnns/examples/systemd/openvpn-client@.service.d/vpnns.conf, and the "
-    "same for openvpn-server@.service and openvpn@.service)";
+    "install the systemd drop-in that grants it for this instance (vpnns ships it as "
+    "/usr/share/vpnns/systemd/openvpn-client@.service.d/vpnns.conf, and the same for "
+    "openvpn-server@.service and openvpn@.service; see vpnns(8), SYSTEMD)";
 
 struct Needed {
   int cap;

@@ -275,10 +275,11 @@ helper_pid() { pgrep -P "$1" -x vpnns-helper || true; }
 links_in() { ip -n "$1" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' '; }
 
 # routes_in NS: every IPv4 and IPv6 route of the main table (IPv6 link-local and multicast
-# housekeeping routes filtered out).
+# housekeeping routes filtered out), vpnns's protocol as "proto 86" whether or not
+# /etc/iproute2/rt_protos.d names it (an installed vpnns does).
 routes_in() {
   {
     ip -n "$1" -4 route show table main
     ip -n "$1" -6 route show table main | grep -v -e '^fe80::/64' -e '^multicast' || true
-  } | sed 's/ *$//'
+  } | sed -e 's/ *$//' -e 's/ proto vpnns\( \|$\)/ proto 86\1/'
 }
