@@ -13,8 +13,9 @@
 // namespace that plays openvpn's; each variant moves it into a throw-away target namespace of
 // its own. Variants are interleaved run by run so drift hits them alike. Medians and p90 in ms;
 // the device move alone costs ~17 ms of kernel time (synchronize_net), which no variant avoids.
+// With --tsv, the medians as lines for bench/run (bench/tsv.h) instead of the table.
 //
-//   netns_up_bench [RUNS]     (root)
+//   netns_up_bench [--tsv] [RUNS]     (root; RUNS default 30)
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
@@ -38,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/tsv.h"
 #include "common/unique_fd.h"
 #include "helper/dns.h"
 #include "helper/netlink.h"
@@ -135,7 +137,8 @@ void write_dns(const std::string& ns) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 30;
+  const Args args = parse_args(argc, argv, 1, "netns_up_bench [--tsv] [RUNS]");
+  const int runs = count_arg("netns_up_bench", args, 0, "RUNS", 30);
   if (::geteuid() != 0) die("run as root");
   const std::string id = "vb" + std::to_string(::getpid());
   const std::string outer = id + "-o", ns_vpnns = id + "-v", ns_ip = id + "-i",
@@ -269,6 +272,15 @@ int main(int argc, char** argv) {
 
   const Stats v = stats(t_vpnns), sp = stats(t_spawn), ba = stats(t_batch), k = stats(t_kernel);
   const Stats rv = stats(r_vpnns), rsp = stats(r_spawn), rk = stats(r_kernel);
+  if (args.tsv) {
+    const std::string all = "UP+ROUTE_UP into a namespace", routes = "ROUTE_UP alone";
+    tsv_line(all, "kernel: the same requests, one process", k.median, v.median, "ms");
+    tsv_line(all, "ip -batch (2 ip processes)", ba.median, v.median, "ms");
+    tsv_line(all, "ip spawned per operation (10 processes)", sp.median, v.median, "ms");
+    tsv_line(routes, "kernel: the same requests, one process", rk.median, rv.median, "ms");
+    tsv_line(routes, "ip spawned per operation (4 processes)", rsp.median, rv.median, "ms");
+    return 0;
+  }
   std::printf(
       "UP + ROUTE_UP into a network namespace: move the tun, lo up, mtu + up, 2 addresses,\n"
       "4 routes, DNS files. ROUTE_UP alone: the 4 routes and the DNS files. %d runs each,\n"

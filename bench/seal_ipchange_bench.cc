@@ -10,9 +10,10 @@
 //
 // Each variant alternates the server between two addresses in a table of its own, in a
 // throw-away namespace; variants run in blocks whose order is shuffled round by round.
-// Milliseconds, median and p90.
+// Milliseconds, median and p90. With --tsv, the medians as lines for bench/run (bench/tsv.h)
+// instead of the table.
 //
-//   seal_ipchange_bench [RUNS]     (root)
+//   seal_ipchange_bench [--tsv] [RUNS]     (root; RUNS default 200)
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
@@ -29,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/tsv.h"
 #include "common/unique_fd.h"
 #include "helper/nft.h"
 #include "helper/seal_nft.h"
@@ -77,7 +79,8 @@ Stats stats(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
+  const Args args = parse_args(argc, argv, 1, "seal_ipchange_bench [--tsv] [RUNS]");
+  const int runs = count_arg("seal_ipchange_bench", args, 0, "RUNS", 200);
   if (::geteuid() != 0) die("run as root");
   const std::string ns = "vs" + std::to_string(::getpid());
   if (run({"ip", "netns", "add", ns}) != 0) die("ip netns add");
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
     // put the aftermath of each `nft` process (its deferred kernel work, a cold cache, a CPU
     // migration) on nearly every sample of the fast variants; blocks still share any drift.
     constexpr int kRounds = 6;
+    const int per_block = (runs + kRounds - 1) / kRounds;
     std::vector<std::size_t> order(variants.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937 rng(42);
@@ -138,7 +142,7 @@ int main(int argc, char** argv) {
     for (int round = 0; round < kRounds; ++round) {
       std::shuffle(order.begin(), order.end(), rng);
       for (std::size_t j : order) {
-        for (int i = 0; i < runs / kRounds; ++i, ++calls[j]) {
+        for (int i = 0; i < per_block; ++i, ++calls[j]) {
           variants[j](addr[calls[j] % 2], addr[(calls[j] + 1) % 2]);
         }
       }
@@ -147,10 +151,17 @@ int main(int argc, char** argv) {
   run({"ip", "netns", "del", ns});
 
   const Stats v = stats(t_vpnns), c = stats(t_cli), k = stats(t_raw);
+  if (args.tsv) {
+    const std::string what = "IPCHANGE: the seal to the new server address";
+    tsv_line(what, "kernel: the same libnftnl batch, one process", k.median, v.median, "ms");
+    tsv_line(what, "nft command (what an ipchange script runs)", c.median, v.median, "ms");
+    return 0;
+  }
   std::printf(
       "IPCHANGE: move the seal from one server address to the other (one transaction).\n"
-      "%d runs each, in shuffled blocks; milliseconds; ratio = baseline median / vpnns median.\n\n",
-      runs);
+      "%zu runs each, in shuffled blocks; milliseconds; ratio = baseline median / vpnns "
+      "median.\n\n",
+      t_vpnns.size());
   std::printf("  %-46s %8s %8s %9s\n", "", "median", "p90", "ratio");
   auto row = [&](const char* name, Stats s) {
     std::printf("  %-46s %8.3f %8.3f %8.2fx\n", name, s.median, s.p90, s.median / v.median);
