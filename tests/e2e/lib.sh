@@ -94,25 +94,40 @@ is_running() {
   [ -n "$state" ] && [ "${state:0:1}" != Z ]
 }
 
-# wait_gone PID SECONDS
+# now_ms: a clock in milliseconds. $SECONDS is whole seconds, and a deadline of
+# SECONDS+1 can come a moment after it was set; these waits promise full seconds.
+now_ms() {
+  local t=${EPOCHREALTIME/./}
+  echo $((t / 1000))
+}
+
+# wait_gone PID SECONDS (SECONDS may be fractional, e.g. 0.5)
 wait_gone() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$(($(now_ms) + $(to_ms "$2")))
   while is_running "$1"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
     sleep 0.05
   done
+}
+
+# to_ms SECONDS: "1" → 1000, "0.5" → 500.
+to_ms() {
+  local whole=${1%%.*} frac=000
+  [ "$whole" = "$1" ] || frac=${1#*.}000
+  echo $((10#${whole:-0} * 1000 + 10#${frac:0:3}))
 }
 
 # wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
 wait_for() {
   local timeout=$1
   shift
-  local deadline=$((SECONDS + timeout))
+  local deadline=$(($(now_ms) + $(to_ms "$timeout")))
   until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
     sleep 0.1
   done
 }
+
 
 in_ns() {
   local ns=$1
