@@ -88,8 +88,12 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
        }},
       {"dns",
        [](std::string_view v, Given& g) -> std::string {
+         if (v == "pin") {
+           g.dns = DnsMode::kPin;
+           return {};
+         }
          auto yes = parse_yes_no(v);
-         if (!yes) return "accepted values are 'yes' and 'no'";
+         if (!yes) return "accepted values are 'yes', 'no' and 'pin'";
          g.dns = *yes ? DnsMode::kYes : DnsMode::kNo;
          return {};
        }},
@@ -222,7 +226,9 @@ std::vector<SetRef> parse_set_list(std::string_view text, std::string& problem) 
 std::vector<std::string> Config::to_args() const {
   std::vector<std::string> out;
   if (!netns.empty()) out.push_back("netns=" + netns);
-  out.push_back(std::string("dns=") + (dns == DnsMode::kYes ? "yes" : "no"));
+  out.push_back(std::string("dns=") + (dns == DnsMode::kPin   ? "pin"
+                                       : dns == DnsMode::kYes ? "yes"
+                                                              : "no"));
   out.push_back("helper=" + helper);
   out.push_back(std::string("seal=") + (seal ? "yes" : "no"));
   if (seal_mark) out.push_back("seal-mark=" + std::to_string(*seal_mark));
@@ -307,6 +313,11 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
   if (problems.empty() && config.dns == DnsMode::kYes && !config.netns_mode()) {
     problems.push_back("argument '" + first_seen["dns"] +
                        "': DNS files are written only for a namespace; add netns=NAME");
+  }
+  if (problems.empty() && config.dns == DnsMode::kPin && !config.netns_mode()) {
+    problems.push_back("argument '" + first_seen["dns"] +
+                       "': the DNS pin is a firewall inside the tunnel's namespace (netns mode "
+                       "only); add netns=NAME");
   }
   if (problems.empty() && !config.seal && (given.seal_mark || given.seal_user)) {
     problems.push_back("argument '" + first_seen[given.seal_mark ? "seal-mark" : "seal-user"] +

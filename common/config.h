@@ -20,7 +20,9 @@
 
 namespace vpnns {
 
-enum class DnsMode { kNo, kYes };
+// dns=no: nothing. dns=yes: the namespace's resolv.conf and nsswitch.conf. dns=pin: those files,
+// and an nftables table in the namespace that lets DNS reach only the pushed servers.
+enum class DnsMode { kNo, kYes, kPin };
 
 // Whether this openvpn is a client (connects to a VPN server) or a server (accepts clients).
 enum class Role { kClient, kServer };
@@ -42,7 +44,8 @@ std::vector<SetRef> parse_set_list(std::string_view text, std::string& problem);
 struct Config {
   // netns=NAME: move the tunnel into this namespace. Empty: netns mode is off.
   std::string netns;
-  // dns=yes|no: write /etc/netns/NAME/{resolv,nsswitch}.conf. Default yes with netns.
+  // dns=yes|no|pin: write /etc/netns/NAME/{resolv,nsswitch}.conf (pin: and pin DNS to the pushed
+  // servers with nftables inside the namespace). Default yes with netns.
   DnsMode dns = DnsMode::kNo;
   // helper=PATH: the helper executable.
   std::string helper;

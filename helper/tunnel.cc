@@ -51,7 +51,12 @@ Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
   VPNNS_ASSIGN_OR_RETURN(NetnsHandle ns, open_or_create_netns(config.netns));
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket outer, NetlinkSocket::open(NETLINK_ROUTE));
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket inner, NetlinkSocket::open(NETLINK_ROUTE, ns.fd.get()));
-  return NetnsTunnel(config, std::move(ns), std::move(outer), std::move(inner));
+  std::optional<DnsPin> pin;
+  if (config.dns == DnsMode::kPin) {
+    VPNNS_ASSIGN_OR_RETURN(DnsPin p, DnsPin::open(config, ns.fd.get()));
+    pin.emplace(std::move(p));
+  }
+  return NetnsTunnel(config, std::move(ns), std::move(outer), std::move(inner), std::move(pin));
 }
 
 Result<std::optional<LinkInfo>> NetnsTunnel::find_link(NetlinkSocket& sock,
@@ -181,7 +186,7 @@ Status NetnsTunnel::configure_link(int ifindex, const UpRequest& req) {
   return ok_status();
 }
 
-Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& /*warnings*/) {
+Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& warnings) {
   VPNNS_TRY(validate_up(req, pinned_name_));
 
   if (req.context == Context::kRestart) {
@@ -197,8 +202,15 @@ Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& /*warnings*/
     }
     VPNNS_TRY(configure_link(pin_->ifindex, req));
     link_ = req;
+    std::string pinned;
+    if (dns_pin_ && dns_pin_->active()) {
+      // The event carries no DNS servers: keep those of the last ROUTE_UP, repaired if needed.
+      VPNNS_TRY(dns_pin_->reassert(warnings));
+      pinned = "; DNS pin in place";
+    }
     return "restart: " + req.dev + " in network namespace '" + config_.netns +
-           "' reconfigured (mtu " + std::to_string(req.mtu) + ", " + describe_addresses(req) + ")";
+           "' reconfigured (mtu " + std::to_string(req.mtu) + ", " + describe_addresses(req) + ")" +
+           pinned;
   }
 
   VPNNS_ASSIGN_OR_RETURN(auto outside, find_link(outer_, req.dev));
@@ -297,11 +309,27 @@ Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& w
   const bool client = config_.role == Role::kClient;
   const std::vector<RouteSpec> want = desired_routes(req, *link_, pin_->ifindex, client, warnings);
   VPNNS_ASSIGN_OR_RETURN(auto have, our_routes());
-  VPNNS_TRY(apply_routes(want, have));
+
+  // DNS is pinned before any route through the tunnel changes, so none exists without the pin.
+  std::string pinned;
+  std::optional<std::vector<IpAddr>> pinned_before;
+  if (dns_pin_) {
+    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
+    VPNNS_ASSIGN_OR_RETURN(pinned, dns_pin_->apply(req.dns.servers, warnings));
+  }
+  if (Status s = apply_routes(want, have); !s) {
+    if (dns_pin_) {
+      Warnings ignored;
+      Status undo =
+          pinned_before ? dns_pin_->apply(*pinned_before, ignored).status() : dns_pin_->remove();
+      if (!undo) warnings.push_back("putting the DNS pin back: " + undo.error().text());
+    }
+    return s.error();
+  }
 
   std::string summary = std::to_string(want.size()) + " route" + (want.size() == 1 ? "" : "s") +
                         " through " + pin_->name + " in network namespace '" + config_.netns + "'";
-  if (config_.dns == DnsMode::kYes) {
+  if (config_.dns != DnsMode::kNo) {
     VPNNS_TRY(dns_.write(req.dns));
     summary += "; " + dns_.dir() + "/resolv.conf: ";
     if (req.dns.servers.empty()) summary += "no DNS servers pushed";
@@ -313,6 +341,7 @@ Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& w
       for (const auto& d : req.dns.search) summary += " " + d;
     }
   }
+  if (!pinned.empty()) summary += "; " + pinned;
   return summary;
 }
 
@@ -351,7 +380,8 @@ Result<std::string> NetnsTunnel::down(const DownRequest& req, Warnings& warnings
 }
 
 void NetnsTunnel::teardown(Warnings& warnings) {
-  if (Status s = delete_our_routes(); !s) warnings.push_back(s.error().text());
+  const Status routes_gone = delete_our_routes();
+  if (!routes_gone) warnings.push_back(routes_gone.error().text());
   if (pin_) {
     MessageBuffer buf;
     auto link = find_link(inner_, pin_->name);
@@ -361,8 +391,12 @@ void NetnsTunnel::teardown(Warnings& warnings) {
       if (!s && !is_gone(s.error())) warnings.push_back(s.error().text());
     }
   }
-  if (config_.dns == DnsMode::kYes) {
+  if (config_.dns != DnsMode::kNo) {
     if (Status s = dns_.remove(); !s) warnings.push_back(s.error().text());
+  }
+  // The pin goes only once no route through the tunnel is left (dns_pin.h says why it goes).
+  if (dns_pin_ && routes_gone) {
+    if (Status s = dns_pin_->remove(); !s) warnings.push_back(s.error().text());
   }
   pin_.reset();
   link_.reset();

@@ -5,16 +5,19 @@
 //                  but lo (a client's; a server's is a gateway the administrator furnishes),
 //                  move the device, pin its name and new ifindex, then set MTU, bring
 //                  lo and the device up and reconcile its addresses.
-//   UP (restart)   (--up-restart) the pinned device is still there: reconcile link and addresses.
-//   ROUTE_UP       reconcile the routes vpnns owns in the namespace (the pushed ones plus, for a
+//   UP (restart)   (--up-restart) the pinned device is still there: reconcile link and addresses,
+//                  and with dns=pin bring the DNS pin back to the last ROUTE_UP's servers.
+//   ROUTE_UP       with dns=pin, first pin DNS to the pushed servers (dns_pin.h); then reconcile
+//                  the routes vpnns owns in the namespace (the pushed ones plus, for a
 //                  client, a default route per configured family through the tunnel; a server's
 //                  `route` lines) — add or replace the
 //                  wanted ones first, then delete the stale ones, so the namespace is never
-//                  without its routes mid-way — and write the DNS files.
+//                  without its routes mid-way — and write the DNS files. If the routes cannot be
+//                  applied, the pin is put back as it was.
 //   ROUTE_PREDOWN  delete vpnns's routes.
 //   DOWN (init)    the device is gone or going: delete vpnns's routes, take the device down if it
-//                  is still there, remove the DNS files, unpin. The namespace stays, with no
-//                  route out; applications inside keep running.
+//                  is still there, remove the DNS files, then the DNS pin, unpin. The namespace
+//                  stays, with no route out; applications inside keep running.
 //   DOWN (restart) nothing: with persist-tun the device and its configuration stay.
 //   teardown       (close, EOF, SIGTERM) the same as DOWN (init).
 //
@@ -23,7 +26,8 @@
 // by their protocol number (rtnl.h); addresses on the pinned device are all vpnns's.
 //
 // Kernel work goes through two long-lived rtnetlink sockets: one in openvpn's namespace (to find
-// and move the device), one inside the target namespace (everything after the move).
+// and move the device), one inside the target namespace (everything after the move); with
+// dns=pin, also an nftables socket inside the target namespace. All are opened at start-up.
 #pragma once
 
 #include <optional>
@@ -34,6 +38,7 @@
 #include "common/error.h"
 #include "common/messages.h"
 #include "helper/dns.h"
+#include "helper/dns_pin.h"
 #include "helper/netlink.h"
 #include "helper/netns.h"
 #include "helper/rtnl.h"
@@ -64,12 +69,14 @@ class NetnsTunnel {
     int ifindex;  // inside the namespace
   };
 
-  NetnsTunnel(Config config, NetnsHandle ns, NetlinkSocket outer, NetlinkSocket inner)
+  NetnsTunnel(Config config, NetnsHandle ns, NetlinkSocket outer, NetlinkSocket inner,
+              std::optional<DnsPin> pin)
       : config_(std::move(config)),
         ns_(std::move(ns)),
         outer_(std::move(outer)),
         inner_(std::move(inner)),
-        dns_(config_.netns) {}
+        dns_(config_.netns),
+        dns_pin_(std::move(pin)) {}
 
   Result<std::optional<LinkInfo>> find_link(NetlinkSocket& sock, const std::string& name);
   Result<std::vector<LinkInfo>> list_links(NetlinkSocket& sock);
@@ -87,6 +94,7 @@ class NetnsTunnel {
   NetlinkSocket outer_;  // openvpn's namespace
   NetlinkSocket inner_;  // the target namespace
   DnsFiles dns_;
+  std::optional<DnsPin> dns_pin_;  // dns=pin
   std::optional<Pin> pin_;
   // The device name of the first UP, kept for the helper's whole life: after a DOWN, openvpn's
   // next UP (a reopen after pulled options changed) brings a new device of the same name, and

@@ -41,7 +41,7 @@ register_ns "$BAD_NS"
 client_conf "netns=$BAD_NS dns=maybe colour=blue helper=$HELPER"
 start_client
 wait_gone "$CLIENT_PID" 10 || fail "openvpn kept running with bad plugin arguments"
-grep -q "PLUGIN vpnns: bad plugin arguments: argument 'dns=maybe': accepted values are 'yes' and 'no'; argument 'colour=blue': unknown key 'colour'" "$WORK/client.log" ||
+grep -q "PLUGIN vpnns: bad plugin arguments: argument 'dns=maybe': accepted values are 'yes', 'no' and 'pin'; argument 'colour=blue': unknown key 'colour'" "$WORK/client.log" ||
   fail "the log does not name the bad arguments"
 grep -q "plugin initialization function failed" "$WORK/client.log" || fail "openvpn did not stop at plugin init"
 [ ! -e "/run/netns/$BAD_NS" ] || fail "a namespace was created despite bad arguments"

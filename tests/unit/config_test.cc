@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace vpnns {
 namespace {
 
@@ -99,10 +101,24 @@ TEST(Config, ExplicitValues) {
   EXPECT_EQ(c->helper, "/opt/x/helper");
 }
 
+TEST(Config, DnsPin) {
+  auto c = parse({"netns=work", "dns=pin"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->dns, DnsMode::kPin);
+  EXPECT_FALSE(c->seal);
+  const auto args = c->to_args();
+  EXPECT_NE(std::find(args.begin(), args.end(), "dns=pin"), args.end());
+  // A server's gateway namespace may pin its own lookups too.
+  auto server = parse({"netns=gw", "role=server", "dns=pin"});
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  EXPECT_EQ(server->dns, DnsMode::kPin);
+}
+
 TEST(Config, CanonicalArgsRoundTrip) {
   for (const auto& words :
        std::vector<std::vector<std::string>>{{"netns=work"},
                                              {"netns=x", "dns=no"},
+                                             {"netns=x", "dns=pin"},
                                              {"helper=/h", "netns=n"},
                                              {},
                                              {"seal-mark=7", "instance=i"},
@@ -171,9 +187,14 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"netns=a/b"}, {"'netns=a/b'"}}, Bad{{"netns=a b"}, {"'netns=a b'"}},
         Bad{{"netns=work", "netns=other"},
             {"'netns=other'", "duplicate key 'netns'", "'netns=work'"}},
-        Bad{{"netns=w", "dns=maybe"}, {"'dns=maybe'", "'yes' and 'no'"}},
+        Bad{{"netns=w", "dns=maybe"}, {"'dns=maybe'", "'yes', 'no' and 'pin'"}},
         Bad{{"netns=w", "dns=YES"}, {"'dns=YES'"}},
+        Bad{{"netns=w", "dns=PIN"}, {"'dns=PIN'", "'yes', 'no' and 'pin'"}},
+        Bad{{"netns=w", "dns=pin,yes"}, {"'dns=pin,yes'"}},
         Bad{{"dns=yes"}, {"'dns=yes'", "add netns=NAME"}},
+        Bad{{"dns=pin"}, {"'dns=pin'", "netns mode only", "add netns=NAME"}},
+        Bad{{"dns=pin", "seal=yes"}, {"'dns=pin'", "add netns=NAME"}},
+        Bad{{"netns=w", "dns=pin", "dns=no"}, {"'dns=no'", "duplicate key 'dns'", "'dns=pin'"}},
         Bad{{"netns=w", "helper=relative/path"}, {"'helper=relative/path'", "absolute"}},
         Bad{{"netns=w", "helper="}, {"'helper='", "absolute"}},
         Bad{{"netns=w", "helper=/a\tb"}, {"control character"}},
