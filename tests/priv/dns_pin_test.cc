@@ -306,6 +306,33 @@ TEST_F(DnsPinTest, RefusedRouteUpsLeaveThePinUnchanged) {
   EXPECT_NE(send_udp("198.51.100.66", 53).find("Operation not permitted"), std::string::npos);
 }
 
+// A ROUTE_UP that passes validation but whose routes the kernel refuses (here: the device was
+// taken down underneath, so no gateway on it is reachable) puts the pin back as it was.
+TEST_F(DnsPinTest, RoutesTheKernelRefusesPutThePinBack) {
+  start({"dns=pin"});
+  up_and_route_up();
+  const std::string servers_before =
+      nft("list set inet vpnns-dns servers4") + nft("list set inet vpnns-dns servers6");
+  sh("ip -n " + target_ + " link set " + tun_name_ + " down");
+
+  RouteUpRequest next = route_up();
+  next.dns.servers = {ip("198.51.100.66")};
+  Reply r = call(next);
+  ASSERT_FALSE(r.ok()) << r.message;
+  EXPECT_EQ(nft("list set inet vpnns-dns servers4") + nft("list set inet vpnns-dns servers6"),
+            servers_before);
+  for (const auto& w : r.warnings)
+    EXPECT_EQ(w.find("putting the DNS pin back"), std::string::npos) << w;
+
+  // And the helper still believes the old servers: an --up-restart reasserts them.
+  sh("ip -n " + target_ + " link set " + tun_name_ + " up");
+  UpRequest restart = subnet_up();
+  restart.context = Context::kRestart;
+  expect_ok(restart);
+  EXPECT_EQ(nft("list set inet vpnns-dns servers4") + nft("list set inet vpnns-dns servers6"),
+            servers_before);
+}
+
 TEST_F(DnsPinTest, AStaleTableIsReplacedAndAForeignOneNotRemoved) {
   sh("ip netns add " + target_);
   sh("ip netns exec " + target_ +
