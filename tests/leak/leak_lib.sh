@@ -141,7 +141,7 @@ start_host_mountns() {
     printf "nameserver %s\noptions timeout:1 attempts:1\n" "$lan" >/etc/resolv.conf.vpnns-new
     mv -T /etc/resolv.conf.vpnns-new /etc/resolv.conf
     : >"$ready"
-    exec sleep 600' _ "$dir" "$LAN_DNS" "$WORK/hostns.ready" &
+    exec setpriv --pdeathsig KILL sleep 600' _ "$dir" "$LAN_DNS" "$WORK/hostns.ready" &
   HOSTNS_PID=$!
   STARTED_PIDS+=("$HOSTNS_PID")
   wait_for 5 test -e "$WORK/hostns.ready" || fail "the host mount namespace did not come up"
