@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/netns_marker.h"
 #include "helper/validate.h"
 
 namespace vpnns {
@@ -49,6 +50,11 @@ bool is_link_local_v6(const IpAddr& a) {
 
 Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
   VPNNS_ASSIGN_OR_RETURN(NetnsHandle ns, open_or_create_netns(config.netns));
+  // The marker that makes it a vpnns namespace for vpnnsctl exec and reset (netns_marker.h).
+  // Written at every start: a namespace re-created since the last run gets its new identity.
+  if (Status s = write_netns_marker(config.netns, ns.fd.get()); !s) {
+    return s.error().wrap("marking network namespace '" + config.netns + "' as vpnns's");
+  }
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket outer, NetlinkSocket::open(NETLINK_ROUTE));
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket inner, NetlinkSocket::open(NETLINK_ROUTE, ns.fd.get()));
   std::optional<DnsPin> pin;

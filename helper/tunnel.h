@@ -25,6 +25,9 @@
 // reads what the kernel holds and changes only the difference. vpnns's routes are recognised
 // by their protocol number (rtnl.h); addresses on the pinned device are all vpnns's.
 //
+// At start-up (open) the namespace is also marked as vpnns's: /run/vpnns/netns/NAME
+// (common/netns_marker.h), which vpnnsctl exec and reset check; the helper never removes it.
+//
 // Kernel work goes through two long-lived rtnetlink sockets: one in openvpn's namespace (to find
 // and move the device), one inside the target namespace (everything after the move); with
 // dns=pin, also an nftables socket inside the target namespace. All are opened at start-up.

@@ -14,8 +14,8 @@
 #   2001:db8:200::/48 and DNS servers 192.0.2.53, 2001:db8:100::53.
 #
 # Everything a test creates is registered and removed by the EXIT trap, also when it fails:
-# processes (by the PID we started), namespaces, the work directory. Test namespaces never get
-# a route to anything outside the test.
+# processes (by the PID we started), namespaces (with their /etc/netns files and the helper's
+# marker), the work directory. Test namespaces never get a route to anything outside the test.
 set -euo pipefail
 
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -74,6 +74,7 @@ cleanup() {
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "/etc/netns/$ns"
+    rm -f "/run/vpnns/netns/$ns"  # the helper's marker (common/netns_marker.h)
   done
   rm -rf "$WORK"
   if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then

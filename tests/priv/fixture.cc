@@ -78,6 +78,7 @@ void HelperTest::TearDown() {
   sh("ip netns del " + outer_, true);
   sh("ip netns del " + target_, true);
   sh("rm -rf /etc/netns/" + target_, true);
+  sh("rm -f /run/vpnns/netns/" + target_, true);  // the helper's marker (netns_marker.h)
 }
 
 void HelperTest::start(const std::vector<std::string>& extra, bool netns) {

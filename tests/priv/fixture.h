@@ -4,8 +4,8 @@
 // it (the test is single-threaded, so setns works for the whole process), and opens a real tun
 // device there with TUNSETIFF, exactly as openvpn does. start() spawns the built helper through
 // the plugin's own HelperProcess. The kernel's state is read back with `ip`, independently of
-// the helper's own parsers. TearDown closes everything and deletes the namespaces and
-// /etc/netns files it created, also when the test failed.
+// the helper's own parsers. TearDown closes everything and deletes the namespaces, their
+// /etc/netns files and the helper's namespace marker, also when the test failed.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,0 +1,74 @@
+// Markers: which network namespaces are vpnns's.
+//
+// `ip netns list` shows every named namespace; nothing there says which ones hold a vpnns
+// tunnel. vpnns-helper says it: when it opens or creates its namespace at start-up (netns mode,
+// before it reads a request), it writes
+//
+//   /run/vpnns/netns/NAME      one line "DEV:INO\n", decimal
+//
+// where DEV and INO are st_dev and st_ino of /run/netns/NAME as stat(2) reports them: the nsfs
+// inode that identifies the namespace mounted there. Directories 0755 root, file 0644 root,
+// written atomically (a temporary file in the same directory, then rename). The helper never
+// removes it: the namespace outlives the helper, closed. `vpnnsctl reset NAME --netns` removes
+// it with the namespace.
+//
+// Readers: vpnns-execd and vpnnsctl exec (may a user run a command in NAME?) and vpnnsctl reset
+// (did vpnns use NAME?). A reader accepts NAME only if every check passes, and says which one
+// failed: NAME is a valid namespace name (names.h), /run/netns/NAME exists and is a network
+// namespace, the marker exists, it and every directory above it belong to root and are not
+// writable by group or others (so only root can have written or replaced it), its content is
+// well formed, and its DEV:INO equals that of the namespace mounted at /run/netns/NAME now (a
+// namespace deleted and re-created by someone else under the same name does not inherit the
+// marker). The descriptor returned is the one that was checked, so the caller enters exactly
+// that namespace, whatever the path names a moment later.
+//
+// Limit: the kernel reuses the inode number of a freed namespace. If root deletes a vpnns
+// namespace and creates an unrelated one under the same name, the new one may get the old
+// number and pass. Only root can do that, and it is root's namespace to name; a fresh marker
+// needs a fresh helper start either way.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace vpnns {
+
+// Where namespaces and markers live. Tests point these elsewhere; nothing else does.
+struct NetnsPaths {
+  std::string netns_dir = "/run/netns";
+  std::string marker_dir = "/run/vpnns/netns";
+};
+
+struct NetnsId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  friend bool operator==(const NetnsId&, const NetnsId&) = default;
+};
+
+// "DEV:INO\n". Pure.
+std::string format_netns_marker(NetnsId id);
+// Exactly "DEV:INO\n" with decimal numbers without leading zeros or signs. Pure.
+Result<NetnsId> parse_netns_marker(std::string_view content);
+
+// Writes the marker for namespace `name`, open as `netns_fd` (the helper, as root). Creates the
+// marker directory and its parent (0755) when missing; refuses directories that root does not
+// own or that others may write.
+Status write_netns_marker(const std::string& name, int netns_fd, const NetnsPaths& paths = {});
+
+// Opens /run/netns/NAME if NAME is a vpnns namespace (every check above), and not the network
+// namespace the calling process runs in. Messages name the check that failed.
+Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths = {});
+
+// The names of every namespace open_vpnns_netns() accepts, sorted.
+std::vector<std::string> list_vpnns_netns(const NetnsPaths& paths = {});
+
+// `name` made safe to quote in a message: control characters replaced, cut to 80 characters.
+std::string printable_name(std::string_view name);
+
+}  // namespace vpnns

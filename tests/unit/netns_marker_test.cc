@@ -1,0 +1,60 @@
+// Namespace markers, the pure part: the one-line DEV:INO format, strictly. (Writing, checking
+// ownership and matching against real namespaces: tests/priv/netns_marker_test.cc.)
+#include "common/netns_marker.h"
+
+#include <gtest/gtest.h>
+
+namespace vpnns {
+namespace {
+
+TEST(NetnsMarker, FormatsAndParses) {
+  const NetnsId id{4, 4026532177};
+  EXPECT_EQ(format_netns_marker(id), "4:4026532177\n");
+  auto back = parse_netns_marker(format_netns_marker(id));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(*back, id);
+  auto zero = parse_netns_marker("0:1\n");
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(*zero, (NetnsId{0, 1}));
+  auto big = parse_netns_marker("18446744073709551615:18446744073709551615\n");
+  ASSERT_TRUE(big.ok());
+}
+
+TEST(NetnsMarker, RefusesAnythingElse) {
+  for (const char* bad : {"",
+                          "\n",
+                          "4:4026532177",
+                          "4:4026532177\n\n",
+                          "4:4026532177 \n",
+                          " 4:1\n",
+                          "4 :1\n",
+                          "4:\n",
+                          ":1\n",
+                          "4\n",
+                          "4:1:2\n",
+                          "04:1\n",
+                          "4:01\n",
+                          "+4:1\n",
+                          "-4:1\n",
+                          "4:-1\n",
+                          "a:1\n",
+                          "4:0x10\n",
+                          "18446744073709551616:1\n",
+                          "4;1\n",
+                          "4:1\r\n"}) {
+    auto r = parse_netns_marker(bad);
+    EXPECT_FALSE(r.ok()) << "accepted '" << bad << "'";
+    if (!r.ok()) {
+      EXPECT_NE(r.error().message().find("expected one line DEV:INO"), std::string::npos);
+    }
+  }
+}
+
+TEST(NetnsMarker, PrintableName) {
+  EXPECT_EQ(printable_name("work"), "work");
+  EXPECT_EQ(printable_name("a\nb\x7f"), "a?b?");
+  EXPECT_EQ(printable_name(std::string(100, 'x')), std::string(80, 'x') + "...");
+}
+
+}  // namespace
+}  // namespace vpnns
