@@ -15,7 +15,8 @@
 #
 # Everything a test creates is registered and removed by the EXIT trap, also when it fails:
 # processes (by the PID we started), namespaces (with their /etc/netns files and the helper's
-# marker), the work directory. Test namespaces never get a route to anything outside the test.
+# marker), whatever at_exit hooks remove, the work directory. Test namespaces never get a route
+# to anything outside the test.
 set -euo pipefail
 
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,6 +40,7 @@ WORK=$(mktemp -d /tmp/vpnns-e2e.XXXXXX)
 chmod 755 "$WORK"
 STARTED_PIDS=()
 CREATED_NS=()
+EXIT_HOOKS=()
 FAILED=0
 
 log() { printf '[%s] %s\n' "${TEST_NAME:-e2e}" "$*"; }
@@ -76,6 +78,10 @@ cleanup() {
     rm -rf "/etc/netns/$ns"
     rm -f "/run/vpnns/netns/$ns"  # the helper's marker (common/netns_marker.h)
   done
+  local hook
+  for hook in "${EXIT_HOOKS[@]}"; do
+    "$hook" || true
+  done
   rm -rf "$WORK"
   if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
     log "FAIL: exited with status $rc"
@@ -87,6 +93,10 @@ trap cleanup EXIT
 
 # register_ns NAME: removed at exit (tests also register the namespace vpnns creates).
 register_ns() { CREATED_NS+=("$1"); }
+
+# at_exit FUNCTION: also run by the EXIT trap, after the processes and namespaces are gone
+# (e.g. to remove test users and groups).
+at_exit() { EXIT_HOOKS+=("$1"); }
 
 # is_running PID: alive and not a zombie (an exited --daemon openvpn lingers as Z for a while).
 is_running() {

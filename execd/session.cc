@@ -1,0 +1,318 @@
+#include "execd/session.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/exec_wire.h"
+#include "common/netns_marker.h"
+#include "execd/launch.h"
+
+namespace vpnns {
+namespace {
+
+// How long, and for how many more frames, a refused client is listened to (refuse()).
+constexpr int kLingerMs = 1000;
+constexpr int kLingerFrames = 4;
+
+struct Peer {
+  pid_t pid = 0;
+  Identity id;
+  std::string name;  // user name, or "uid N"
+};
+
+std::string user_name(uid_t uid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    return printable_name(found->pw_name);
+  }
+  return "uid " + std::to_string(uid);
+}
+
+Result<Peer> peer_of(int conn) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    return sys_error("SO_PEERCRED", errno);
+  }
+  Peer peer;
+  peer.pid = cred.pid;
+  peer.id.uid = cred.uid;
+  peer.id.gid = cred.gid;
+  std::vector<gid_t> groups(64);
+  for (;;) {
+    len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(conn, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) break;
+    const int err = errno;
+    if (err != ERANGE || len <= groups.size() * sizeof(gid_t)) {
+      return sys_error("SO_PEERGROUPS", err);
+    }
+    groups.resize(len / sizeof(gid_t));
+  }
+  groups.resize(len / sizeof(gid_t));
+  peer.id.groups = std::move(groups);
+  peer.name = user_name(cred.uid);
+  return peer;
+}
+
+class Session {
+ public:
+  Session(UniqueFd conn, const SessionConfig& config) : conn_(std::move(conn)), config_(config) {}
+
+  int run();
+
+ private:
+  void log(const std::string& what) const {
+    std::fprintf(stderr, "vpnns-execd[%d]: %s: %s\n", static_cast<int>(::getpid()), who_.c_str(),
+                 what.c_str());
+  }
+  int refuse(const Error& error, std::uint8_t status = 125);
+  Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
+  Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
+  int supervise(Launched child);
+
+  UniqueFd conn_;
+  const SessionConfig& config_;
+  Peer peer_;
+  std::string who_ = "unknown caller";
+};
+
+// Closing a socket with unread data in it resets the connection, and the client would then see
+// ECONNRESET instead of the refusal (a caller refused before its request was read). So: send,
+// stop writing, and read and drop whatever still comes until the client hangs up, for a while.
+int Session::refuse(const Error& error, std::uint8_t status) {
+  log("refused: " + error.text());
+  (void)send_exec_frame(
+      conn_.get(), encode_exec(ExecServiceMessage(ExecRefused{error.code(), error.text(), status})),
+      {});
+  (void)::shutdown(conn_.get(), SHUT_WR);
+  for (int i = 0; i < kLingerFrames; ++i) {
+    auto frame = recv_exec_frame(conn_.get(), kLingerMs);
+    if (!frame && frame.error().code() != Code::kInvalidArgument) break;  // EOF, timeout
+  }
+  return 0;
+}
+
+Status Session::check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const {
+  struct stat st {};
+  if (::fstat(fds[0].get(), &st) < 0) return sys_error("fstat of the working directory", errno);
+  if (!S_ISDIR(st.st_mode)) {
+    return Error(Code::kInvalidArgument, "the working directory descriptor is not a directory");
+  }
+  // The stdio descriptors that follow, by mode.
+  std::vector<const char*> names;
+  if (request.mode == ExecMode::kPipe) names = {"stdin", "stdout", "stderr"};
+  if (request.mode == ExecMode::kPtyOwnStderr) names = {"stderr"};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const int fd = fds[i + 1].get();
+    if (::fstat(fd, &st) < 0) return sys_error(std::string("fstat of ") + names[i], errno);
+    if (S_ISDIR(st.st_mode)) {
+      return Error(Code::kInvalidArgument, std::string(names[i]) + " is a directory");
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_PATH) != 0) {
+      return Error(Code::kInvalidArgument, std::string(names[i]) +
+                                               " is an O_PATH descriptor: it can be neither read "
+                                               "nor written");
+    }
+  }
+  return ok_status();
+}
+
+Result<UniqueFd> Session::open_pty(const ExecRequest& request, UniqueFd& slave) const {
+  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return sys_error("opening a pty (posix_openpt)", errno);
+  if (::grantpt(master.get()) < 0 || ::unlockpt(master.get()) < 0) {
+    return sys_error("unlocking the pty", errno);
+  }
+  slave.reset(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) return sys_error("opening the pty's slave (TIOCGPTPEER)", errno);
+  // The caller's terminal, as login programs leave it: owned by the user, group tty.
+  gid_t tty_gid = static_cast<gid_t>(-1);
+  mode_t mode = 0600;
+  if (const group* g = ::getgrnam("tty"); g != nullptr) {
+    tty_gid = g->gr_gid;
+    mode = 0620;
+  }
+  if (::fchown(slave.get(), peer_.id.uid, tty_gid) < 0 || ::fchmod(slave.get(), mode) < 0) {
+    return sys_error("handing the pty to uid " + std::to_string(peer_.id.uid), errno);
+  }
+  termios t{};
+  if (::tcgetattr(slave.get(), &t) < 0) return sys_error("tcgetattr on the pty", errno);
+  const ExecTermModes& m = *request.term;
+  t.c_iflag = m.iflag;
+  t.c_oflag = m.oflag;
+  t.c_cflag = m.cflag;
+  t.c_lflag = m.lflag;
+  t.c_line = m.line;
+  static_assert(sizeof t.c_cc == 32);
+  std::copy(m.cc.begin(), m.cc.end(), t.c_cc);
+  (void)::cfsetispeed(&t, m.ispeed);
+  (void)::cfsetospeed(&t, m.ospeed);
+  if (::tcsetattr(slave.get(), TCSANOW, &t) < 0) {
+    return sys_error("applying the caller's terminal modes to the pty", errno);
+  }
+  winsize ws{request.winsize->rows, request.winsize->cols, request.winsize->xpixel,
+             request.winsize->ypixel};
+  if (::ioctl(slave.get(), TIOCSWINSZ, &ws) < 0) {
+    return sys_error("setting the pty's window size", errno);
+  }
+  return master;
+}
+
+int Session::supervise(Launched child) {
+  bool hung_up = false;
+  for (;;) {
+    pollfd fds[2] = {{hung_up ? -1 : conn_.get(), POLLIN, 0}, {child.pidfd.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      log("poll failed: " + sys_error("poll", errno).text());
+      // Cannot watch the client any more; keep reaping the command.
+      hung_up = true;
+      continue;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      int status = 0;
+      if (::waitpid(child.pid, &status, 0) < 0) {
+        if (errno == EINTR) continue;
+        log("waitpid failed: " + sys_error("waitpid", errno).text());
+        return 1;
+      }
+      const WaitStatus w = decode_wait_status(status);
+      log("pid " + std::to_string(child.pid) +
+          (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
+      if (!hung_up) {
+        (void)send_exec_frame(conn_.get(),
+                              encode_exec(ExecServiceMessage(ExecExit{
+                                  w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped})),
+                              {});
+      }
+      return 0;
+    }
+    if (hung_up || fds[0].revents == 0) continue;
+    auto frame = recv_exec_frame(conn_.get(), 0);
+    if (!frame) {
+      if (frame.error().code() == Code::kInvalidArgument) {
+        log("ignored: " + frame.error().text());
+        continue;
+      }
+      // The client went away (or the socket failed): a hang-up, as when a terminal closes.
+      log("client gone; SIGHUP to pid " + std::to_string(child.pid));
+      (void)::kill(child.pid, SIGHUP);
+      hung_up = true;
+      continue;
+    }
+    auto message = decode_exec_client(frame->bytes);
+    if (!message || !frame->fds.empty() || !std::holds_alternative<ExecSignal>(*message)) {
+      log("ignored a message that is not a signal: " +
+          (message ? std::string("unexpected type or descriptors") : message.error().text()));
+      continue;
+    }
+    // The command is not reaped yet (only this loop reaps it), so its pid is still its own.
+    (void)::kill(child.pid, std::get<ExecSignal>(*message).signo);
+  }
+}
+
+int Session::run() {
+  auto peer = peer_of(conn_.get());
+  if (!peer) return refuse(peer.error());
+  peer_ = std::move(*peer);
+  who_ = "user " + peer_.name + " (uid " + std::to_string(peer_.id.uid) + ", pid " +
+         std::to_string(peer_.pid) + ")";
+
+  const auto& groups = peer_.id.groups;
+  if (peer_.id.gid != config_.group &&
+      std::find(groups.begin(), groups.end(), config_.group) == groups.end()) {
+    return refuse(
+        Error(Code::kPermissionDenied, exec_not_in_group_message(peer_.name, config_.group_name)));
+  }
+
+  auto frame = recv_exec_frame(conn_.get(), kRequestTimeoutMs);
+  if (!frame) {
+    if (is_exec_peer_closed(frame.error())) return 0;
+    return refuse(frame.error());
+  }
+  auto message = decode_exec_client(frame->bytes);
+  if (!message) return refuse(message.error());
+  auto* request = std::get_if<ExecRequest>(&*message);
+  if (request == nullptr) {
+    return refuse(Error(Code::kInvalidArgument, "the first message must be a request"));
+  }
+  if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
+    return refuse(s.error());
+  }
+  auto netns = open_vpnns_netns(request->netns);
+  if (!netns) return refuse(netns.error());
+  if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
+
+  LaunchSpec spec;
+  spec.netns_fd = netns->get();
+  spec.netns_name = request->netns;
+  spec.argv = request->argv;
+  spec.env = request->env;
+  spec.identity = peer_.id;
+  spec.cwd_fd = frame->fds[0].get();
+  spec.new_session = true;
+  spec.umask = request->umask;
+  UniqueFd master, slave;
+  if (request->mode == ExecMode::kPipe) {
+    spec.stdio = {frame->fds[1].get(), frame->fds[2].get(), frame->fds[3].get()};
+  } else {
+    auto m = open_pty(*request, slave);
+    if (!m) return refuse(m.error());
+    master = std::move(*m);
+    spec.ctty_fd = slave.get();
+    const int err = request->mode == ExecMode::kPtyOwnStderr ? frame->fds[1].get() : slave.get();
+    spec.stdio = {slave.get(), slave.get(), err};
+  }
+
+  auto launched = launch(spec);
+  if (auto* failed = std::get_if<LaunchFailure>(&launched)) {
+    return refuse(failed->error, static_cast<std::uint8_t>(failed->exit_status));
+  }
+  Launched child = std::move(std::get<Launched>(launched));
+  log("started '" + printable_name(request->argv.front()) + "' as pid " +
+      std::to_string(child.pid) + " in network namespace '" + request->netns + "'");
+  // Only the command holds the slave and the caller's descriptors from now on.
+  slave.reset();
+  frame->fds.clear();
+  netns->reset();
+
+  std::vector<int> pass;
+  if (master) pass.push_back(master.get());
+  if (Status s = send_exec_frame(
+          conn_.get(),
+          encode_exec(ExecServiceMessage(ExecStarted{static_cast<std::uint32_t>(child.pid)})),
+          pass);
+      !s) {
+    log("could not tell the client: " + s.error().text());
+  }
+  master.reset();
+  return supervise(std::move(child));
+}
+
+}  // namespace
+
+int serve_session(UniqueFd conn, const SessionConfig& config) {
+  Session session(std::move(conn), config);
+  return session.run();
+}
+
+}  // namespace vpnns

@@ -1,0 +1,56 @@
+// One connection to vpnns-execd: one command, from request to exit status.
+//
+// Runs in a process of its own, forked by the service for each connection (main.cc), so a
+// malformed request, a crash or a slow client affects that connection only. In order:
+//
+//   1. Who is calling: SO_PEERCRED (uid, gid, pid) and SO_PEERGROUPS (supplementary groups), as
+//      the kernel recorded them at connect() — never /etc/group, never anything the client says.
+//      The caller must have the configured group as its gid or among its groups; otherwise the
+//      refusal says "user NAME is not in group GROUP; ask an administrator to add you".
+//   2. One Request within kRequestTimeoutMs, decoded strictly (exec_wire.h), with exactly the
+//      descriptors its mode needs.
+//   3. Validation before anything is created: the namespace (netns_marker.h: a valid name, a
+//      vpnns marker that matches), the working directory descriptor is a directory, the stdio
+//      descriptors are not directories and not O_PATH.
+//   4. In a pty mode: a pty (posix_openpt), the slave handed to the caller's uid, the caller's
+//      terminal modes and window size applied before the command starts.
+//   5. launch() (launch.h) as the caller: uid, gid and groups from step 1, no capabilities, no
+//      new privileges, in its own session. Then Started (with the pty master: the client
+//      relays, sets window sizes on it, and when it goes away the pty hangs up).
+//   6. Until the command exits: Signal messages become kill(pid, sig) for the forwardable
+//      signals only, and only while the command is unreaped (its pid cannot be reused before:
+//      this process is its parent). EOF from the client is a hang-up: the command gets SIGHUP.
+//      Then Exit with the wait status, and the process ends.
+//
+// What a hostile member of the group can do with it: run any command they could run anyway,
+// as themselves, with their own groups and no more, inside a namespace that vpnns-helper
+// marked — i.e. send traffic through a VPN tunnel, which is what the group grants. They cannot
+// name another namespace (marker checks; names are never paths), gain privileges (no
+// capabilities, NO_NEW_PRIVS: set-uid programs do not elevate), see or keep any descriptor of
+// the service (close_range), signal anything but their own command, change the host's mounts
+// (private mount namespace, slave propagation), or make the service act on a pty or directory
+// it did not check. Oversized or malformed requests are refused by the decoder before anything
+// is allocated for them; a silent client is dropped after the timeout; the number of sessions
+// per uid and in all is capped by the service (main.cc).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace vpnns {
+
+struct SessionConfig {
+  gid_t group = 0;
+  std::string group_name;
+};
+
+inline constexpr int kRequestTimeoutMs = 10'000;
+
+// Serves `conn` to the end and returns the process's exit status. Logs one line per outcome to
+// stderr (the journal, under systemd).
+int serve_session(UniqueFd conn, const SessionConfig& config);
+
+}  // namespace vpnns

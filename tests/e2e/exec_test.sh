@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# vpnnsctl exec and vpnns-execd end to end, against a real netns-mode tunnel (Debian's openvpn,
+# client `user nobody`, chroot, the plugin from the build tree).
+#
+# vpnns-execd runs by hand on a socket in the test's directory, for a group the test creates,
+# inside a mount namespace of its own whose /run is a tmpfs holding: the host's /run/netns
+# (bound), a copy of the helper's marker for the tunnel's namespace, and stand-in sockets at
+# /run/systemd/resolve/io.systemd.Resolve and /run/nscd/socket — so that hiding them is really
+# tested, without touching the host's /run. Test users vt<pid>-in (in the group) and
+# vt<pid>-out (not) are created with useradd and removed at exit, also on failure; sweep knows
+# their names.
+#
+# Asserts:
+#  * the helper's marker: /run/vpnns/netns/NAME = DEV:INO of /run/netns/NAME, root, 0644
+#  * as a member: the command sees only lo and the tun (ip and /sys/class/net), its own uid,
+#    gid and groups, no capabilities, NoNewPrivs, only fds 0-2, the caller's cwd, environment
+#    and umask, the namespace's resolv.conf, no resolver socket; mounts made for it do not
+#    reach the service's mount namespace (nor the host's)
+#  * stdin piped to stdout; exit codes 0 and 3; death by SIGTERM comes back as death by SIGTERM;
+#    SIGINT sent to vpnnsctl reaches the command
+#  * a pty session (util-linux script): tty is a pty owned by the user, window size at start and
+#    after SIGWINCH, input relayed, Ctrl-C interrupts a sleep and comes back as SIGINT
+#  * not in the group: refused with the clear message by the socket's permissions, and by the
+#    service itself for a caller that gets past them (CAP_DAC_OVERRIDE); nothing spawned
+#  * the default namespace: the only one, or an error listing them
+#  * hostile requests (exec_probe) refused with reasons; the service keeps serving, holds the
+#    same descriptors as before and leaves no zombie
+#  * root without the service: stays root; through sudo (SUDO_UID...) runs as that user, without
+#    capabilities
+TEST_NAME="exec"
+source "$(dirname "$0")/lib.sh"
+
+CTL_BUILT=$BUILD/ctl/vpnnsctl
+EXECD=$BUILD/execd/vpnns-execd
+PROBE=$BUILD/tests/exec_probe
+for f in "$CTL_BUILT" "$EXECD" "$PROBE"; do
+  [ -x "$f" ] || fail "not built: $f"
+done
+
+GROUP=$ID-grp
+USER_IN=$ID-in
+USER_OUT=$ID-out
+SOCK=$WORK/exec.sock
+EXECD_PID=
+
+remove_accounts() {
+  # Sessions of our service (and the commands they run) end with it; end stragglers by pid.
+  if [ -n "$EXECD_PID" ]; then
+    pgrep -P "$EXECD_PID" | xargs -r kill -KILL 2>/dev/null || true
+  fi
+  local u
+  for u in "$USER_IN" "$USER_OUT"; do
+    if getent passwd "$u" >/dev/null; then
+      pgrep -u "$u" | xargs -r kill -KILL 2>/dev/null || true
+      userdel "$u" 2>/dev/null || true
+    fi
+  done
+  if getent group "$GROUP" >/dev/null; then groupdel "$GROUP" 2>/dev/null || true; fi
+}
+at_exit remove_accounts
+
+setup_topology
+make_pki
+server_conf
+client_conf "netns=$NS_VPN helper=$HELPER"
+start_server
+start_client
+wait_connected
+
+# --- The helper's marker.
+MARKER=/run/vpnns/netns/$NS_VPN
+[ "$(cat "$MARKER")" = "$(stat -c '%d:%i' "/run/netns/$NS_VPN")" ] ||
+  fail "marker $(cat "$MARKER") vs namespace $(stat -c '%d:%i' "/run/netns/$NS_VPN")"
+[ "$(stat -c '%u %a' "$MARKER")" = "0 644" ] || fail "marker owner/mode: $(stat -c '%u %a' "$MARKER")"
+pass "the helper marked $NS_VPN: DEV:INO of /run/netns/$NS_VPN, root, 0644"
+
+# --- Accounts, the binaries they run, the service.
+groupadd "$GROUP"
+useradd -M -N -g nogroup -G "$GROUP" -d /nonexistent -s /usr/sbin/nologin "$USER_IN"
+useradd -M -N -g nogroup -d /nonexistent -s /usr/sbin/nologin "$USER_OUT"
+UID_IN=$(id -u "$USER_IN")
+GID_GROUP=$(getent group "$GROUP" | cut -d: -f3)
+# The build tree may not be readable by others: the users run copies.
+CTL=$WORK/vpnnsctl
+install -m 0755 "$CTL_BUILT" "$CTL"
+install -m 0755 "$PROBE" "$WORK/exec_probe"
+mkdir "$WORK/run" "$WORK/user"
+chown "$USER_IN" "$WORK/user"  # where the member's commands may write
+cd "$WORK" || exit 1
+
+# The service's own mount namespace: a private /run (see the top).
+# shellcheck disable=SC2016  # the script's variables are its own
+unshare --mount --propagation private bash -euc '
+  R=$1 NS=$2 PROBE=$3
+  mount -n -t tmpfs -o mode=0755 vtrun "$R"
+  mkdir -p "$R/netns" "$R/vpnns/netns" "$R/systemd/resolve" "$R/nscd"
+  mount -n --rbind /run/netns "$R/netns"
+  cp -p "/run/vpnns/netns/$NS" "$R/vpnns/netns/"
+  "$PROBE" bind "$R/systemd/resolve/io.systemd.Resolve" "$R/nscd/socket"
+  mount -n --move "$R" /run  # -n: /run/mount/utab moves away with it
+  shift 3
+  exec "$@"' - "$WORK/run" "$NS_VPN" "$PROBE" \
+  "$EXECD" --socket="$SOCK" --group="$GROUP" 2>"$WORK/execd.log" &
+EXECD_PID=$!
+STARTED_PIDS+=("$EXECD_PID")
+wait_for 5 test -S "$SOCK" || fail "vpnns-execd did not create its socket"
+[ "$(stat -c '%U %G %a' "$SOCK")" = "root $GROUP 660" ] || fail "socket: $(stat -c '%U %G %a' "$SOCK")"
+in_execd_ns() { nsenter --mount="/proc/$EXECD_PID/ns/mnt" --wd="$WORK" "$@"; }
+in_execd_ns test -S /run/systemd/resolve/io.systemd.Resolve || fail "no stand-in for resolved"
+in_execd_ns test -S /run/nscd/socket || fail "no stand-in for nscd"
+pass "vpnns-execd listens on $SOCK (root:$GROUP 0660); stand-in resolver sockets in its /run"
+
+# How the users run things: in $WORK, groups from the group database, a small environment.
+user_cmd() {
+  local user=$1 groups=--init-groups
+  [ "$user" = "$USER_OUT" ] && groups=--clear-groups
+  printf '%s\0' setpriv --reuid="$user" --regid=nogroup "$groups" env -i PATH=/usr/bin:/bin \
+    HOME=/nonexistent LANG=C VPNNS_EXEC_SOCKET="$SOCK" "FOO=b a r"
+  [ -z "${ASAN_OPTIONS:-}" ] || printf '%s\0' "ASAN_OPTIONS=$ASAN_OPTIONS"
+  [ -z "${UBSAN_OPTIONS:-}" ] || printf '%s\0' "UBSAN_OPTIONS=$UBSAN_OPTIONS"
+}
+mapfile -d '' AS_IN < <(user_cmd "$USER_IN")
+mapfile -d '' AS_OUT < <(user_cmd "$USER_OUT")
+EXEC=("${AS_IN[@]}" "$CTL" exec -n "$NS_VPN" --)
+
+# run_status COMMAND...: "exit N" or "signal N", as the caller of COMMAND sees it (COMMAND's
+# own output discarded).
+run_status() {
+  perl -e 'open(my $out, ">&", \*STDOUT); open(STDOUT, ">", "/dev/null"); system(@ARGV);
+           print $out (($? & 127) ? "signal " . ($? & 127) : "exit " . ($? >> 8))' -- "$@"
+}
+ns_processes() { ip netns pids "$NS_VPN" | wc -l; }
+ns_busy() { [ "$(ns_processes)" -ge 1 ]; }
+ns_idle() { [ "$(ns_processes)" -eq 0 ]; }
+execd_fds() { find "/proc/$EXECD_PID/fd" -mindepth 1 | wc -l; }
+execd_children() { { pgrep -P "$EXECD_PID" || true; } | wc -l; }
+no_sessions() { [ "$(execd_children)" -eq 0 ]; }
+FDS_BEFORE=$(execd_fds)
+
+# --- What the command sees.
+# shellcheck disable=SC2016  # expanded by the command's shell
+out=$("${EXEC[@]}" sh -c '
+  echo "sys: $(ls /sys/class/net | tr "\n" " ")"
+  echo "ip: $(ip -o link | awk -F": " "{print \$2}" | tr "\n" " ")"
+  echo "ids: $(id -u) $(id -g) $(id -G)"
+  echo "cwd: $(pwd) foo: $FOO umask: $(umask)"
+  echo "resolved: [$(ls -A /run/systemd/resolve)] nscd: [$(ls -A /run/nscd)]"
+  grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status | tr -s "\t" " "
+  cat /etc/resolv.conf') || fail "vpnnsctl exec failed: $out"
+expect_line() { grep -qxF -- "$1" <<<"$out" || fail "expected '$1' in: $out"; }
+expect_line "sys: lo tun0 "
+expect_line "ip: lo tun0 "
+pass "the command sees only lo and tun0 (ip -o link, /sys/class/net)"
+expect_line "ids: $UID_IN 65534 65534 $GID_GROUP"
+for cap in CapInh CapPrm CapEff CapBnd CapAmb; do expect_line "$cap: 0000000000000000"; done
+expect_line "NoNewPrivs: 1"
+pass "its own uid, gid and groups; no capabilities; NoNewPrivs"
+expect_line "cwd: $WORK foo: b a r umask: 0022"
+pass "the caller's working directory, environment and umask"
+[ "$(sed -n '/^nameserver/,$p' <<<"$out")" = "$(sed -n '/^nameserver/,$p' "/etc/netns/$NS_VPN/resolv.conf")" ] ||
+  fail "resolv.conf seen: $out"
+grep -qx 'nameserver 192.0.2.53' <<<"$out" || fail "not the pushed DNS server: $out"
+expect_line "resolved: [] nscd: []"
+pass "the namespace's resolv.conf; systemd-resolved's and nscd's sockets hidden"
+
+# A running command, from outside: its descriptors, its mounts.
+mounts_before=$(in_execd_ns cat /proc/self/mountinfo | wc -l)
+"${EXEC[@]}" sleep 30 &
+SLEEPER=$!
+STARTED_PIDS+=("$SLEEPER")
+wait_for 5 ns_busy || fail "the sleeper did not start"
+sleep_pid=$(ip netns pids "$NS_VPN")
+fds=$(find "/proc/$sleep_pid/fd" -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' ')
+[ "$fds" = "0 1 2 " ] || fail "the command holds fds: $fds"
+[ "$(in_execd_ns cat /proc/self/mountinfo | wc -l)" = "$mounts_before" ] ||
+  fail "the command's mounts reached the service's mount namespace"
+! grep -q vpnns-hidden /proc/self/mountinfo || fail "the command's mounts reached the host"
+kill -TERM "$SLEEPER"
+wait_gone "$SLEEPER" 5 || fail "vpnnsctl did not end on SIGTERM"
+wait_for 5 ns_idle || fail "sleep kept running after vpnnsctl got SIGTERM"
+pass "the command holds only fds 0-2; its mounts reach neither the service nor the host; SIGTERM passed on"
+
+# --- stdio, exit status, signals.
+got=$(printf 'line 1\nline 2\n' | "${EXEC[@]}" cat)
+[ "$got" = $'line 1\nline 2' ] || fail "stdin to stdout: '$got'"
+pass "stdin is piped through to stdout"
+[ "$(run_status "${EXEC[@]}" sh -c 'exit 0')" = "exit 0" ] || fail "exit 0"
+[ "$(run_status "${EXEC[@]}" sh -c 'exit 3')" = "exit 3" ] || fail "exit 3"
+st=$(run_status "${EXEC[@]}" sh -c 'kill -TERM $$')
+[ "$st" = "signal 15" ] || fail "death by SIGTERM came back as: $st"
+st=$(run_status "${EXEC[@]}" no-such-command 2>/dev/null)
+[ "$st" = "exit 127" ] || fail "a missing command: $st"
+pass "exit 0, exit 3 and death by SIGTERM come back exactly (a missing command: 127)"
+
+# SIGINT to vpnnsctl reaches the command. (A background job of a script starts with SIGINT
+# ignored, and vpnnsctl rightly passes on no signal it was told to ignore: perl resets it.)
+perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' -- "${EXEC[@]}" \
+  sh -c 'trap "echo got-INT; exit 7" INT; echo ready; while :; do sleep 0.1; done' \
+  >"$WORK/int.out" 2>&1 </dev/null &
+INT_PID=$!
+STARTED_PIDS+=("$INT_PID")
+wait_for 5 grep -q ready "$WORK/int.out" || fail "the SIGINT target did not start"
+kill -INT "$INT_PID"
+rc=0
+wait "$INT_PID" || rc=$?
+if [ "$rc" != 7 ] || ! grep -q got-INT "$WORK/int.out"; then
+  fail "SIGINT: status $rc, output $(cat "$WORK/int.out")"
+fi
+pass "SIGINT sent to vpnnsctl reaches the command (its trap ran, exit 7)"
+
+# --- A pty session, driven by script(1) (as the member, so that its pty is theirs).
+# When its stdin ends, script(1) writes a byte into its pty, which vpnnsctl relays and the
+# command's pty echoes as "^@". Dropped, with the CRs, before checking.
+pty() { "${AS_IN[@]}" script -qec "$1" /dev/null | tr -d '\r' | sed 's/\^@//g'; }
+out=$(pty "stty rows 33 cols 77; $CTL exec -n $NS_VPN -- sh -c 'tty; stty size; stat -c %U \$(tty)'" </dev/null)
+grep -qx '/dev/pts/[0-9]*' <<<"$out" || fail "tty in the pty session: $out"
+grep -qx '33 77' <<<"$out" || fail "window size at start: $out"
+grep -qx "$USER_IN" <<<"$out" || fail "the pty's owner: $out"
+pass "pty session: the command's tty is a pty of its own, owned by the user, 33x77"
+READY=$WORK/user/winch-ready
+out=$(pty "stty rows 33 cols 77; $CTL exec -n $NS_VPN -- sh -c 'trap \"stty size; exit 0\" WINCH; : >$READY; while :; do sleep 0.1; done' </dev/tty & while [ ! -e $READY ]; do sleep 0.05; done; stty rows 40 cols 100; wait \$!" </dev/null)
+grep -qx '40 100' <<<"$out" || fail "window size after SIGWINCH: $out"
+pass "pty session: a new window size reaches the command (SIGWINCH)"
+out=$( (sleep 0.5; printf 'hello\r') | pty "$CTL exec -n $NS_VPN -- sh -c 'read x; echo got:\$x'")
+grep -qx 'got:hello' <<<"$out" || fail "input in the pty session: $out"
+pass "pty session: input is relayed"
+start=$SECONDS
+st=$( (sleep 1; printf '\003') | run_status "${AS_IN[@]}" script -qec \
+  "$CTL exec -n $NS_VPN -- sh -c 'echo started; sleep 20; echo not-interrupted'" "$WORK/user/script.out")
+[ $((SECONDS - start)) -lt 10 ] || fail "Ctrl-C did not interrupt the sleep"
+typescript=$(tr -d '\r' <"$WORK/user/script.out")
+if ! grep -qx started <<<"$typescript" || grep -qx not-interrupted <<<"$typescript"; then
+  fail "Ctrl-C: $typescript"
+fi
+[ "$st" = "exit 130" ] || fail "Ctrl-C: script saw $st"
+pass "pty session: Ctrl-C interrupts a sleep; script sees death by SIGINT (130)"
+
+# --- Outside the group.
+NOT_IN="vpnnsctl exec: user $USER_OUT is not in group $GROUP; ask an administrator to add you"
+before=$(execd_children)
+err=$("${AS_OUT[@]}" "$CTL" exec -n "$NS_VPN" -- touch "$WORK/spawned" 2>&1) && fail "an outsider ran a command"
+[ "$err" = "$NOT_IN" ] || fail "outsider's message: $err"
+# Past the socket's permissions (CAP_DAC_OVERRIDE), the service refuses by itself.
+err=$(setpriv --reuid="$USER_OUT" --regid=nogroup --clear-groups --inh-caps=+dac_override \
+  --ambient-caps=+dac_override env VPNNS_EXEC_SOCKET="$SOCK" \
+  "$CTL" exec -n "$NS_VPN" -- touch "$WORK/spawned" 2>&1) &&
+  fail "an outsider with CAP_DAC_OVERRIDE ran a command"
+[ "$err" = "$NOT_IN" ] || fail "outsider (CAP_DAC_OVERRIDE) message: $err"
+grep -q "refused: user $USER_OUT is not in group $GROUP" "$WORK/execd.log" || fail "not in the service's log"
+if [ -e "$WORK/spawned" ] || ! ns_idle || [ "$(execd_children)" != "$before" ]; then
+  fail "something was spawned for an outsider"
+fi
+pass "a user outside the group is refused with the clear message (by the socket and by the service); nothing spawned"
+
+# --- The default namespace (in the service's mount namespace, where the markers are ours).
+as_in_execd_ns() {
+  in_execd_ns setpriv --reuid="$USER_IN" --regid=nogroup --init-groups \
+    env -i PATH=/usr/bin:/bin VPNNS_EXEC_SOCKET="$SOCK" "$@"
+}
+[ "$(as_in_execd_ns "$CTL" exec -- cat /sys/class/net/tun0/ifindex)" = \
+  "$(ip -n "$NS_VPN" -o link show tun0 | cut -d: -f1)" ] || fail "the default namespace"
+in_execd_ns sh -c "stat -c %d:%i /run/netns/$NS_CLI > /run/vpnns/netns/$NS_CLI"
+err=$(as_in_execd_ns "$CTL" exec -- true 2>&1) && fail "ran with two namespaces to choose from"
+[ "$err" = "vpnnsctl exec: there are several vpnns namespaces ($NS_CLI, $NS_VPN); choose one with -n NAME" ] ||
+  fail "several namespaces: $err"
+in_execd_ns rm "/run/vpnns/netns/$NS_CLI"
+pass "without -n: the only vpnns namespace, or an error listing them"
+
+# --- Hostile requests.
+"${AS_IN[@]}" "$WORK/exec_probe" hostile "$SOCK" "$NS_VPN" "$NS_CLI" >"$WORK/probe.out" 2>&1 ||
+  fail "hostile requests: $(grep -v '^ok:' "$WORK/probe.out")"
+wait_for 5 no_sessions || fail "sessions left: $(pgrep -a -P "$EXECD_PID")"
+is_running "$EXECD_PID" || fail "vpnns-execd died"
+[ "$(execd_fds)" = "$FDS_BEFORE" ] || fail "vpnns-execd holds $(execd_fds) fds, $FDS_BEFORE before"
+! pgrep -r Z -P "$EXECD_PID" >/dev/null || fail "a zombie session"
+ns_idle || fail "something runs in the namespace"
+pass "$(grep -c '^ok:' "$WORK/probe.out") hostile requests refused with reasons; the service keeps serving, same fds, no zombie"
+
+# --- Root, without the service.
+out=$("$CTL_BUILT" exec -n "$NS_VPN" -- sh -c 'id -u; ls /sys/class/net | tr "\n" " "; grep ^CapEff /proc/self/status')
+[ "$out" = $'0\nlo tun0 '"$(grep ^CapEff /proc/self/status)" ] || fail "plain root: $out"
+# shellcheck disable=SC2016  # expanded by the command's shell
+out=$(SUDO_UID=$UID_IN SUDO_GID=65534 SUDO_USER=$USER_IN "$CTL_BUILT" exec -n "$NS_VPN" -- \
+  sh -c 'echo $(id -u) $(id -G) $USER; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status | tr -s "\t" " "')
+[ "$out" = "$UID_IN 65534 $GID_GROUP $USER_IN"$'\nCapEff: 0000000000000000\nNoNewPrivs: 1' ] ||
+  fail "through sudo: $out"
+err=$("$CTL_BUILT" exec -n "$NS_CLI" -- true 2>&1) && fail "root entered a namespace without marker"
+grep -q "is not a vpnns namespace: no marker" <<<"$err" || fail "root, unmarked namespace: $err"
+pass "root: stays root (same capabilities); through sudo: the user, its groups, no capabilities; the same checks"
