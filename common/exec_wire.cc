@@ -32,6 +32,7 @@ enum class Type : std::uint16_t {
   kStarted = 16,
   kExit = 17,
   kRefused = 18,
+  kStopped = 19,
 };
 
 enum Attr : std::uint16_t {
@@ -72,6 +73,7 @@ const std::vector<AttrRule>* schema(std::uint16_t type) {
         {kTermModes, "terminal modes", kTermModesSize, kTermModesSize, 1, false}}},
       {static_cast<std::uint16_t>(Type::kSignal), {{kSignalNo, "signal", 1, 1, 1, true}}},
       {static_cast<std::uint16_t>(Type::kStarted), {{kPid, "pid", 4, 4, 1, true}}},
+      {static_cast<std::uint16_t>(Type::kStopped), {{kSignalNo, "signal", 1, 1, 1, true}}},
       {static_cast<std::uint16_t>(Type::kExit),
        {{kHow, "exit kind", 1, 1, 1, true}, {kValue, "exit value", 1, 1, 1, true}}},
       {static_cast<std::uint16_t>(Type::kRefused),
@@ -340,6 +342,10 @@ bool is_forwardable_signal(int signo) {
   }
 }
 
+bool is_stop_signal(int signo) {
+  return signo == SIGSTOP || signo == SIGTSTP || signo == SIGTTIN || signo == SIGTTOU;
+}
+
 std::string exec_not_in_group_message(const std::string& user, const std::string& group) {
   return "user " + user + " is not in group " + group + "; ask an administrator to add you";
 }
@@ -380,6 +386,11 @@ std::vector<std::uint8_t> encode_exec(const ExecServiceMessage& message) {
       w.u32(kPid, s.pid);
       return std::move(w).finish();
     }
+    std::vector<std::uint8_t> operator()(const ExecStopped& s) const {
+      Writer w(Type::kStopped);
+      w.u8(kSignalNo, static_cast<std::uint8_t>(s.signo));
+      return std::move(w).finish();
+    }
     std::vector<std::uint8_t> operator()(const ExecExit& e) const {
       Writer w(Type::kExit);
       w.u8(kHow, e.signaled ? (e.core_dumped ? 2 : 1) : 0);
@@ -406,7 +417,7 @@ Result<ExecClientMessage> decode_exec_client(std::span<const std::uint8_t> bytes
     }
     case Type::kSignal: {
       const int signo = f.attrs.one(kSignalNo)[0];
-      if (!is_forwardable_signal(signo)) {
+      if (!is_forwardable_signal(signo) && signo != SIGCONT) {
         return malformed("signal " + std::to_string(signo) + " is not one vpnnsctl forwards");
       }
       return ExecClientMessage(ExecSignal{signo});
@@ -424,6 +435,11 @@ Result<ExecServiceMessage> decode_exec_service(std::span<const std::uint8_t> byt
   switch (f.type) {
     case Type::kStarted:
       return ExecServiceMessage(ExecStarted{get_u32(a.one(kPid).data())});
+    case Type::kStopped: {
+      const int signo = a.one(kSignalNo)[0];
+      if (!is_stop_signal(signo)) return malformed("stop signal " + std::to_string(signo));
+      return ExecServiceMessage(ExecStopped{signo});
+    }
     case Type::kExit: {
       const std::uint8_t how = a.one(kHow)[0];
       const std::uint8_t value = a.one(kValue)[0];

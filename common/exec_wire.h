@@ -6,6 +6,8 @@
 //                                                     ←   Started (+ the pty master in a pty
 //                                                         mode) or Refused, then
 //   Signal*  (while the command runs)                 →
+//                                                     ←   Stopped* (pty modes: the command
+//                                                         stopped, e.g. Ctrl-Z)
 //                                                     ←   Exit (the command's wait status)
 //
 //   frame = magic "VPNX" | version u16 | type u16 | length u32 (whole frame) | attribute*
@@ -90,7 +92,9 @@ struct ExecRequest {
   friend bool operator==(const ExecRequest&, const ExecRequest&) = default;
 };
 
-// A signal for the command (kill(2) on its pid). Only is_forwardable_signal() ones.
+// A signal for the command (kill(2) on its pid). Only is_forwardable_signal() ones, and SIGCONT
+// (killpg(2) on the command's process group), which vpnnsctl sends when it resumes after a
+// Stopped.
 struct ExecSignal {
   int signo = 0;
   friend bool operator==(const ExecSignal&, const ExecSignal&) = default;
@@ -99,6 +103,14 @@ struct ExecSignal {
 struct ExecStarted {
   std::uint32_t pid = 0;  // informative
   friend bool operator==(const ExecStarted&, const ExecStarted&) = default;
+};
+
+// In a pty mode: the command (the pty session's leader) stopped with `signo` (SIGTSTP, SIGTTIN,
+// SIGTTOU or SIGSTOP). vpnnsctl gives its terminal back and stops itself the same way, as the
+// command would have stopped in its caller's job; resumed, it sends Signal SIGCONT.
+struct ExecStopped {
+  int signo = 0;
+  friend bool operator==(const ExecStopped&, const ExecStopped&) = default;
 };
 
 struct ExecExit {
@@ -119,13 +131,14 @@ struct ExecRefused {
 };
 
 bool is_forwardable_signal(int signo);
+bool is_stop_signal(int signo);  // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
 
 // The refusal for a caller outside the group. vpnns-execd says it; vpnnsctl says the same when
 // the socket's permissions stop it before the service can.
 std::string exec_not_in_group_message(const std::string& user, const std::string& group);
 
 using ExecClientMessage = std::variant<ExecRequest, ExecSignal>;
-using ExecServiceMessage = std::variant<ExecStarted, ExecExit, ExecRefused>;
+using ExecServiceMessage = std::variant<ExecStarted, ExecStopped, ExecExit, ExecRefused>;
 
 std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message);
 std::vector<std::uint8_t> encode_exec(const ExecServiceMessage& message);

@@ -18,6 +18,10 @@
 //             is restored on every way out
 //   signals   SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM sent to vpnnsctl are
 //             passed on as Signal messages (is_forwardable_signal())
+//   stops     (pty) Ctrl-Z stops the command inside the pty, not vpnnsctl (raw mode). The service
+//             reports it (Stopped); vpnnsctl drains the pty, restores its terminal and stops
+//             itself with SIGTSTP, so the caller's shell sees a stopped job; `fg` (SIGCONT)
+//             brings back raw mode and sends SIGCONT to the command's process group
 //   the end   Exit from the service: vpnnsctl exits with the command's code or dies of its
 //             signal. The connection closing first is a failure of the service (125).
 #include <fcntl.h>
@@ -229,8 +233,12 @@ class Client {
   int wait();                                         // pipe mode
 
  private:
-  // A message from the service while the command runs: Exit, or a failure.
-  Result<ExecExit> read_exit();
+  // A message from the service while the command runs: Exit (or, with `stopped_ok`, Stopped),
+  // or a failure.
+  Result<ExecServiceMessage> read_running(bool stopped_ok);
+  // The command stopped (Ctrl-Z): give the terminal back and stop the same way; once resumed,
+  // take the terminal again and resume the command.
+  void stop_like(int signo, int master, RawTerminal& terminal);
   void forward(int sig) {
     (void)send_exec_frame(conn_.get(), encode_exec(ExecClientMessage(ExecSignal{sig})), {});
   }
@@ -266,7 +274,7 @@ Result<Client::Start> Client::await_start(bool pty) {
   return start;
 }
 
-Result<ExecExit> Client::read_exit() {
+Result<ExecServiceMessage> Client::read_running(bool stopped_ok) {
   auto frame = recv_exec_frame(conn_.get(), 0);
   if (!frame) {
     if (is_exec_peer_closed(frame.error())) {
@@ -277,10 +285,25 @@ Result<ExecExit> Client::read_exit() {
   }
   auto message = decode_exec_service(frame->bytes);
   if (!message) return message.error();
-  if (auto* exit = std::get_if<ExecExit>(&*message); exit != nullptr && frame->fds.empty()) {
-    return *exit;
-  }
+  const bool expected = std::holds_alternative<ExecExit>(*message) ||
+                        (stopped_ok && std::holds_alternative<ExecStopped>(*message));
+  if (expected && frame->fds.empty()) return std::move(*message);
   return Error(Code::kInternal, "vpnns-execd sent an unexpected message");
+}
+
+void Client::stop_like(int signo, int master, RawTerminal& terminal) {
+  // What the command wrote before it stopped (an editor restoring the screen) comes first.
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0 || !write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n))) break;
+  }
+  terminal.restore();
+  // SIGTSTP rather than SIGSTOP, so that a caller who ignores it (no job control) is obeyed;
+  // the kernel also drops it when our process group is orphaned. Either way we go on at once.
+  (void)::raise(signo == SIGTTIN || signo == SIGTTOU ? signo : SIGTSTP);
+  (void)terminal.enter();
+  forward(SIGCONT);
 }
 
 void Client::on_signals(int master, RawTerminal* terminal) {
@@ -291,8 +314,10 @@ void Client::on_signals(int master, RawTerminal* terminal) {
       winsize ws{};
       if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) (void)::ioctl(master, TIOCSWINSZ, &ws);
     } else if (sig == SIGCONT) {
-      // Back from a stop: the shell may have put the terminal back into its own modes.
+      // Back from a stop: the shell may have put the terminal back into its own modes; the
+      // command may be stopped too (it does not mind a SIGCONT if not).
       if (terminal != nullptr) (void)terminal->enter();
+      forward(SIGCONT);
     } else {
       forward(sig);
     }
@@ -309,12 +334,12 @@ int Client::wait() {
     }
     if ((fds[1].revents & POLLIN) != 0) on_signals(-1, nullptr);
     if (fds[0].revents != 0) {
-      auto exit = read_exit();
+      auto exit = read_running(false);
       if (!exit) {
         exec_error(exit.error().text());
         return kExitFailure;
       }
-      exit_like(*exit);
+      exit_like(std::get<ExecExit>(*exit));
     }
   }
 }
@@ -375,13 +400,17 @@ int Client::relay(UniqueFd master, RawTerminal& terminal) {
       }
     }
     if (fds[2].revents != 0) {
-      auto e = read_exit();
+      auto e = read_running(true);
       if (!e) {
         terminal.restore();
         exec_error(e.error().text());
         return kExitFailure;
       }
-      exit = *e;
+      if (const auto* stopped = std::get_if<ExecStopped>(&*e)) {
+        stop_like(stopped->signo, master.get(), terminal);
+        continue;
+      }
+      exit = std::get<ExecExit>(*e);
       drain_start = last_output = now_ms();
     }
   }

@@ -134,10 +134,21 @@ ChildError exec_command(const LaunchSpec& spec) {
 // Everything between fork and exec. Returns only on failure.
 ChildError run_child(const LaunchSpec& spec) {
   auto setup = [](Status s) { return ChildError{Stage::kSetup, s.error()}; };
-  if (Status s = reset_signals(); !s) return setup(s);
-  if ((spec.new_session || spec.ctty_fd >= 0) && ::setsid() < 0) {
+  if (spec.foreground_tty_fd >= 0) {
+    // Still with the parent's mask: SIGTTOU blocked, or tcsetpgrp() from the new (background)
+    // group would stop us.
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    (void)::sigprocmask(SIG_BLOCK, &ttou, nullptr);
+    if (::setpgid(0, 0) < 0) return setup(sys_error("setpgid", errno));
+    if (::tcsetpgrp(spec.foreground_tty_fd, ::getpid()) < 0) {
+      return setup(sys_error("making the command the terminal's foreground job", errno));
+    }
+  } else if (spec.new_session && ::setsid() < 0) {
     return setup(sys_error("setsid", errno));
   }
+  if (Status s = reset_signals(); !s) return setup(s);
   if (spec.cwd_fd >= 0 && ::fchdir(spec.cwd_fd) < 0) {
     return setup(sys_error("entering the working directory", errno));
   }
@@ -149,9 +160,6 @@ ChildError run_child(const LaunchSpec& spec) {
     return setup(sys_error("making / a recursive slave mount", errno));
   }
   if (Status s = prepare_netns_view(spec.netns_name); !s) return setup(s);
-  if (spec.ctty_fd >= 0 && ::ioctl(spec.ctty_fd, TIOCSCTTY, 0) < 0) {
-    return setup(sys_error("making the pty the controlling terminal", errno));
-  }
   // Out of the way first (close-on-exec copies above kHighFd), then onto 0..2.
   std::array<int, 3> high{-1, -1, -1};
   for (int i = 0; i < 3; ++i) {

@@ -4,10 +4,15 @@
 // The caller has already checked the namespace (open_vpnns_netns) and holds it open; launch()
 // forks, and the child, still root, does in this order:
 //
+//   job            with a terminal whose session the caller leads (vpnns-execd's pty): a process
+//                  group of its own, made the terminal's foreground group — a job of that
+//                  session, like a shell's. Its group is then not orphaned (its parent is in
+//                  the same session), so Ctrl-Z (SIGTSTP) really stops it, as it would in a
+//                  login shell; an orphaned group ignores the terminal's stop signals.
+//   session        otherwise setsid() if asked (vpnns-execd without a pty: the command must not
+//                  share the service's session)
 //   signals        every disposition back to default, nothing blocked (the parent's signalfd
 //                  set and ignored signals are not the command's business)
-//   session        setsid() if asked (vpnns-execd: the command must not share the service's
-//                  session); with a pty, the slave becomes its controlling terminal
 //   cwd            fchdir() to the passed directory — before the mount namespace is made, so
 //                  that the kernel carries the working directory into it
 //   namespaces     setns() into the network namespace; unshare(CLONE_NEWNS) and "/" made a
@@ -59,7 +64,9 @@ struct LaunchSpec {
   std::optional<Identity> identity;
   std::array<int, 3> stdio{-1, -1, -1};  // -1: keep the parent's
   int cwd_fd = -1;                       // -1: keep the parent's
-  int ctty_fd = -1;                      // a pty slave to make the controlling terminal
+  // The caller's controlling terminal (the caller leads its session): the command becomes its
+  // foreground job. -1: no terminal; then new_session says whether to setsid().
+  int foreground_tty_fd = -1;
   bool new_session = false;
   std::optional<mode_t> umask;
 };

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,9 +87,10 @@ class Session {
   int refuse(const Error& error, std::uint8_t status = 125);
   Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
   Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
-  int supervise(Launched child);
+  int supervise(Launched child, bool pty);
 
   UniqueFd conn_;
+  UniqueFd sigchld_;  // signalfd for SIGCHLD: the command stopped (or exited)
   const SessionConfig& config_;
   Peer peer_;
   std::string who_ = "unknown caller";
@@ -177,34 +179,48 @@ Result<UniqueFd> Session::open_pty(const ExecRequest& request, UniqueFd& slave) 
   return master;
 }
 
-int Session::supervise(Launched child) {
+int Session::supervise(Launched child, bool pty) {
   bool hung_up = false;
   for (;;) {
-    pollfd fds[2] = {{hung_up ? -1 : conn_.get(), POLLIN, 0}, {child.pidfd.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    pollfd fds[3] = {{hung_up ? -1 : conn_.get(), POLLIN, 0},
+                     {child.pidfd.get(), POLLIN, 0},
+                     {sigchld_.get(), POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       log("poll failed: " + sys_error("poll", errno).text());
       // Cannot watch the client any more; keep reaping the command.
       hung_up = true;
       continue;
     }
-    if ((fds[1].revents & POLLIN) != 0) {
+    if ((fds[1].revents | fds[2].revents) != 0) {
+      signalfd_siginfo si{};
+      while (::read(sigchld_.get(), &si, sizeof si) == sizeof si) {
+      }
       int status = 0;
-      if (::waitpid(child.pid, &status, 0) < 0) {
-        if (errno == EINTR) continue;
+      const pid_t got = ::waitpid(child.pid, &status, WNOHANG | WUNTRACED);
+      if (got < 0 && errno != EINTR) {
         log("waitpid failed: " + sys_error("waitpid", errno).text());
         return 1;
       }
-      const WaitStatus w = decode_wait_status(status);
-      log("pid " + std::to_string(child.pid) +
-          (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
-      if (!hung_up) {
-        (void)send_exec_frame(conn_.get(),
-                              encode_exec(ExecServiceMessage(ExecExit{
-                                  w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped})),
-                              {});
+      if (got == child.pid && WIFSTOPPED(status)) {
+        // Ctrl-Z in the pty (or a stop signal): the caller's side stops too (ExecStopped).
+        if (pty && !hung_up) {
+          (void)send_exec_frame(conn_.get(),
+                                encode_exec(ExecServiceMessage(ExecStopped{WSTOPSIG(status)})), {});
+        }
+      } else if (got == child.pid) {
+        const WaitStatus w = decode_wait_status(status);
+        log("pid " + std::to_string(child.pid) +
+            (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
+        if (!hung_up) {
+          (void)send_exec_frame(
+              conn_.get(),
+              encode_exec(ExecServiceMessage(
+                  ExecExit{w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped})),
+              {});
+        }
+        return 0;
       }
-      return 0;
     }
     if (hung_up || fds[0].revents == 0) continue;
     auto frame = recv_exec_frame(conn_.get(), 0);
@@ -214,8 +230,11 @@ int Session::supervise(Launched child) {
         continue;
       }
       // The client went away (or the socket failed): a hang-up, as when a terminal closes.
+      // A stopped command would never see the SIGHUP: continue it, as the kernel does for an
+      // orphaned stopped process group.
       log("client gone; SIGHUP to pid " + std::to_string(child.pid));
       (void)::kill(child.pid, SIGHUP);
+      (void)::kill(-child.pid, SIGCONT);
       hung_up = true;
       continue;
     }
@@ -225,8 +244,11 @@ int Session::supervise(Launched child) {
           (message ? std::string("unexpected type or descriptors") : message.error().text()));
       continue;
     }
-    // The command is not reaped yet (only this loop reaps it), so its pid is still its own.
-    (void)::kill(child.pid, std::get<ExecSignal>(*message).signo);
+    // The command is not reaped yet (only this loop reaps it), so its pid is still its own. It
+    // leads its own session (setsid), so its process group has its pid, and holds only
+    // processes of that session: SIGCONT goes to the whole group, as a shell's `fg` does.
+    const int signo = std::get<ExecSignal>(*message).signo;
+    (void)::kill(signo == SIGCONT ? -child.pid : child.pid, signo);
   }
 }
 
@@ -278,10 +300,25 @@ int Session::run() {
     auto m = open_pty(*request, slave);
     if (!m) return refuse(m.error());
     master = std::move(*m);
-    spec.ctty_fd = slave.get();
+    // This process leads the pty's session and the command is its foreground job (launch.h):
+    // so Ctrl-Z stops the command (its group is not orphaned), and we see it (WUNTRACED).
+    if (::setsid() < 0) return refuse(sys_error("setsid", errno));
+    if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) {
+      return refuse(sys_error("making the pty our controlling terminal", errno));
+    }
+    spec.foreground_tty_fd = slave.get();
     const int err = request->mode == ExecMode::kPtyOwnStderr ? frame->fds[1].get() : slave.get();
     spec.stdio = {slave.get(), slave.get(), err};
   }
+
+  // SIGCHLD through a signalfd tells of stops (a pidfd only of the exit). Blocked before the
+  // command exists, so that none is lost; launch() gives the command an empty mask.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  if (::sigprocmask(SIG_BLOCK, &chld, nullptr) < 0) return refuse(sys_error("sigprocmask", errno));
+  sigchld_.reset(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigchld_) return refuse(sys_error("signalfd", errno));
 
   auto launched = launch(spec);
   if (auto* failed = std::get_if<LaunchFailure>(&launched)) {
@@ -305,12 +342,16 @@ int Session::run() {
     log("could not tell the client: " + s.error().text());
   }
   master.reset();
-  return supervise(std::move(child));
+  return supervise(std::move(child), request->mode != ExecMode::kPipe);
 }
 
 }  // namespace
 
 int serve_session(UniqueFd conn, const SessionConfig& config) {
+  // Leading a pty's session, this process gets SIGHUP when the pty hangs up, and the terminal's
+  // signals if the command makes our process group the foreground one (tcsetpgrp): none of
+  // them is for us. (launch() gives the command default dispositions.)
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU}) ::signal(sig, SIG_IGN);
   Session session(std::move(conn), config);
   return session.run();
 }

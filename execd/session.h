@@ -13,13 +13,19 @@
 //      vpnns marker that matches), the working directory descriptor is a directory, the stdio
 //      descriptors are not directories and not O_PATH.
 //   4. In a pty mode: a pty (posix_openpt), the slave handed to the caller's uid, the caller's
-//      terminal modes and window size applied before the command starts.
+//      terminal modes and window size applied before the command starts. This process leads
+//      the pty's session (setsid, TIOCSCTTY) and the command is its foreground job, in a group
+//      of its own (launch.h), as under a login shell: Ctrl-Z stops it (a group whose parent is
+//      in another session is orphaned, and the kernel would ignore the terminal's SIGTSTP).
 //   5. launch() (launch.h) as the caller: uid, gid and groups from step 1, no capabilities, no
 //      new privileges, in its own session. Then Started (with the pty master: the client
 //      relays, sets window sizes on it, and when it goes away the pty hangs up).
 //   6. Until the command exits: Signal messages become kill(pid, sig) for the forwardable
 //      signals only, and only while the command is unreaped (its pid cannot be reused before:
-//      this process is its parent). EOF from the client is a hang-up: the command gets SIGHUP.
+//      this process is its parent); SIGCONT goes to the command's process group (its pid: it
+//      leads its own session). In a pty mode, the command stopping (Ctrl-Z) is reported as
+//      Stopped, so that vpnnsctl stops too and sends SIGCONT when it is resumed. EOF from the
+//      client is a hang-up: the command gets SIGHUP (and SIGCONT, in case it was stopped).
 //      Then Exit with the wait status, and the process ends.
 //
 // What a hostile member of the group can do with it: run any command they could run anyway,
@@ -27,11 +33,13 @@
 // marked — i.e. send traffic through a VPN tunnel, which is what the group grants. They cannot
 // name another namespace (marker checks; names are never paths), gain privileges (no
 // capabilities, NO_NEW_PRIVS: set-uid programs do not elevate), see or keep any descriptor of
-// the service (close_range), signal anything but their own command, change the host's mounts
-// (private mount namespace, slave propagation), or make the service act on a pty or directory
-// it did not check. Oversized or malformed requests are refused by the decoder before anything
-// is allocated for them; a silent client is dropped after the timeout; the number of sessions
-// per uid and in all is capped by the service (main.cc).
+// the service (close_range), signal anything but their own command (SIGCONT: its process
+// group; the terminal's signals, should the command hand the foreground to this process's
+// group, are ignored here), change the host's mounts (private mount namespace, slave
+// propagation), or make the service act on a pty or directory it did not check. Oversized or
+// malformed requests are refused by the decoder before anything is allocated for them; a
+// silent client is dropped after the timeout; the number of sessions per uid and in all is
+// capped by the service (main.cc).
 #pragma once
 
 #include <sys/types.h>

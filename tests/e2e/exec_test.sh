@@ -19,7 +19,8 @@
 #  * stdin piped to stdout; exit codes 0 and 3; death by SIGTERM comes back as death by SIGTERM;
 #    SIGINT sent to vpnnsctl reaches the command
 #  * a pty session (util-linux script): tty is a pty owned by the user, window size at start and
-#    after SIGWINCH, input relayed, Ctrl-C interrupts a sleep and comes back as SIGINT
+#    after SIGWINCH, input relayed, Ctrl-C interrupts a sleep and comes back as SIGINT, Ctrl-Z
+#    stops the command and vpnnsctl, fg resumes both
 #  * not in the group: refused with the clear message by the socket's permissions, and by the
 #    service itself for a caller that gets past them (CAP_DAC_OVERRIDE); nothing spawned
 #  * the default namespace: the only one, or an error listing them
@@ -234,6 +235,22 @@ if ! grep -qx started <<<"$typescript" || grep -qx not-interrupted <<<"$typescri
 fi
 [ "$st" = "exit 130" ] || fail "Ctrl-C: script saw $st"
 pass "pty session: Ctrl-C interrupts a sleep; script sees death by SIGINT (130)"
+# Ctrl-Z stops the command in its pty; vpnnsctl stops too, so that a job-control shell sees a
+# stopped job (148 = 128 + SIGTSTP); `fg` resumes both, and the command reads on.
+cat >"$WORK/ctrlz.sh" <<EOF
+set -m
+"$CTL" exec -n "$NS_VPN" -- sh -c 'echo started; : >$WORK/user/z-ready; read x; echo got:\$x; exit 4'
+echo "stopped:\$?"
+fg >/dev/null
+echo "resumed:\$?"
+EOF
+# (The command's pty echoes the Ctrl-Z as "^Z", before the shell's next line.)
+out=$( (wait_for 5 test -e "$WORK/user/z-ready"; sleep 0.2; printf '\032'; sleep 0.5; printf 'hello\r') |
+  pty "bash $WORK/ctrlz.sh" | sed 's/\^Z//')
+for line in started stopped:148 got:hello resumed:4; do
+  grep -qx "$line" <<<"$out" || fail "Ctrl-Z: expected '$line' in: $out"
+done
+pass "pty session: Ctrl-Z stops the command and vpnnsctl (the shell sees 148); fg resumes both"
 
 # --- Outside the group.
 NOT_IN="vpnnsctl exec: user $USER_OUT is not in group $GROUP; ask an administrator to add you"

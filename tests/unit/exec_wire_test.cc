@@ -79,7 +79,8 @@ std::vector<std::pair<std::uint16_t, std::string>> minimal() {
 TEST(ExecWire, ClientMessagesRoundTrip) {
   for (const ExecClientMessage& m :
        {ExecClientMessage(pipe_request()), ExecClientMessage(pty_request()),
-        ExecClientMessage(ExecSignal{SIGINT}), ExecClientMessage(ExecSignal{SIGTERM})}) {
+        ExecClientMessage(ExecSignal{SIGINT}), ExecClientMessage(ExecSignal{SIGTERM}),
+        ExecClientMessage(ExecSignal{SIGCONT})}) {
     auto back = decode_exec_client(encode_exec(m));
     ASSERT_TRUE(back.ok()) << back.error().message();
     EXPECT_EQ(*back, m);
@@ -93,7 +94,8 @@ TEST(ExecWire, ClientMessagesRoundTrip) {
 
 TEST(ExecWire, ServiceMessagesRoundTrip) {
   for (const ExecServiceMessage& m :
-       {ExecServiceMessage(ExecStarted{4242}), ExecServiceMessage(ExecExit{false, 0, false}),
+       {ExecServiceMessage(ExecStarted{4242}), ExecServiceMessage(ExecStopped{SIGTSTP}),
+        ExecServiceMessage(ExecStopped{SIGTTIN}), ExecServiceMessage(ExecExit{false, 0, false}),
         ExecServiceMessage(ExecExit{false, 255, false}),
         ExecServiceMessage(ExecExit{true, SIGTERM, false}),
         ExecServiceMessage(ExecExit{true, SIGSEGV, true}),
@@ -217,6 +219,7 @@ TEST(ExecWire, RefusesMalformedClientFrames) {
        "terminal modes padding"},
       {"signal not forwarded", raw(2, {{8, u8(SIGKILL)}}), "not one vpnnsctl forwards"},
       {"signal zero", raw(2, {{8, u8(0)}}), "not one vpnnsctl forwards"},
+      {"SIGSTOP", raw(2, {{8, u8(SIGSTOP)}}), "not one vpnnsctl forwards"},
       {"signal missing", raw(2, {}), "missing signal"},
       {"a service message", encode_exec(ExecServiceMessage(ExecStarted{1})),
        "does not come from vpnnsctl"},
@@ -242,6 +245,8 @@ TEST(ExecWire, RefusesMalformedServiceFrames) {
        "control character"},
       {"refusal without message", raw(18, {{12, u8(1)}, {14, u8(125)}}), "missing message"},
       {"short pid", raw(16, {{9, "12"}}), "pid has length 2"},
+      {"stopped by a signal that does not stop", raw(19, {{8, u8(SIGTERM)}}), "stop signal 15"},
+      {"stopped without signal", raw(19, {}), "missing signal"},
       {"a client message", encode_exec(ExecClientMessage(ExecSignal{SIGINT})),
        "does not come from vpnns-execd"},
   };
