@@ -31,8 +31,8 @@
 TEST_NAME="exec"
 source "$(dirname "$0")/lib.sh"
 
-CTL_BUILT=$BUILD/ctl/vpnnsctl
-EXECD=$BUILD/execd/vpnns-execd
+CTL_BUILT=${VPNNS_CTL:-$BUILD/ctl/vpnnsctl}  # VPNNS_CTL/VPNNS_EXECD: the installed ones (tests/pkg)
+EXECD=${VPNNS_EXECD:-$BUILD/execd/vpnns-execd}
 PROBE=$BUILD/tests/exec_probe
 for f in "$CTL_BUILT" "$EXECD" "$PROBE"; do
   [ -x "$f" ] || fail "not built: $f"

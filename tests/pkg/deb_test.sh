@@ -48,7 +48,9 @@ done
 contents=$(dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/lib/x86_64-linux-gnu/openvpn/plugins/vpnns.so /usr/lib/openvpn/vpnns.so \
   /usr/libexec/vpnns/vpnns-helper /usr/bin/vpnnsctl /usr/share/man/man8/vpnns.8.gz \
-  /usr/share/man/man1/vpnnsctl.1.gz /lib/systemd/system/vpnns-netns@.service \
+    /usr/share/man/man1/vpnnsctl.1.gz /lib/systemd/system/vpnns-netns@.service \
+  /usr/sbin/vpnns-execd /lib/systemd/system/vpnns-execd.socket \
+  /lib/systemd/system/vpnns-execd.service \
   /usr/share/vpnns/systemd/openvpn-client@.service.d/vpnns.conf \
   /usr/share/doc/vpnns/copyright /usr/share/doc/vpnns/examples/server/firewall.nft; do
   grep -qx "$f" <<<"$contents" || fail "the package lacks $f"
@@ -68,16 +70,26 @@ for page in /usr/share/man/man8/vpnns.8.gz /usr/share/man/man1/vpnnsctl.1.gz; do
   warnings=$(zcat "$page" | groff -man -ww -z 2>&1) || fail "groff failed on $page"
   [ -z "$warnings" ] || fail "$page: $warnings"
 done
-systemd-analyze verify --man=no /lib/systemd/system/vpnns-netns@demo.service 2>"$WORK/verify.log" ||
-  { cat "$WORK/verify.log"; fail "systemd-analyze verify vpnns-netns@.service"; }
-log "installed: plugin link, group, vpnnsctl, man pages, units verify"
+systemd-analyze verify --man=no /lib/systemd/system/vpnns-netns@demo.service \
+  /lib/systemd/system/vpnns-execd.socket /lib/systemd/system/vpnns-execd.service \
+  2>"$WORK/verify.log" || { cat "$WORK/verify.log"; fail "systemd-analyze verify of the units"; }
+[ -L /etc/systemd/system/sockets.target.wants/vpnns-execd.socket ] ||
+  fail "postinst did not enable vpnns-execd.socket"
+log "installed: plugin link, group, vpnnsctl, man pages, units verify, execd socket enabled"
 
 # --- the netns end-to-end test against the installed files ----------------------------------
 VPNNS_PLUGIN=/usr/lib/openvpn/vpnns.so VPNNS_HELPER=/usr/libexec/vpnns/vpnns-helper \
   bash "$ROOT/tests/e2e/netns_test.sh" || fail "the netns test failed against the installed package"
 log "ok: the netns end-to-end test passed against the installed package"
+VPNNS_CTL=/usr/bin/vpnnsctl VPNNS_EXECD=/usr/sbin/vpnns-execd \
+  bash "$ROOT/tests/e2e/exec_test.sh" || fail "the exec test failed against the installed package"
+log "ok: the vpnnsctl exec end-to-end test passed against the installed vpnnsctl and vpnns-execd"
 
 dpkg --purge vpnns >/dev/null
 INSTALLED=0
-if [ -e /usr/lib/openvpn/vpnns.so ] || [ -e /usr/libexec/vpnns ]; then fail "files left after purge"; fi
+if [ -e /usr/lib/openvpn/vpnns.so ] || [ -e /usr/libexec/vpnns ] ||
+  [ -e /etc/systemd/system/sockets.target.wants/vpnns-execd.socket ]; then
+  fail "files left after purge"
+fi
+
 log "ok: purged; nothing of the package left"
