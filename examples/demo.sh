@@ -6,6 +6,9 @@
 TEST_NAME=demo
 source "$(dirname "$0")/../tests/e2e/lib.sh"
 
+# vpnnsctl from the build tree (or VPNNS_CTL): run as root it starts the command itself, and
+# through sudo as the user who called sudo.
+vpnnsctl() { "${VPNNS_CTL:-$BUILD/ctl/vpnnsctl}" "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() {
   printf '$ %s\n' "$*"
@@ -33,13 +36,14 @@ echo "    vpnns-helper runs as $(ps -o user= -p "$(helper_pid "$CLIENT_PID")")"
 say "The protected namespace '$NS_VPN' holds lo and the tunnel, nothing else"
 show ip -n "$NS_VPN" -brief address
 show ip -n "$NS_VPN" route
-show ip netns exec "$NS_VPN" cat /etc/resolv.conf
+show vpnnsctl exec -n "$NS_VPN" -- cat /etc/resolv.conf
 
 say "An application inside talks to a service on the server, through the tunnel"
 in_ns "$NS_SRV" nc -l -s 192.0.2.1 -p 8080 <<<"hello from the server, over the VPN" >/dev/null &
 STARTED_PIDS+=("$!")
 sleep 0.3
-show ip netns exec "$NS_VPN" nc -w 3 192.0.2.1 8080
+show vpnnsctl exec -n "$NS_VPN" -- nc -w 3 192.0.2.1 8080
+
 show ip netns exec "$NS_VPN" ping -c 2 -W 2 192.0.2.1
 
 say "Even the server's real address is only reachable into the tunnel: there is no other way out"
