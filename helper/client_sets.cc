@@ -165,7 +165,31 @@ Status ClientSets::flush_all() {
   VPNNS_TRY(commit(batch));
   clients_.clear();
   owner_.clear();
+  members_.clear();
   return ok_status();
+}
+
+void ClientSets::count(const Client& client, bool add, const std::vector<Prefix>& prefixes) {
+  for (const SetRef& ref : client.sets) {
+    auto k = kinds_.find(ref);
+    if (k == kinds_.end()) continue;
+    for (const Prefix& p : prefixes) {
+      if (!fits(k->second, p)) continue;
+      std::uint64_t& n = members_[ref];
+      n = add ? n + 1 : (n > 0 ? n - 1 : 0);
+    }
+  }
+}
+
+StateClientSets ClientSets::snapshot() const {
+  StateClientSets out;
+  if (!config_.netns.empty()) out.netns = config_.netns;
+  out.clients = clients_.size();
+  for (const auto& [ref, kind] : kinds_) {
+    const auto n = members_.find(ref);
+    out.sets.push_back(StateSet{ref, n == members_.end() ? 0 : n->second, kind.interval});
+  }
+  return out;
 }
 
 void ClientSets::change(NftBatch& batch, const Client& client, bool add,
@@ -216,6 +240,8 @@ Result<std::string> ClientSets::disconnect(const ClientDisconnectRequest& req) {
   change(batch, it->second, false,
          std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
   VPNNS_TRY(commit(batch));
+  count(it->second, false,
+        std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
   for (const Prefix& p : it->second.entries) owner_.erase(p);
   const std::size_t n = it->second.entries.size();
   clients_.erase(it);
@@ -240,6 +266,7 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
     NftBatch batch(sock_.next_seq());
     change(batch, old, false, {p});
     VPNNS_TRY(commit(batch));
+    count(old, false, {p});
     old.entries.erase(p);
     owner_.erase(owned);
     return p.str() + " removed (it was '" + old.common_name + "')";
@@ -289,6 +316,8 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
   change(batch, client, true, {p});
 
   VPNNS_TRY(commit(batch));
+  if (previous != nullptr) count(*previous, false, {p});
+  count(client, true, {p});
   std::string summary = p.str() + " -> '" + client.common_name + "'";
   if (previous != nullptr) {
     previous->entries.erase(p);

@@ -46,6 +46,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/messages.h"
+#include "common/state.h"
 #include "helper/classes.h"
 #include "helper/netlink.h"
 #include "helper/nft.h"
@@ -82,6 +83,8 @@ class ClientSets {
 
   [[nodiscard]] std::size_t clients() const { return clients_.size(); }
   [[nodiscard]] std::size_t entries() const { return owner_.size(); }
+  // Every configured set with its member count, as the state file reports it.
+  [[nodiscard]] StateClientSets snapshot() const;
 
  private:
   struct Client {
@@ -112,6 +115,8 @@ class ClientSets {
               const std::vector<Prefix>& prefixes) const;
 
   Status commit(NftBatch& batch);
+  // Keeps members_ in step with a committed change() of the same arguments.
+  void count(const Client& client, bool add, const std::vector<Prefix>& prefixes);
 
   NetlinkSocket sock_;
   Config config_;
@@ -120,6 +125,9 @@ class ClientSets {
 
   std::map<std::uint64_t, Client> clients_;
   std::map<Prefix, std::uint64_t> owner_;
+  // Members per set, counted as they are committed: the state file must not cost a walk over
+  // every client at every event.
+  std::map<SetRef, std::uint64_t> members_;
 };
 
 }  // namespace vpnns

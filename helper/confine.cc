@@ -84,9 +84,12 @@ const std::vector<std::string>& kept_syscalls() {
   static const std::vector<std::string> calls = {
       // the socketpair and netlink: requests, acks, dumps, nftables notifications
       "recvmsg", "recvfrom", "sendto", "poll", "ppoll",
-      // DNS files, /proc/<openvpn>/status, /proc/<pid>/comm
+      // DNS files, the state file, /proc/<openvpn>/status, /proc/<pid>/comm
       "openat", "read", "close", "newfstatat", "fstat", "statx", "lseek", "pwrite64", "ftruncate",
       "fchmod", "mkdirat", "unlinkat",
+      // the state file's atomic replacement (state_file.h): renameat where the kernel has it
+      // (x86_64's glibc calls it), renameat2 where it has not (arm64, riscv64)
+      "renameat", "renameat2",
       // the privilege-drop watch
       "timerfd_settime",
       // memory; one-time initialisation in libstdc++

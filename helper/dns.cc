@@ -142,6 +142,7 @@ Status DnsFiles::write(const DnsConfig& dns) {
                            render_resolv_conf(dns)));
   VPNNS_TRY(write_in_place(dir.get(), "nsswitch.conf", this->dir() + "/nsswitch.conf",
                            render_nsswitch_conf(host)));
+  written_ = dns;
   return ok_status();
 }
 
@@ -162,6 +163,7 @@ Status DnsFiles::remove() {
       errno != EEXIST && errno != ENOENT) {
     return sys_error("removing " + this->dir(), errno);
   }
+  written_.reset();
   return ok_status();
 }
 

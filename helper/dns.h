@@ -17,6 +17,7 @@
 // (root; CAP_DAC_OVERRIDE is not needed when running as uid 0 on root-owned files).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,8 @@
 namespace vpnns {
 
 inline constexpr const char* kNetnsEtcDir = "/etc/netns";
+// Both files begin with this: `vpnnsctl reset` removes only files that do.
+inline constexpr const char* kVpnnsFileHeader = "# Written by vpnns";
 
 std::string render_resolv_conf(const DnsConfig& dns);
 // `host` is the host's /etc/nsswitch.conf ("" if it has none).
@@ -43,11 +46,15 @@ class DnsFiles {
   Status remove();
 
   [[nodiscard]] std::string dir() const { return etc_dir_ + "/" + netns_; }
+  // What the files say since the last successful write(); nullopt before it and after a
+  // successful remove() (for the state file).
+  [[nodiscard]] const std::optional<DnsConfig>& written() const { return written_; }
 
  private:
   std::string netns_;
   std::string etc_dir_;
   std::string host_nsswitch_;
+  std::optional<DnsConfig> written_;
 };
 
 }  // namespace vpnns

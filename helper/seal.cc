@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace vpnns {
 namespace {
@@ -36,17 +38,6 @@ Result<std::uint32_t> resolve_user(const std::string& user) {
   return static_cast<std::uint32_t>(pw.pw_uid);
 }
 
-// "vpnns seal for openvpn instance 'work'; helper pid 1234" → 1234.
-std::optional<pid_t> owner_pid(const std::string& comment) {
-  const auto at = comment.rfind("helper pid ");
-  if (at == std::string::npos) return std::nullopt;
-  try {
-    return static_cast<pid_t>(std::stol(comment.substr(at + 11)));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
 bool is_running_helper(pid_t pid) {
   if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) return false;
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
@@ -58,6 +49,25 @@ bool is_running_helper(pid_t pid) {
 std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(none)"; }
 
 }  // namespace
+
+std::string seal_comment_prefix(const std::string& instance) {
+  return "vpnns seal for openvpn instance '" + instance + "'";
+}
+
+std::string seal_comment(const std::string& instance, pid_t helper_pid) {
+  return seal_comment_prefix(instance) + "; helper pid " + std::to_string(helper_pid);
+}
+
+std::optional<pid_t> seal_owner_pid(const std::string& comment) {
+  constexpr std::string_view kPid = "; helper pid ";
+  const auto at = comment.rfind(kPid);
+  if (at == std::string::npos) return std::nullopt;
+  const std::string_view digits = std::string_view(comment).substr(at + kPid.size());
+  pid_t pid = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) return std::nullopt;
+  return pid;
+}
 
 Result<uid_t> effective_uid_of(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -75,8 +85,7 @@ Result<uid_t> effective_uid_of(pid_t pid) {
 Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   SealSpec spec;
   spec.table = config.seal_table();
-  spec.comment = "vpnns seal for openvpn instance '" + config.instance + "'; helper pid " +
-                 std::to_string(::getpid());
+  spec.comment = seal_comment(config.instance, ::getpid());
   spec.mark = config.seal_mark;
   if (!spec.mark) {
     spec.uids.insert(0);
@@ -104,7 +113,7 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   Seal seal(std::move(sock), std::move(monitor_fd), std::move(timer), std::move(spec), openvpn_pid);
   VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
   if (existing.exists) {
-    const auto pid = owner_pid(existing.comment);
+    const auto pid = seal_owner_pid(existing.comment);
     if (pid && *pid != ::getpid() && is_running_helper(*pid)) {
       return Error(Code::kFailedPrecondition,
                    "nftables table inet " + seal.spec_.table + " belongs to a running vpnns " +
@@ -233,11 +242,29 @@ Status Seal::remove() {
   VPNNS_ASSIGN_OR_RETURN(SealState st, state());
   if (!st.exists) return ok_status();
   // Only our own table: one of a running namesake is not ours to delete.
-  const auto pid = owner_pid(st.comment);
+  const auto pid = seal_owner_pid(st.comment);
   if (st.comment != spec_.comment && pid && is_running_helper(*pid)) return ok_status();
   NftBatch batch(sock_.next_seq());
   build_table_delete(batch, spec_.table);
   return nft_commit(sock_, batch);
+}
+
+StateSeal Seal::snapshot() const {
+  StateSeal out;
+  out.table = spec_.table;
+  out.active = active_;
+  if (active_ && spec_.server) out.servers.push_back(*spec_.server);
+  out.uids.assign(spec_.uids.begin(), spec_.uids.end());
+  out.mark = spec_.mark;
+  return out;
+}
+
+std::optional<std::uint32_t> Seal::openvpn_uid() const {
+  // uid 0 is root's socket, accepted from the start; any other accepted uid is openvpn's user.
+  for (std::uint32_t uid : spec_.uids) {
+    if (uid != 0) return uid;
+  }
+  return std::nullopt;
 }
 
 }  // namespace vpnns

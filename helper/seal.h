@@ -35,6 +35,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
+#include "common/state.h"
 #include "common/unique_fd.h"
 #include "helper/netlink.h"
 #include "helper/seal_nft.h"
@@ -67,6 +68,11 @@ class Seal {
 
   Result<SealState> state() { return read_seal_state(sock_, spec_.table); }
 
+  // What the seal should hold now, as the state file reports it.
+  [[nodiscard]] StateSeal snapshot() const;
+  // openvpn's `user`, once known (seal-user=, or seen when openvpn dropped privileges).
+  [[nodiscard]] std::optional<std::uint32_t> openvpn_uid() const;
+
  private:
   Seal(NetlinkSocket sock, UniqueFd monitor, UniqueFd timer, SealSpec spec, pid_t openvpn_pid)
       : sock_(std::move(sock)),
@@ -91,5 +97,13 @@ class Seal {
 
 // openvpn's effective uid from /proc/<pid>/status (the kernel's word, not openvpn's).
 Result<uid_t> effective_uid_of(pid_t pid);
+
+// The table's comment names its owner: "vpnns seal for openvpn instance 'NAME'; helper pid N".
+// Only a table whose comment starts with seal_comment_prefix(NAME) is vpnns's (vpnnsctl reset
+// removes nothing else); a helper replaces one whose owner is gone.
+std::string seal_comment_prefix(const std::string& instance);
+std::string seal_comment(const std::string& instance, pid_t helper_pid);
+// The helper pid in such a comment.
+std::optional<pid_t> seal_owner_pid(const std::string& comment);
 
 }  // namespace vpnns

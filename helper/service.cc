@@ -1,5 +1,9 @@
 #include "helper/service.h"
 
+#include <time.h>
+#include <unistd.h>
+
+#include "common/process_info.h"
 #include "helper/validate.h"
 
 namespace vpnns {
@@ -12,6 +16,13 @@ Reply reply_of(Result<std::string> result, Warnings warnings) {
   return r;
 }
 
+// Wall-clock seconds; clock_gettime is in the seccomp allowlist (time(2) is not).
+std::int64_t now() {
+  timespec ts{};
+  (void)::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec;
+}
+
 std::string join(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
@@ -20,8 +31,17 @@ std::string join(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-Result<Service> Service::start(const Config& config, pid_t openvpn_pid) {
+Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
+                               const std::string& state_dir) {
   Service service(config);
+  // Who this is, for the state file: fixed for the helper's life.
+  InstanceState& id = service.published_;
+  id.instance = config.instance;
+  id.role = config.role;
+  id.helper_pid = ::getpid();
+  if (auto self = process_info(id.helper_pid)) id.helper_start_time = self->start_time;
+  id.openvpn_pid = openvpn_pid;
+  id.started_at = now();
   if (config.seal) {
     VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid));
     service.seal_.emplace(std::move(seal));
@@ -36,7 +56,46 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid) {
         auto sets, ClientSets::open(config, service.tunnel_ ? service.tunnel_->netns_fd() : -1));
     service.client_sets_.emplace(std::move(sets));
   }
+  // Opened now, while the helper may still create the directory; written from here on.
+  auto file = StateFile::open(config.instance, state_dir);
+  if (file) {
+    service.state_file_.emplace(std::move(*file));
+    service.publish(std::nullopt, service.pending_);
+  } else {
+    service.pending_.push_back("no state file (vpnnsctl status will not show this instance): " +
+                               file.error().text());
+  }
   return service;
+}
+
+InstanceState Service::snapshot() const {
+  InstanceState s = published_;
+  if (tunnel_) s.netns = tunnel_->snapshot();
+  if (seal_) {
+    s.seal = seal_->snapshot();
+    s.openvpn_uid = seal_->openvpn_uid();
+  }
+  if (client_sets_) s.client_sets = client_sets_->snapshot();
+  return s;
+}
+
+void Service::publish(std::optional<StateEvent> event, Warnings& warnings) {
+  if (!state_file_) return;
+  InstanceState next = snapshot();
+  if (event) next.last_event = std::move(event);
+  next.updated_at = published_.updated_at;
+  if (next == published_ && published_.updated_at != 0) return;  // nothing changed
+  next.updated_at = now();
+  if (Status s = state_file_->write(next); !s) {
+    if (!state_failing_) {
+      warnings.push_back("could not update the state file (vpnnsctl status may be out of date): " +
+                         s.error().text());
+    }
+    state_failing_ = true;
+    return;
+  }
+  state_failing_ = false;
+  published_ = std::move(next);
 }
 
 Result<std::string> Service::up(const UpRequest& req, Warnings& warnings) {
@@ -101,7 +160,9 @@ Reply Service::handle(const Request& request) {
   }
   // The result first, then the reply: the handlers add to `warnings` as they go.
   Result<std::string> result = dispatch(request, warnings);
-  return reply_of(std::move(result), std::move(warnings));
+  Reply reply = reply_of(std::move(result), std::move(warnings));
+  publish(StateEvent{request_name(request), reply.ok(), reply.message, now()}, reply.warnings);
+  return reply;
 }
 
 Result<std::string> Service::dispatch(const Request& request, Warnings& warnings) {
@@ -133,6 +194,10 @@ Reply Service::teardown() {
   if (client_sets_) {
     if (Status s = client_sets_->flush_all(); !s) warnings.push_back(s.error().text());
   }
+  if (state_file_) {
+    state_file_->remove();
+    state_file_.reset();
+  }
   return Reply{Code::kOk, "removed what vpnns added", std::move(warnings)};
 }
 
@@ -145,6 +210,7 @@ void Service::on_readable(int fd) {
   if (!seal_) return;
   if (fd == seal_->monitor_fd()) seal_->on_monitor(pending_);
   if (fd == seal_->timer_fd()) seal_->on_timer(pending_);
+  publish(std::nullopt, pending_);  // writes only if the seal changed (openvpn's uid learned)
 }
 
 }  // namespace vpnns

@@ -3,6 +3,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -306,6 +307,7 @@ Status NetnsTunnel::apply_routes(const std::vector<RouteSpec>& want,
         inner_.request(build_route(buf, RTM_DELROUTE, h), "removing stale route " + h.dst.str());
     if (!s && !is_gone(s.error())) return s;
   }
+  routes_ = want;
   return ok_status();
 }
 
@@ -358,6 +360,7 @@ Status NetnsTunnel::delete_our_routes() {
     Status s = inner_.request(build_route(buf, RTM_DELROUTE, h), "removing route " + h.dst.str());
     if (!s && !is_gone(s.error())) return s;
   }
+  routes_.clear();
   return ok_status();
 }
 
@@ -406,6 +409,35 @@ void NetnsTunnel::teardown(Warnings& warnings) {
   }
   pin_.reset();
   link_.reset();
+}
+
+StateNetns NetnsTunnel::snapshot() const {
+  StateNetns out;
+  out.name = config_.netns;
+  out.created = ns_.created;
+  // The identity of the namespace held open (the nsfs inode that /run/netns/NAME shows).
+  struct stat st {};
+  if (::fstat(ns_.fd.get(), &st) == 0) {
+    out.dev = st.st_dev;
+    out.ino = st.st_ino;
+  }
+  out.tunnel_up = pin_.has_value();
+  if (pinned_name_) {
+    StateDevice dev{*pinned_name_, std::nullopt, std::nullopt};
+    if (pin_) dev.ifindex = pin_->ifindex;
+    if (link_) dev.mtu = link_->mtu;
+    out.device = dev;
+  }
+  if (link_) {
+    for (const AddrSpec& a : wanted_addresses(*link_)) {
+      out.addresses.push_back(StateAddress{a.local, a.prefix_len, a.peer});
+    }
+  }
+  for (const RouteSpec& r : routes_) {
+    out.routes.push_back(StateRoute{r.dst, r.gateway, r.priority});
+  }
+  out.dns = dns_.written();
+  return out;
 }
 
 }  // namespace vpnns

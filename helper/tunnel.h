@@ -40,6 +40,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/messages.h"
+#include "common/state.h"
 #include "helper/dns.h"
 #include "helper/dns_pin.h"
 #include "helper/netlink.h"
@@ -65,6 +66,8 @@ class NetnsTunnel {
   [[nodiscard]] bool is_up() const { return link_.has_value(); }
   [[nodiscard]] bool created_namespace() const { return ns_.created; }
   [[nodiscard]] int netns_fd() const { return ns_.fd.get(); }
+  // What the tunnel holds now, as the state file reports it.
+  [[nodiscard]] StateNetns snapshot() const;
 
  private:
   struct Pin {
@@ -104,6 +107,9 @@ class NetnsTunnel {
   // nothing else.
   std::optional<std::string> pinned_name_;
   std::optional<UpRequest> link_;  // the configuration applied at the last UP
+  // vpnns's routes as the last successful apply_routes() left them, for the state file;
+  // cleared by delete_our_routes().
+  std::vector<RouteSpec> routes_;
 };
 
 }  // namespace vpnns

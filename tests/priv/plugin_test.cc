@@ -125,11 +125,17 @@ TEST_F(PluginTest, EventsReachTheHelperAndComeBackInTheLog) {
 }
 
 TEST_F(PluginTest, EveryEventFailsCleanlyOnceTheHelperIsGone) {
-  PluginHost host(VPNNS_TEST_PLUGIN,
-                  {"netns=" + target_, std::string("helper=") + VPNNS_TEST_HELPER});
+  // A SIGKILLed helper leaves its state file behind (vpnnsctl reset is for that): removed here.
+  struct StateFileGuard {
+    std::string path;
+    ~StateFileGuard() { (void)::unlink(path.c_str()); }
+  } state_file{"/run/vpnns/" + instance_ + ".json"};
+  PluginHost host(VPNNS_TEST_PLUGIN, {"netns=" + target_, "instance=" + instance_,
+                                      std::string("helper=") + VPNNS_TEST_HELPER});
   ASSERT_EQ(host.call(OPENVPN_PLUGIN_UP, up_argv(), up_env()), OPENVPN_PLUGIN_FUNC_SUCCESS);
   const pid_t helper = helper_pid_from_log();
   ASSERT_GT(helper, 0) << all_log();
+  EXPECT_EQ(::access(state_file.path.c_str(), F_OK), 0) << "no state file " << state_file.path;
   ::kill(helper, SIGKILL);
   EXPECT_EQ(host.call(OPENVPN_PLUGIN_ROUTE_UP, {}, up_env()), OPENVPN_PLUGIN_FUNC_ERROR);
   EXPECT_TRUE(logged("ROUTE_UP failed: the helper is gone: peer closed the connection"))

@@ -3,6 +3,7 @@
 // helper's own confinement is checked in tests/priv and tests/e2e.)
 #include "helper/confine.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -12,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <functional>
 
 namespace vpnns {
@@ -39,6 +42,11 @@ TEST(Confine, AllowedCallsWork) {
     if (::getpid() <= 0) ::_exit(1);
     // write on stderr is allowed; on any other descriptor it is not (checked below).
     if (::write(2, "", 0) != 0) ::_exit(2);
+    // The state file's rename (here of a file that does not exist: the call is made, and fails).
+    if (::renameat(AT_FDCWD, "/nonexistent/vpnns-a", AT_FDCWD, "/nonexistent/vpnns-b") == 0 ||
+        errno != ENOENT) {
+      ::_exit(3);
+    }
   });
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);

@@ -16,6 +16,13 @@ TEST(ResolvConf, ServersAndSearch) {
             "search example.test corp.example.test\n");
 }
 
+// vpnnsctl reset removes only files that begin with the header: both must.
+TEST(DnsFiles, BothBeginWithTheHeaderResetLooksFor) {
+  EXPECT_TRUE(render_resolv_conf({}).starts_with(kVpnnsFileHeader));
+  EXPECT_TRUE(render_nsswitch_conf("hosts: files dns\n").starts_with(kVpnnsFileHeader));
+  EXPECT_TRUE(render_nsswitch_conf("").starts_with(kVpnnsFileHeader));
+}
+
 TEST(ResolvConf, NoServersFailsClosed) {
   const std::string out = render_resolv_conf({});
   EXPECT_EQ(out.find("nameserver"), std::string::npos);

@@ -1,0 +1,420 @@
+#include "common/state.h"
+
+#include <limits>
+
+#include "common/names.h"
+
+namespace vpnns {
+namespace {
+
+Json ip_or_null(const std::optional<IpAddr>& a) { return a ? Json(a->str()) : Json(); }
+
+template <typename T>
+Json int_or_null(const std::optional<T>& v) {
+  return v ? Json(static_cast<std::int64_t>(*v)) : Json();
+}
+
+Json to_json(const StateNetns& n) {
+  Json out = Json::object();
+  out.set("name", n.name);
+  out.set("created", n.created);
+  out.set("dev", n.dev);
+  out.set("ino", n.ino);
+  out.set("tunnel", n.tunnel_up ? "up" : "down");
+  if (n.device) {
+    Json d = Json::object();
+    d.set("name", n.device->name);
+    d.set("ifindex", int_or_null(n.device->ifindex));
+    d.set("mtu", int_or_null(n.device->mtu));
+    out.set("device", std::move(d));
+  } else {
+    out.set("device", nullptr);
+  }
+  Json addrs = Json::array();
+  for (const auto& a : n.addresses) {
+    Json j = Json::object();
+    j.set("address", address_text(a));
+    j.set("peer", ip_or_null(a.peer));
+    addrs.push(std::move(j));
+  }
+  out.set("addresses", std::move(addrs));
+  Json routes = Json::array();
+  for (const auto& r : n.routes) {
+    Json j = Json::object();
+    j.set("dst", r.dst.str());
+    j.set("gateway", ip_or_null(r.gateway));
+    j.set("metric", r.metric);
+    routes.push(std::move(j));
+  }
+  out.set("routes", std::move(routes));
+  if (n.dns) {
+    Json dns = Json::object();
+    Json servers = Json::array();
+    for (const auto& s : n.dns->servers) servers.push(s.str());
+    Json search = Json::array();
+    for (const auto& s : n.dns->search) search.push(s);
+    dns.set("servers", std::move(servers));
+    dns.set("search", std::move(search));
+    out.set("dns", std::move(dns));
+  } else {
+    out.set("dns", nullptr);
+  }
+  return out;
+}
+
+Json to_json(const StateSeal& s) {
+  Json out = Json::object();
+  out.set("family", "inet");
+  out.set("table", s.table);
+  out.set("active", s.active);
+  Json servers = Json::array();
+  for (const auto& a : s.servers) servers.push(a.str());
+  out.set("servers", std::move(servers));
+  Json accept = Json::object();
+  if (s.mark) {
+    accept.set("mark", *s.mark);
+  } else {
+    Json uids = Json::array();
+    for (std::uint32_t u : s.uids) uids.push(u);
+    accept.set("uids", std::move(uids));
+  }
+  out.set("accept", std::move(accept));
+  return out;
+}
+
+Json to_json(const StateClientSets& c) {
+  Json out = Json::object();
+  out.set("netns", c.netns ? Json(*c.netns) : Json());
+  out.set("clients", c.clients);
+  Json sets = Json::array();
+  for (const auto& s : c.sets) {
+    Json j = Json::object();
+    j.set("set", s.set.str());
+    j.set("members", s.members);
+    j.set("interval", s.interval);
+    sets.push(std::move(j));
+  }
+  out.set("sets", std::move(sets));
+  return out;
+}
+
+// Reads members of one object, collecting the first problem with the path that has it
+// ("netns.device.ifindex: expected an integer").
+class Reader {
+ public:
+  Reader(const Json* obj, std::string path, std::string* problem)
+      : obj_(obj), path_(std::move(path)), problem_(problem) {
+    if (obj_ == nullptr || !obj_->is_object()) note("", "expected an object");
+  }
+
+  [[nodiscard]] bool ok() const { return problem_->empty(); }
+  [[nodiscard]] bool has(const char* key) const { return ok() && obj_->find(key) != nullptr; }
+
+  const Json* member(const char* key, bool nullable = false) {
+    if (!ok()) return nullptr;
+    const Json* v = obj_->find(key);
+    if (v == nullptr) {
+      note(key, "missing");
+      return nullptr;
+    }
+    if (v->is_null() && !nullable) {
+      note(key, "must not be null");
+      return nullptr;
+    }
+    return v->is_null() ? nullptr : v;
+  }
+
+  std::int64_t integer(const char* key, std::int64_t min, std::int64_t max) {
+    const Json* v = member(key);
+    return v ? check_int(*v, key, min, max) : 0;
+  }
+  template <typename T>
+  std::optional<T> optional_integer(const char* key, std::int64_t min, std::int64_t max) {
+    const Json* v = member(key, true);
+    if (v == nullptr) return std::nullopt;
+    return static_cast<T>(check_int(*v, key, min, max));
+  }
+  bool boolean(const char* key) {
+    const Json* v = member(key);
+    if (v == nullptr) return false;
+    if (!v->is_bool()) note(key, "expected true or false");
+    return v->as_bool();
+  }
+  std::string string(const char* key) {
+    const Json* v = member(key);
+    if (v == nullptr) return {};
+    if (!v->is_string()) note(key, "expected a string");
+    return v->as_string();
+  }
+  std::optional<std::string> optional_string(const char* key) {
+    const Json* v = member(key, true);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_string()) note(key, "expected a string");
+    return v->as_string();
+  }
+  std::optional<IpAddr> optional_ip(const char* key) {
+    auto s = optional_string(key);
+    if (!s) return std::nullopt;
+    return ip(*s, key);
+  }
+  IpAddr ip(const std::string& text, const std::string& key) {
+    auto a = IpAddr::parse(text);
+    if (!a) {
+      note(key, "not an IP address: " + json_quote(text));
+      return {};
+    }
+    return *a;
+  }
+  const Json& array(const char* key) {
+    static const Json kEmpty = Json::array();
+    const Json* v = member(key);
+    if (v == nullptr) return kEmpty;
+    if (!v->is_array()) {
+      note(key, "expected an array");
+      return kEmpty;
+    }
+    return *v;
+  }
+  // A child reader for an object member (nullable: nullptr when null).
+  std::optional<Reader> child(const char* key, bool nullable) {
+    const Json* v = member(key, nullable);
+    if (v == nullptr) return std::nullopt;
+    return Reader(v, path_ + key + ".", problem_);
+  }
+  Reader item(const Json& v, const char* key, std::size_t i) {
+    return Reader(&v, path_ + key + "[" + std::to_string(i) + "].", problem_);
+  }
+
+  void note(const std::string& key, const std::string& what) {
+    if (!problem_->empty()) return;
+    std::string where = path_ + key;
+    if (where.ends_with('.')) where.pop_back();
+    *problem_ = where.empty() ? what : where + ": " + what;
+  }
+
+ private:
+  std::int64_t check_int(const Json& v, const char* key, std::int64_t min, std::int64_t max) {
+    if (!v.is_int()) {
+      note(key, "expected an integer");
+      return 0;
+    }
+    if (v.as_int() < min || v.as_int() > max) {
+      note(key, "out of range: " + std::to_string(v.as_int()));
+      return 0;
+    }
+    return v.as_int();
+  }
+
+  const Json* obj_;
+  std::string path_;
+  std::string* problem_;
+};
+
+constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
+constexpr std::int64_t kI64 = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kPidMax = 1 << 22;  // PID_MAX_LIMIT on 64-bit Linux
+
+std::optional<StateNetns> read_netns(Reader& top) {
+  auto r = top.child("netns", true);
+  if (!r) return std::nullopt;
+  StateNetns n;
+  n.name = r->string("name");
+  if (r->ok() && !is_valid_netns_name(n.name)) r->note("name", "not a namespace name");
+  n.created = r->boolean("created");
+  n.dev = static_cast<std::uint64_t>(r->integer("dev", 0, kI64));
+  n.ino = static_cast<std::uint64_t>(r->integer("ino", 0, kI64));
+  const std::string tunnel = r->string("tunnel");
+  if (r->ok() && tunnel != "up" && tunnel != "down") r->note("tunnel", "expected up or down");
+  n.tunnel_up = tunnel == "up";
+  if (auto d = r->child("device", true)) {
+    StateDevice dev;
+    dev.name = d->string("name");
+    if (d->ok() && !is_valid_ifname(dev.name)) d->note("name", "not an interface name");
+    dev.ifindex = d->optional_integer<int>("ifindex", 1, INT32_MAX);
+    dev.mtu = d->optional_integer<std::uint32_t>("mtu", 0, kU32);
+    n.device = dev;
+  }
+  const Json& addrs = r->array("addresses");
+  for (std::size_t i = 0; i < addrs.size() && r->ok(); ++i) {
+    Reader a = r->item(addrs.items()[i], "addresses", i);
+    const auto p = Prefix::parse(a.string("address"));
+    if (a.ok() && !p) a.note("address", "not ADDRESS/LENGTH");
+    if (!a.ok()) break;
+    n.addresses.push_back(StateAddress{p->addr, p->len, a.optional_ip("peer")});
+  }
+  const Json& routes = r->array("routes");
+  for (std::size_t i = 0; i < routes.size() && r->ok(); ++i) {
+    Reader a = r->item(routes.items()[i], "routes", i);
+    const auto p = Prefix::parse(a.string("dst"));
+    if (a.ok() && !p) a.note("dst", "not ADDRESS/LENGTH");
+    if (!a.ok()) break;
+    StateRoute route{*p, a.optional_ip("gateway"),
+                     static_cast<std::uint32_t>(a.integer("metric", 0, kU32))};
+    n.routes.push_back(route);
+  }
+  if (auto d = r->child("dns", true)) {
+    DnsConfig dns;
+    const Json& servers = d->array("servers");
+    for (const Json& s : servers.items()) {
+      if (!s.is_string()) {
+        d->note("servers", "expected strings");
+        break;
+      }
+      dns.servers.push_back(d->ip(s.as_string(), "servers"));
+    }
+    const Json& search = d->array("search");
+    for (const Json& s : search.items()) {
+      if (!s.is_string() || !is_valid_dns_name(s.as_string())) {
+        d->note("search", "expected DNS names");
+        break;
+      }
+      dns.search.push_back(s.as_string());
+    }
+    n.dns = dns;
+  }
+  return n;
+}
+
+std::optional<StateSeal> read_seal(Reader& top) {
+  auto r = top.child("seal", true);
+  if (!r) return std::nullopt;
+  StateSeal s;
+  if (r->string("family") != "inet" && r->ok()) r->note("family", "expected inet");
+  s.table = r->string("table");
+  if (r->ok() && (!s.table.starts_with("vpnns-") || s.table.size() > 6 + 32)) {
+    r->note("table", "not a vpnns table name: " + json_quote(s.table));
+  }
+  s.active = r->boolean("active");
+  for (const Json& a : r->array("servers").items()) {
+    if (!a.is_string()) {
+      r->note("servers", "expected strings");
+      break;
+    }
+    s.servers.push_back(r->ip(a.as_string(), "servers"));
+  }
+  if (auto accept = r->child("accept", false)) {
+    // {"mark": N} or {"uids": [...]}.
+    if (accept->has("mark")) {
+      s.mark = static_cast<std::uint32_t>(accept->integer("mark", 0, kU32));
+    } else {
+      for (const Json& u : accept->array("uids").items()) {
+        if (!u.is_int() || u.as_int() < 0 || u.as_int() > kU32) {
+          accept->note("uids", "expected uids");
+          break;
+        }
+        s.uids.push_back(static_cast<std::uint32_t>(u.as_int()));
+      }
+    }
+  }
+  return s;
+}
+
+std::optional<StateClientSets> read_client_sets(Reader& top) {
+  auto r = top.child("client_sets", true);
+  if (!r) return std::nullopt;
+  StateClientSets c;
+  c.netns = r->optional_string("netns");
+  if (r->ok() && c.netns && !is_valid_netns_name(*c.netns))
+    r->note("netns", "not a namespace name");
+  c.clients = static_cast<std::uint64_t>(r->integer("clients", 0, kI64));
+  const Json& sets = r->array("sets");
+  for (std::size_t i = 0; i < sets.size() && r->ok(); ++i) {
+    Reader s = r->item(sets.items()[i], "sets", i);
+    std::string problem;
+    const std::string text = s.string("set");
+    auto refs = parse_set_list(text, problem);
+    if (s.ok() && (refs.size() != 1 || !problem.empty())) s.note("set", "not FAMILY/TABLE/SET");
+    const auto members = static_cast<std::uint64_t>(s.integer("members", 0, kI64));
+    const bool interval = s.boolean("interval");
+    if (!s.ok()) break;
+    c.sets.push_back(StateSet{refs[0], members, interval});
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string address_text(const StateAddress& a) {
+  return a.local.str() + "/" + std::to_string(a.prefix_len);
+}
+
+std::string state_file_path(const std::string& instance) {
+  return std::string(kStateDir) + "/" + instance + ".json";
+}
+
+Json state_to_json(const InstanceState& s) {
+  Json out = Json::object();
+  out.set("vpnns_state", kStateVersion);
+  out.set("instance", s.instance);
+  out.set("role", s.role == Role::kServer ? "server" : "client");
+  Json helper = Json::object();
+  helper.set("pid", static_cast<std::int64_t>(s.helper_pid));
+  helper.set("start_time", s.helper_start_time);
+  out.set("helper", std::move(helper));
+  Json openvpn = Json::object();
+  openvpn.set("pid", static_cast<std::int64_t>(s.openvpn_pid));
+  openvpn.set("uid", int_or_null(s.openvpn_uid));
+  out.set("openvpn", std::move(openvpn));
+  out.set("started_at", s.started_at);
+  out.set("updated_at", s.updated_at);
+  if (s.last_event) {
+    Json e = Json::object();
+    e.set("name", s.last_event->name);
+    e.set("ok", s.last_event->ok);
+    std::string message = s.last_event->message;
+    if (message.size() > kStateMessageMax) message = message.substr(0, kStateMessageMax) + "...";
+    e.set("message", std::move(message));
+    e.set("at", s.last_event->at);
+    out.set("last_event", std::move(e));
+  } else {
+    out.set("last_event", nullptr);
+  }
+  out.set("netns", s.netns ? to_json(*s.netns) : Json());
+  out.set("seal", s.seal ? to_json(*s.seal) : Json());
+  out.set("client_sets", s.client_sets ? to_json(*s.client_sets) : Json());
+  return out;
+}
+
+Result<InstanceState> state_from_json(const Json& json) {
+  std::string problem;
+  Reader r(&json, "", &problem);
+  InstanceState s;
+  const std::int64_t version = r.integer("vpnns_state", 0, kI64);
+  if (r.ok() && version != kStateVersion) {
+    return Error(Code::kFailedPrecondition,
+                 "state file version " + std::to_string(version) + ", this vpnnsctl reads " +
+                     std::to_string(kStateVersion) + " (a newer vpnns helper wrote it?)");
+  }
+  s.instance = r.string("instance");
+  if (r.ok() && (s.instance.size() > 32 || !is_valid_netns_name(s.instance))) {
+    r.note("instance", "not an instance name");
+  }
+  const std::string role = r.string("role");
+  if (r.ok() && role != "client" && role != "server") r.note("role", "expected client or server");
+  s.role = role == "server" ? Role::kServer : Role::kClient;
+  if (auto h = r.child("helper", false)) {
+    s.helper_pid = static_cast<pid_t>(h->integer("pid", 1, kPidMax));
+    s.helper_start_time = static_cast<std::uint64_t>(h->integer("start_time", 0, kI64));
+  }
+  if (auto o = r.child("openvpn", false)) {
+    s.openvpn_pid = static_cast<pid_t>(o->integer("pid", 1, kPidMax));
+    s.openvpn_uid = o->optional_integer<std::uint32_t>("uid", 0, kU32);
+  }
+  s.started_at = r.integer("started_at", 0, kI64);
+  s.updated_at = r.integer("updated_at", 0, kI64);
+  if (auto e = r.child("last_event", true)) {
+    StateEvent ev;
+    ev.name = e->string("name");
+    ev.ok = e->boolean("ok");
+    ev.message = e->string("message");
+    ev.at = e->integer("at", 0, kI64);
+    s.last_event = ev;
+  }
+  s.netns = read_netns(r);
+  s.seal = read_seal(r);
+  s.client_sets = read_client_sets(r);
+  if (!problem.empty()) return Error(Code::kInvalidArgument, "state file: " + problem);
+  return s;
+}
+
+}  // namespace vpnns

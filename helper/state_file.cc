@@ -1,0 +1,104 @@
+#include "helper/state_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/process_info.h"
+
+namespace vpnns {
+namespace {
+
+// The existing file's document, if there is a readable one (before confinement: plain reads).
+std::optional<InstanceState> read_existing(int dir, const std::string& name) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > Json::kMaxText) return std::nullopt;
+  }
+  auto json = Json::parse(text);
+  if (!json) return std::nullopt;
+  auto state = state_from_json(*json);
+  if (!state) return std::nullopt;
+  return *state;
+}
+
+}  // namespace
+
+Result<StateFile> StateFile::open(const std::string& instance, const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("mkdir " + dir, errno);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_error("opening " + dir, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + dir, errno);
+  if (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Error(Code::kPermissionDenied,
+                 dir + " must belong to root and be writable by root alone");
+  }
+  StateFile file(std::move(fd), dir, instance);
+  if (auto other = read_existing(file.dir_.get(), file.name_)) {
+    if (other->helper_pid != ::getpid() &&
+        helper_running(other->helper_pid, other->helper_start_time)) {
+      return Error(Code::kFailedPrecondition,
+                   "another vpnns helper (pid " + std::to_string(other->helper_pid) +
+                       ", openvpn pid " + std::to_string(other->openvpn_pid) +
+                       ") reports as instance '" + instance + "' in " + file.path() +
+                       "; give this openvpn its own instance=NAME");
+    }
+  }
+  return file;
+}
+
+Status StateFile::write(const InstanceState& state) {
+  const std::string text = state_to_json(state).dump(true) + "\n";
+  const std::string shown = dir_path_ + "/" + tmp_name_;
+  // A temporary left by a helper that died mid-write is ours to replace.
+  if (::unlinkat(dir_.get(), tmp_name_.c_str(), 0) < 0 && errno != ENOENT) {
+    return sys_error("removing " + shown, errno);
+  }
+  UniqueFd fd(::openat(dir_.get(), tmp_name_.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644));
+  if (!fd) return sys_error("creating " + shown, errno);
+  Status status;
+  std::size_t done = 0;
+  while (status.ok() && done < text.size()) {
+    const ssize_t n =
+        ::pwrite(fd.get(), text.data() + done, text.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = sys_error("writing " + shown, errno);
+    } else {
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  // 0644 whatever the umask: the file is for everyone to read.
+  if (status.ok() && ::fchmod(fd.get(), 0644) < 0) status = sys_error("chmod " + shown, errno);
+  fd.reset();
+  if (status.ok() && ::renameat(dir_.get(), tmp_name_.c_str(), dir_.get(), name_.c_str()) < 0) {
+    status = sys_error("renaming " + shown + " to " + name_, errno);
+  }
+  if (!status.ok()) {
+    (void)::unlinkat(dir_.get(), tmp_name_.c_str(), 0);
+    return status;
+  }
+  return ok_status();
+}
+
+void StateFile::remove() {
+  if (!dir_) return;
+  (void)::unlinkat(dir_.get(), tmp_name_.c_str(), 0);
+  // The name is this helper's since open() found no other running helper behind it, so a file
+  // left by a dead predecessor goes as well, even if no write of ours replaced it.
+  (void)::unlinkat(dir_.get(), name_.c_str(), 0);
+  dir_.reset();
+}
+
+}  // namespace vpnns
