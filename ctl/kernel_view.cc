@@ -1,0 +1,236 @@
+#include "ctl/kernel_view.h"
+
+#include <fcntl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <linux/if.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+
+#include "common/process_info.h"
+#include "common/unique_fd.h"
+#include "helper/client_sets.h"
+#include "helper/dns.h"
+#include "helper/netns.h"
+#include "helper/nft.h"
+#include "helper/rtnl.h"
+#include "helper/seal.h"
+#include "helper/seal_nft.h"
+
+namespace vpnns::ctl {
+namespace {
+
+bool is_link_local_v6(const IpAddr& a) {
+  return !a.is_v4() && a.bytes()[0] == 0xfe && (a.bytes()[1] & 0xc0) == 0x80;
+}
+
+Result<std::string> read_text(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return sys_error("opening " + path, errno);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("reading " + path, errno);
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > (1 << 20)) return Error(Code::kFailedPrecondition, path + " is over 1 MiB");
+  }
+  return out;
+}
+
+Status read_netns(const StateNetns& want, KernelNetns& out) {
+  out.name = want.name;
+  const std::string path = std::string(kNetnsRunDir) + "/" + want.name;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return ok_status();
+    return sys_error("stat " + path, errno);
+  }
+  out.exists = true;
+  out.dev = st.st_dev;
+  out.ino = st.st_ino;
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(path, NETLINK_ROUTE));
+  MessageBuffer buf;
+  VPNNS_TRY(sock.dump(
+      build_link_dump(buf),
+      [&](const nlmsghdr* nlh) -> Status {
+        VPNNS_ASSIGN_OR_RETURN(LinkInfo link, parse_link(nlh));
+        out.links.push_back(link.name);
+        if (want.device && link.name == want.device->name) {
+          out.device = KernelLink{link.ifindex, link.name, (link.flags & IFF_UP) != 0, link.mtu};
+        }
+        return ok_status();
+      },
+      "listing the links of network namespace '" + want.name + "'"));
+  if (out.device) {
+    VPNNS_TRY(sock.dump(
+        build_addr_dump(buf),
+        [&](const nlmsghdr* nlh) -> Status {
+          auto a = parse_addr(nlh);
+          if (!a || a->ifindex != out.device->ifindex || is_link_local_v6(a->spec.local)) {
+            return ok_status();
+          }
+          out.addresses.push_back(StateAddress{a->spec.local, a->spec.prefix_len, a->spec.peer});
+          return ok_status();
+        },
+        "listing the addresses in network namespace '" + want.name + "'"));
+  }
+  for (Family f : {Family::kV4, Family::kV6}) {
+    VPNNS_TRY(sock.dump(
+        build_route_dump(buf, f),
+        [&](const nlmsghdr* nlh) -> Status {
+          auto r = parse_route(nlh);
+          if (r && r->spec.protocol == kRouteProtocol && r->spec.table == kMainTable) {
+            out.routes.push_back(StateRoute{r->spec.dst, r->spec.gateway, r->spec.priority});
+          }
+          return ok_status();
+        },
+        "listing the routes in network namespace '" + want.name + "'"));
+  }
+  return ok_status();
+}
+
+KernelDns read_dns(const std::string& netns) {
+  const std::string path = std::string(kNetnsEtcDir) + "/" + netns + "/resolv.conf";
+  auto text = read_text(path);
+  KernelDns dns = text ? parse_resolv_conf(*text) : KernelDns{};
+  dns.path = path;
+  dns.exists = text.ok();
+  return dns;
+}
+
+// Where openvpn's network namespace is, and how to call it in messages.
+std::pair<std::string, std::string> openvpn_netns(const InstanceState& state, bool running) {
+  if (running) {
+    return {"/proc/" + std::to_string(state.openvpn_pid) + "/ns/net",
+            "openvpn's network namespace (pid " + std::to_string(state.openvpn_pid) + ")"};
+  }
+  return {"/proc/self/ns/net", "vpnnsctl's network namespace (openvpn is gone)"};
+}
+
+Status read_seal(const InstanceState& state, bool openvpn_running, KernelSeal& out) {
+  out.table = state.seal->table;
+  const auto [path, where] = openvpn_netns(state, openvpn_running);
+  out.where = where;
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(path, NETLINK_NETFILTER));
+  VPNNS_ASSIGN_OR_RETURN(SealState st, read_seal_state(sock, out.table));
+  out.exists = st.exists;
+  out.comment = st.comment;
+  out.owner_pid = seal_owner_pid(st.comment);
+  out.servers = st.servers;
+  if (st.has_uid_set) out.uids = std::vector<std::uint32_t>(st.uids.begin(), st.uids.end());
+  out.dropped_packets = st.dropped_packets;
+  out.rules = st.rules;
+  return ok_status();
+}
+
+Status read_client_sets(const InstanceState& state, bool openvpn_running,
+                        std::vector<KernelSet>& out) {
+  const StateClientSets& sets = *state.client_sets;
+  const std::string path = sets.netns ? std::string(kNetnsRunDir) + "/" + *sets.netns
+                                      : openvpn_netns(state, openvpn_running).first;
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(path, NETLINK_NETFILTER));
+  for (const StateSet& s : sets.sets) {
+    VPNNS_ASSIGN_OR_RETURN(auto members, count_set_members(sock, s.set));
+    out.push_back(KernelSet{s.set, members.has_value(), members.value_or(0)});
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<NetlinkSocket> socket_in(const std::string& ns_path, int bus) {
+  UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) return sys_error("opening " + ns_path, errno);
+  return NetlinkSocket::open(bus, ns.get());
+}
+
+KernelDns parse_resolv_conf(const std::string& text) {
+  KernelDns dns;
+  dns.written_by_vpnns = text.starts_with(kVpnnsFileHeader);
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key, value;
+    words >> key;
+    if (key == "nameserver" && words >> value) {
+      if (auto a = IpAddr::parse(value)) dns.servers.push_back(*a);
+    } else if (key == "search") {
+      dns.search.clear();  // the last search line counts (resolv.conf(5))
+      while (words >> value) dns.search.push_back(value);
+    }
+  }
+  return dns;
+}
+
+Result<std::optional<std::uint64_t>> count_set_members(NetlinkSocket& sock, const SetRef& ref) {
+  alignas(nlmsghdr) char buf[4096];
+  NftSet s(nftnl_set_alloc());
+  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, ref.table.c_str());
+  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, ref.set.c_str());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nfproto_of(ref.family), 0, 0);
+  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+  std::uint64_t count = 0;
+  Status st = sock.dump(
+      nlh,
+      [&](const nlmsghdr* m) -> Status {
+        NftSet got(nftnl_set_alloc());
+        if (nftnl_set_elems_nlmsg_parse(m, got.get()) < 0) return ok_status();
+        nftnl_set_elems_iter* it = nftnl_set_elems_iter_create(got.get());
+        for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it); e != nullptr;
+             e = nftnl_set_elems_iter_next(it)) {
+          // An interval set holds a range as its start and an end marker: count the starts.
+          const bool end =
+              nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+              (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
+          if (!end) ++count;
+        }
+        nftnl_set_elems_iter_destroy(it);
+        return ok_status();
+      },
+      "reading set " + ref.str());
+  if (!st.ok() && st.error().sys_errno() == ENOENT) return std::optional<std::uint64_t>();
+  VPNNS_TRY(st);
+  return std::optional<std::uint64_t>(count);
+}
+
+KernelView read_kernel(const InstanceState& state) {
+  KernelView view;
+  view.openvpn_running = process_running(state.openvpn_pid);
+  if (view.openvpn_running) {
+    if (auto uid = effective_uid_of(state.openvpn_pid)) view.openvpn_uid = *uid;
+  }
+  if (state.netns) {
+    KernelNetns n;
+    if (Status s = read_netns(*state.netns, n); !s) view.errors.push_back(s.error().text());
+    view.netns = std::move(n);
+    view.dns = read_dns(state.netns->name);
+  }
+  if (state.seal) {
+    KernelSeal seal;
+    if (Status s = read_seal(state, view.openvpn_running, seal); !s) {
+      view.errors.push_back(s.error().text());
+    } else {
+      view.seal = std::move(seal);
+    }
+  }
+  if (state.client_sets) {
+    std::vector<KernelSet> sets;
+    if (Status s = read_client_sets(state, view.openvpn_running, sets); !s) {
+      view.errors.push_back(s.error().text());
+    } else {
+      view.client_sets = std::move(sets);
+    }
+  }
+  return view;
+}
+
+}  // namespace vpnns::ctl

@@ -1,0 +1,473 @@
+#include "ctl/status_report.h"
+
+#include <algorithm>
+#include <ctime>
+
+namespace vpnns::ctl {
+namespace {
+
+template <typename T, typename F>
+std::string join(const std::vector<T>& items, F text, const char* sep = ", ") {
+  std::string out;
+  for (const T& i : items) {
+    if (!out.empty()) out += sep;
+    out += text(i);
+  }
+  return out;
+}
+
+std::string ip_text(const IpAddr& a) { return a.str(); }
+
+std::string addr_text(const StateAddress& a) {
+  return address_text(a) + (a.peer ? " peer " + a.peer->str() : "");
+}
+
+std::string route_text(const StateRoute& r) {
+  std::string out = r.dst.str();
+  if (r.gateway) out += " via " + r.gateway->str();
+  // The kernel's defaults (0 for IPv4, 1024 for IPv6) go unsaid.
+  const std::uint32_t usual = r.dst.family() == Family::kV4 ? 0 : 1024;
+  if (r.metric != usual) out += " metric " + std::to_string(r.metric);
+  return out;
+}
+
+std::string or_none(const std::string& s) { return s.empty() ? "none" : s; }
+
+// Sort keys, so that lists compare as sets of members.
+std::string sort_key(const StateAddress& a) { return addr_text(a); }
+std::string sort_key(const StateRoute& r) { return route_text(r) + "/" + std::to_string(r.metric); }
+std::string sort_key(const IpAddr& a) { return a.str(); }
+std::string sort_key(std::uint32_t v) { return std::to_string(v + 10'000'000'000ULL); }
+
+// The same members, whatever the order.
+template <typename T>
+bool same_members(std::vector<T> a, std::vector<T> b) {
+  auto less = [](const T& x, const T& y) { return sort_key(x) < sort_key(y); };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  return a == b;
+}
+
+void compare_netns(const StateNetns& want, const KernelNetns& have,
+                   std::vector<std::string>& problems) {
+  const std::string ns = "network namespace '" + want.name + "'";
+  if (!have.exists) {
+    problems.push_back("state file: " + ns + "; kernel: /run/netns/" + want.name +
+                       " does not exist");
+    return;
+  }
+  if (have.dev != want.dev || have.ino != want.ino) {
+    problems.push_back("state file: " + ns + " is " + std::to_string(want.dev) + ":" +
+                       std::to_string(want.ino) + "; kernel: /run/netns/" + want.name + " is " +
+                       std::to_string(have.dev) + ":" + std::to_string(have.ino) +
+                       " (a different namespace)");
+    return;
+  }
+  if (want.tunnel_up && want.device) {
+    const StateDevice& dev = *want.device;
+    if (!have.device) {
+      problems.push_back("state file: " + dev.name + " up in " + ns + "; kernel: no device " +
+                         dev.name + " there");
+      return;
+    }
+    if (dev.ifindex && *dev.ifindex != have.device->ifindex) {
+      problems.push_back(
+          "state file: " + dev.name + " has ifindex " + std::to_string(*dev.ifindex) +
+          "; kernel: " + std::to_string(have.device->ifindex) + " (a different device)");
+    }
+    if (!have.device->up) {
+      problems.push_back("state file: " + dev.name + " up; kernel: " + dev.name + " is down");
+    }
+    if (!same_members(want.addresses, have.addresses)) {
+      problems.push_back("state file: addresses " + or_none(join(want.addresses, addr_text)) +
+                         " on " + dev.name +
+                         "; kernel: " + or_none(join(have.addresses, addr_text)));
+    }
+  }
+  if (!same_members(want.routes, have.routes)) {
+    problems.push_back("state file: routes " + or_none(join(want.routes, route_text)) + " in " +
+                       ns + "; kernel (proto vpnns): " + or_none(join(have.routes, route_text)));
+  }
+}
+
+void compare_dns(const StateNetns& want, const KernelDns& have,
+                 std::vector<std::string>& problems) {
+  if (!want.dns) {
+    if (have.exists && have.written_by_vpnns) {
+      problems.push_back("state file: no DNS files; kernel side: " + have.path +
+                         " written by vpnns is still there");
+    }
+    return;
+  }
+  if (!have.exists) {
+    problems.push_back("state file: DNS servers " + or_none(join(want.dns->servers, ip_text)) +
+                       "; " + have.path + " does not exist");
+    return;
+  }
+  if (want.dns->servers != have.servers) {
+    problems.push_back("state file: DNS servers " + or_none(join(want.dns->servers, ip_text)) +
+                       "; " + have.path + ": " + or_none(join(have.servers, ip_text)));
+  }
+}
+
+void compare_seal(const InstanceState& state, const KernelSeal& have,
+                  std::vector<std::string>& problems) {
+  const StateSeal& want = *state.seal;
+  const std::string table = "table inet " + want.table;
+  if (!want.active) {
+    if (have.exists && have.owner_pid == state.helper_pid) {
+      problems.push_back("state file: seal inactive; kernel: " + table + " still exists in " +
+                         have.where);
+    }
+    return;
+  }
+  if (!have.exists) {
+    problems.push_back("state file: seal on " + or_none(join(want.servers, ip_text)) +
+                       "; kernel: no " + table + " in " + have.where + " (NOT sealed)");
+    return;
+  }
+  if (have.owner_pid != state.helper_pid) {
+    problems.push_back("state file: " + table + " belongs to helper pid " +
+                       std::to_string(state.helper_pid) + "; kernel: its comment says " +
+                       (have.comment.empty() ? "nothing" : "\"" + have.comment + "\""));
+  }
+  if (!same_members(want.servers, have.servers)) {
+    problems.push_back("state file: sealed " + or_none(join(want.servers, ip_text)) +
+                       "; kernel: " + table + " holds " + or_none(join(have.servers, ip_text)));
+  }
+  if (!want.mark) {
+    const auto to_text = [](std::uint32_t u) { return std::to_string(u); };
+    if (!have.uids) {
+      problems.push_back("state file: the seal accepts uids " + join(want.uids, to_text) +
+                         "; kernel: " + table + " has no uid set");
+    } else if (!same_members(want.uids, *have.uids)) {
+      problems.push_back("state file: the seal accepts uids " + join(want.uids, to_text) +
+                         "; kernel: " + or_none(join(*have.uids, to_text)));
+    }
+  }
+}
+
+void compare_sets(const StateClientSets& want, const std::vector<KernelSet>& have,
+                  std::vector<std::string>& problems) {
+  for (const StateSet& s : want.sets) {
+    auto k =
+        std::find_if(have.begin(), have.end(), [&](const KernelSet& h) { return h.set == s.set; });
+    if (k == have.end()) continue;
+    if (!k->exists) {
+      problems.push_back("state file: set " + s.set.str() + " with " + std::to_string(s.members) +
+                         " members; kernel: no such set");
+    } else if (k->members != s.members) {
+      problems.push_back("state file: set " + s.set.str() + " has " + std::to_string(s.members) +
+                         " members; kernel: " + std::to_string(k->members));
+    }
+  }
+}
+
+Json addresses_json(const std::vector<StateAddress>& addrs) {
+  Json out = Json::array();
+  for (const auto& a : addrs) {
+    Json j = Json::object();
+    j.set("address", address_text(a));
+    j.set("peer", a.peer ? Json(a.peer->str()) : Json());
+    out.push(std::move(j));
+  }
+  return out;
+}
+
+Json routes_json(const std::vector<StateRoute>& routes) {
+  Json out = Json::array();
+  for (const auto& r : routes) {
+    Json j = Json::object();
+    j.set("dst", r.dst.str());
+    j.set("gateway", r.gateway ? Json(r.gateway->str()) : Json());
+    j.set("metric", r.metric);
+    out.push(std::move(j));
+  }
+  return out;
+}
+
+Json ips_json(const std::vector<IpAddr>& ips) {
+  Json out = Json::array();
+  for (const auto& a : ips) out.push(a.str());
+  return out;
+}
+
+Json strings_json(const std::vector<std::string>& v) {
+  Json out = Json::array();
+  for (const auto& s : v) out.push(s);
+  return out;
+}
+
+Json kernel_json(const KernelView& k) {
+  Json out = Json::object();
+  out.set("openvpn_uid", k.openvpn_uid ? Json(*k.openvpn_uid) : Json());
+  if (k.netns) {
+    Json n = Json::object();
+    n.set("name", k.netns->name);
+    n.set("exists", k.netns->exists);
+    n.set("dev", k.netns->dev);
+    n.set("ino", k.netns->ino);
+    n.set("links", strings_json(k.netns->links));
+    if (k.netns->device) {
+      Json d = Json::object();
+      d.set("name", k.netns->device->name);
+      d.set("ifindex", k.netns->device->ifindex);
+      d.set("up", k.netns->device->up);
+      d.set("mtu", k.netns->device->mtu);
+      n.set("device", std::move(d));
+    } else {
+      n.set("device", nullptr);
+    }
+    n.set("addresses", addresses_json(k.netns->addresses));
+    n.set("routes", routes_json(k.netns->routes));
+    out.set("netns", std::move(n));
+  } else {
+    out.set("netns", nullptr);
+  }
+  if (k.dns) {
+    Json d = Json::object();
+    d.set("path", k.dns->path);
+    d.set("exists", k.dns->exists);
+    d.set("written_by_vpnns", k.dns->written_by_vpnns);
+    d.set("servers", ips_json(k.dns->servers));
+    d.set("search", strings_json(k.dns->search));
+    out.set("dns", std::move(d));
+  } else {
+    out.set("dns", nullptr);
+  }
+  if (k.seal) {
+    Json s = Json::object();
+    s.set("family", "inet");
+    s.set("table", k.seal->table);
+    s.set("namespace", k.seal->where);
+    s.set("exists", k.seal->exists);
+    s.set("owner_pid",
+          k.seal->owner_pid ? Json(static_cast<std::int64_t>(*k.seal->owner_pid)) : Json());
+    s.set("servers", ips_json(k.seal->servers));
+    if (k.seal->uids) {
+      Json uids = Json::array();
+      for (std::uint32_t u : *k.seal->uids) uids.push(u);
+      s.set("uids", std::move(uids));
+    } else {
+      s.set("uids", nullptr);
+    }
+    s.set("dropped_packets", k.seal->dropped_packets);
+    out.set("seal", std::move(s));
+  } else {
+    out.set("seal", nullptr);
+  }
+  if (k.client_sets) {
+    Json sets = Json::array();
+    for (const auto& s : *k.client_sets) {
+      Json j = Json::object();
+      j.set("set", s.set.str());
+      j.set("exists", s.exists);
+      j.set("members", s.members);
+      sets.push(std::move(j));
+    }
+    out.set("client_sets", std::move(sets));
+  } else {
+    out.set("client_sets", nullptr);
+  }
+  out.set("errors", strings_json(k.errors));
+  return out;
+}
+
+std::string when(std::int64_t at, std::int64_t now) {
+  const time_t t = static_cast<time_t>(at);
+  tm local{};
+  char buf[64] = "?";
+  if (::localtime_r(&t, &local) != nullptr) {
+    (void)std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  }
+  std::string out = buf;
+  if (now >= at) out += " (" + std::to_string(now - at) + " s ago)";
+  return out;
+}
+
+void line(std::string& out, const char* label, const std::string& text) {
+  std::string l = "  ";
+  l += label;
+  l.append(l.size() < 15 ? 15 - l.size() : 1, ' ');
+  out += l + printable(text) + "\n";
+}
+
+void instance_text(const InstanceReport& r, std::int64_t now, std::string& out) {
+  std::string head = r.instance;
+  if (r.state)
+    head += " (" + std::string(r.state->role == Role::kServer ? "server" : "client") + ")";
+  head += ": ";
+  if (!r.state) {
+    head += "UNREADABLE";
+  } else if (r.stale()) {
+    head += "STALE (its helper is gone)";
+  } else {
+    head += r.healthy() ? "healthy" : "UNHEALTHY";
+  }
+  out += printable(head) + "\n";
+  if (!r.state) {
+    line(out, "state file", r.path + ": " + r.state_error);
+    for (const auto& p : r.problems) line(out, "!", p);
+    return;
+  }
+  const InstanceState& s = *r.state;
+  std::string procs = "helper pid " + std::to_string(s.helper_pid) +
+                      (r.helper_running ? " running" : " GONE") + ", openvpn pid " +
+                      std::to_string(s.openvpn_pid) + (r.openvpn_running ? " running" : " GONE");
+  std::optional<std::uint32_t> uid = r.kernel ? r.kernel->openvpn_uid : s.openvpn_uid;
+  if (uid) procs += " as uid " + std::to_string(*uid);
+  line(out, "processes", procs);
+
+  if (s.netns) {
+    const StateNetns& n = *s.netns;
+    std::string t = "'" + n.name + "'";
+    if (n.device) {
+      t += ", " + n.device->name + " " + (n.tunnel_up ? "up" : "down");
+      if (n.device->ifindex) t += ", ifindex " + std::to_string(*n.device->ifindex);
+      if (n.device->mtu) t += ", mtu " + std::to_string(*n.device->mtu);
+    } else {
+      t += ", no tunnel yet";
+    }
+    line(out, "namespace", t);
+    line(out, "addresses", or_none(join(n.addresses, addr_text)));
+    line(out, "routes", or_none(join(n.routes, route_text)));
+    if (n.dns) {
+      std::string d = or_none(join(n.dns->servers, ip_text));
+      if (!n.dns->search.empty())
+        d += "; search " + join(
+                               n.dns->search, [](auto& x) { return x; }, " ");
+      line(out, "dns", d);
+    }
+  }
+  if (s.seal) {
+    const StateSeal& seal = *s.seal;
+    std::string t = seal.active ? "on " + or_none(join(seal.servers, ip_text)) : std::string("off");
+    t += " (table inet " + seal.table + ", accepting ";
+    t += seal.mark ? "mark " + std::to_string(*seal.mark)
+                   : "uids " + join(seal.uids, [](std::uint32_t u) { return std::to_string(u); });
+    t += ")";
+    if (r.kernel && r.kernel->seal && r.kernel->seal->exists) {
+      const std::uint64_t n = r.kernel->seal->dropped_packets;
+      t += "; " + std::to_string(n) + (n == 1 ? " packet" : " packets") + " dropped";
+    }
+    line(out, "seal", t);
+  }
+  if (s.client_sets) {
+    std::string t = std::to_string(s.client_sets->clients) + " clients: ";
+    t += join(s.client_sets->sets,
+              [](const StateSet& x) { return x.set.str() + " " + std::to_string(x.members); });
+    if (s.client_sets->netns) t += " (in '" + *s.client_sets->netns + "')";
+    line(out, "client sets", t);
+  }
+  if (s.last_event) {
+    line(out, "last event",
+         s.last_event->name + (s.last_event->ok ? " ok" : " FAILED") + ", " +
+             when(s.last_event->at, now) +
+             (s.last_event->message.empty() ? "" : ": " + s.last_event->message));
+  } else {
+    line(out, "started", when(s.started_at, now));
+  }
+  for (const auto& p : r.problems) line(out, "!", p);
+}
+
+}  // namespace
+
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+      continue;
+    }
+    if (c < 0x80) {
+      out += s[i];
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(s, i);
+    // Not UTF-8, or a C1 control (U+0080..U+009F: 0xc2 0x80..0x9f), which terminals may obey.
+    if (n == 0 || (c == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f)) {
+      out += '?';
+      if (n != 0) i += n - 1;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n - 1;
+  }
+  return out;
+}
+
+bool StatusReport::healthy() const {
+  return std::all_of(instances.begin(), instances.end(),
+                     [](const InstanceReport& r) { return r.healthy(); });
+}
+
+void evaluate(InstanceReport& r) {
+  r.problems.clear();
+  if (!r.state) {
+    r.problems.push_back("state file " + r.path + ": " + r.state_error);
+    return;
+  }
+  const InstanceState& s = *r.state;
+  if (!r.helper_running) {
+    r.problems.push_back("stale: helper pid " + std::to_string(s.helper_pid) +
+                         " is gone and left this state file and what it set up; "
+                         "`vpnnsctl reset " +
+                         s.instance + "` cleans up");
+  }
+  if (!r.openvpn_running) {
+    r.problems.push_back("openvpn pid " + std::to_string(s.openvpn_pid) + " is gone");
+  }
+  if (!r.kernel) return;
+  const KernelView& k = *r.kernel;
+  for (const auto& e : k.errors) r.problems.push_back("kernel state not read: " + e);
+  if (s.netns && k.netns) compare_netns(*s.netns, *k.netns, r.problems);
+  if (s.netns && k.dns) compare_dns(*s.netns, *k.dns, r.problems);
+  if (s.seal && k.seal) compare_seal(s, *k.seal, r.problems);
+  if (s.client_sets && k.client_sets) compare_sets(*s.client_sets, *k.client_sets, r.problems);
+}
+
+Json report_json(const StatusReport& report) {
+  Json out = Json::object();
+  out.set("vpnnsctl_status", kStatusVersion);
+  out.set("kernel_read", report.kernel_read);
+  out.set("healthy", report.healthy());
+  Json instances = Json::array();
+  for (const InstanceReport& r : report.instances) {
+    Json i = Json::object();
+    i.set("instance", r.instance);
+    i.set("state_file", r.path);
+    i.set("healthy", r.healthy());
+    i.set("stale", r.stale());
+    i.set("problems", strings_json(r.problems));
+    Json helper = Json::object();
+    helper.set("pid", r.state ? Json(static_cast<std::int64_t>(r.state->helper_pid)) : Json());
+    helper.set("running", r.helper_running);
+    i.set("helper", std::move(helper));
+    Json openvpn = Json::object();
+    openvpn.set("pid", r.state ? Json(static_cast<std::int64_t>(r.state->openvpn_pid)) : Json());
+    openvpn.set("running", r.openvpn_running);
+    i.set("openvpn", std::move(openvpn));
+    i.set("state", r.state ? state_to_json(*r.state) : Json());
+    i.set("kernel", r.kernel ? kernel_json(*r.kernel) : Json());
+    instances.push(std::move(i));
+  }
+  out.set("instances", std::move(instances));
+  return out;
+}
+
+std::string report_text(const StatusReport& report, std::int64_t now) {
+  std::string out;
+  if (report.instances.empty()) return "no vpnns instances are running\n";
+  for (std::size_t i = 0; i < report.instances.size(); ++i) {
+    if (i > 0) out += "\n";
+    instance_text(report.instances[i], now, out);
+  }
+  if (!report.kernel_read) {
+    out += "\n(from the state files only: reading the kernel's state needs root)\n";
+  }
+  return out;
+}
+
+}  // namespace vpnns::ctl
