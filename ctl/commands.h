@@ -9,9 +9,9 @@ namespace vpnns::ctl {
 
 // vpnnsctl exec [-n NAME] [--] CMD ARGS...
 int exec_command(std::span<char* const> args);
-// vpnnsctl status [--json]
+// vpnnsctl status [--json] [INSTANCE...]
 int status_command(std::span<char* const> args);
-// vpnnsctl reset NAME
+// vpnnsctl reset NAME [--netns]
 int reset_command(std::span<char* const> args);
 
 // Exit status for a usage error (as sysexits' EX_USAGE).

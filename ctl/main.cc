@@ -1,8 +1,8 @@
 // vpnnsctl: everyday use of vpnns.
 //
 //   vpnnsctl exec [-n NAME] [--] CMD ARGS...   run CMD in namespace NAME as yourself
-//   vpnnsctl status [--json]                   what every vpnns instance is doing
-//   vpnnsctl reset NAME                        remove what vpnns created for NAME (by hand)
+//   vpnnsctl status [--json] [INSTANCE...]     what every vpnns instance is doing
+//   vpnnsctl reset NAME [--netns]              remove what vpnns left behind for NAME (by hand)
 //
 // (Not `vpnns`: that name belongs to an unrelated per-app VPN tool.) See vpnnsctl(1).
 #include <cstdio>
@@ -16,8 +16,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: vpnnsctl exec [-n NAME] [--] CMD ARGS...\n"
-    "       vpnnsctl status [--json]\n"
-    "       vpnnsctl reset NAME\n";
+    "       vpnnsctl status [--json] [INSTANCE...]\n"
+    "       vpnnsctl reset NAME [--netns]\n";
 
 struct Subcommand {
   std::string_view name;
