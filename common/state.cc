@@ -59,6 +59,17 @@ Json to_json(const StateNetns& n) {
   } else {
     out.set("dns", nullptr);
   }
+  if (n.dns_pin) {
+    Json pin = Json::object();
+    pin.set("table", kStateDnsPinTable);
+    pin.set("active", n.dns_pin->active);
+    Json servers = Json::array();
+    for (const auto& a : n.dns_pin->servers) servers.push(a.str());
+    pin.set("servers", std::move(servers));
+    out.set("dns_pin", std::move(pin));
+  } else {
+    out.set("dns_pin", nullptr);
+  }
   return out;
 }
 
@@ -271,6 +282,24 @@ std::optional<StateNetns> read_netns(Reader& top) {
       dns.search.push_back(s.as_string());
     }
     n.dns = dns;
+  }
+  // Added after the first state files: absent reads as null.
+  if (r->has("dns_pin")) {
+    if (auto p = r->child("dns_pin", true)) {
+      StateDnsPin pin;
+      if (p->string("table") != kStateDnsPinTable && p->ok()) {
+        p->note("table", std::string("expected ") + kStateDnsPinTable);
+      }
+      pin.active = p->boolean("active");
+      for (const Json& a : p->array("servers").items()) {
+        if (!a.is_string()) {
+          p->note("servers", "expected strings");
+          break;
+        }
+        pin.servers.push_back(p->ip(a.as_string(), "servers"));
+      }
+      n.dns_pin = pin;
+    }
   }
   return n;
 }

@@ -30,8 +30,11 @@
 //       "device": null | {"name": "tun0", "ifindex": 3 | null, "mtu": 1500 | null},
 //       "addresses": [{"address": "192.0.2.2/24", "peer": "192.0.2.1" | null}, ...],
 //       "routes": [{"dst": "0.0.0.0/0", "gateway": "192.0.2.1" | null, "metric": 0}, ...],
-//       "dns": null | {"servers": ["192.0.2.53"], "search": ["example.test"]}
-//     },                                       dns: what /etc/netns/NAME/resolv.conf says
+//       "dns": null | {"servers": ["192.0.2.53"], "search": ["example.test"]},
+//                                              dns: what /etc/netns/NAME/resolv.conf says
+//       "dns_pin": null | {                    dns=pin (an absent member reads as null)
+//         "table": "vpnns-dns", "active": true, "servers": ["192.0.2.53"]}
+//     },
 //     "seal": null | {                         seal=yes
 //       "family": "inet", "table": "vpnns-work", "active": true,
 //       "servers": ["198.51.100.1"],
@@ -62,6 +65,8 @@ namespace vpnns {
 
 inline constexpr const char* kStateDir = "/run/vpnns";
 inline constexpr std::int64_t kStateVersion = 1;
+// The DNS pin's table (helper/dns_pin_nft.h kDnsPinTable; common/ cannot include helper/).
+inline constexpr const char* kStateDnsPinTable = "vpnns-dns";
 
 struct StateAddress {
   IpAddr local;
@@ -84,6 +89,12 @@ struct StateDevice {
   friend bool operator==(const StateDevice&, const StateDevice&) = default;
 };
 
+struct StateDnsPin {
+  bool active = false;          // the table should exist now (after a ROUTE_UP)
+  std::vector<IpAddr> servers;  // the servers DNS is pinned to
+  friend bool operator==(const StateDnsPin&, const StateDnsPin&) = default;
+};
+
 struct StateNetns {
   std::string name;
   bool created = false;
@@ -94,6 +105,7 @@ struct StateNetns {
   std::vector<StateAddress> addresses;
   std::vector<StateRoute> routes;
   std::optional<DnsConfig> dns;
+  std::optional<StateDnsPin> dns_pin;  // dns=pin; the table is inet vpnns-dns in the namespace
   friend bool operator==(const StateNetns&, const StateNetns&) = default;
 };
 

@@ -16,6 +16,7 @@
 #include "common/unique_fd.h"
 #include "helper/client_sets.h"
 #include "helper/dns.h"
+#include "helper/dns_pin_nft.h"
 #include "helper/netns.h"
 #include "helper/nft.h"
 #include "helper/rtnl.h"
@@ -131,6 +132,19 @@ Status read_seal(const InstanceState& state, bool openvpn_running, KernelSeal& o
   return ok_status();
 }
 
+Status read_dns_pin(const StateNetns& netns, KernelDnsPin& out) {
+  out.table = kDnsPinTable;
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(std::string(kNetnsRunDir) + "/" + netns.name,
+                                                       NETLINK_NETFILTER));
+  VPNNS_ASSIGN_OR_RETURN(DnsPinState st, read_dns_pin_state(sock, out.table));
+  out.exists = st.exists;
+  out.comment = st.comment;
+  out.owner_pid = seal_owner_pid(st.comment);  // the same "; helper pid N" ending
+  out.servers = st.servers;
+  out.dropped_packets = st.dropped_packets;
+  return ok_status();
+}
+
 Status read_client_sets(const InstanceState& state, bool openvpn_running,
                         std::vector<KernelSet>& out) {
   const StateClientSets& sets = *state.client_sets;
@@ -213,6 +227,16 @@ KernelView read_kernel(const InstanceState& state) {
     if (Status s = read_netns(*state.netns, n); !s) view.errors.push_back(s.error().text());
     view.netns = std::move(n);
     view.dns = read_dns(state.netns->name);
+    // Only while the namespace is there: without it there is nothing to read, and saying so
+    // once (above) is enough.
+    if (state.netns->dns_pin && view.netns->exists) {
+      KernelDnsPin pin;
+      if (Status s = read_dns_pin(*state.netns, pin); !s) {
+        view.errors.push_back(s.error().text());
+      } else {
+        view.dns_pin = std::move(pin);
+      }
+    }
   }
   if (state.seal) {
     KernelSeal seal;

@@ -9,7 +9,8 @@
 //               routes of the main table that carry vpnns's protocol number — over rtnetlink
 //               inside the namespace (a socket made there by a short-lived thread; netns.h)
 //   DNS         /etc/netns/NAME/resolv.conf: nameserver and search lines, and whether vpnns's
-//               header is on it
+//               header is on it; with dns=pin the table inet vpnns-dns in the namespace: owner
+//               comment, pinned servers, the drop counter
 //   seal        table inet vpnns-INSTANCE in openvpn's network namespace (/proc/PID/ns/net; if
 //               openvpn is gone, vpnnsctl's own): owner comment, server addresses, accepted
 //               uids, the drop counter
@@ -60,6 +61,15 @@ struct KernelDns {
   std::vector<std::string> search;
 };
 
+struct KernelDnsPin {
+  std::string table;  // inet vpnns-dns in the instance's namespace
+  bool exists = false;
+  std::string comment;
+  std::optional<pid_t> owner_pid;  // from the comment
+  std::vector<IpAddr> servers;
+  std::uint64_t dropped_packets = 0;
+};
+
 struct KernelSeal {
   std::string table;
   std::string where;  // whose namespace was looked in, for messages
@@ -83,6 +93,7 @@ struct KernelView {
   std::optional<std::uint32_t> openvpn_uid;
   std::optional<KernelNetns> netns;
   std::optional<KernelDns> dns;
+  std::optional<KernelDnsPin> dns_pin;
   std::optional<KernelSeal> seal;
   std::optional<std::vector<KernelSet>> client_sets;
   std::vector<std::string> errors;

@@ -14,6 +14,8 @@
 //                                   live in: the state file's netns=, or the current one
 //   /etc/netns/NS/resolv.conf,      only if they begin with vpnns's header (helper/dns.cc); the
 //   /etc/netns/NS/nsswitch.conf     directory too if that leaves it empty
+//   nft table inet vpnns-dns        dns=pin's table in /run/netns/NS, only if its comment shows
+//                                   vpnns made it for this instance (dns_pin.h)
 //   --netns: /run/netns/NS          unmounted and unlinked like `ip netns del`, only if its
 //            and /run/vpnns/netns/NS  marker (one line "DEV:INO", st_dev and st_ino of
 //                                   /run/netns/NS, written by the helper that used it;
@@ -53,6 +55,7 @@
 #include "ctl/status_report.h"
 #include "helper/client_sets.h"
 #include "helper/dns.h"
+#include "helper/dns_pin.h"
 #include "helper/netns.h"
 #include "helper/nft.h"
 #include "helper/seal.h"
@@ -217,6 +220,34 @@ void reset_seal(const Target& t, Outcome& out) {
   build_table_delete(batch, table);
   if (Status s = nft_commit(*sock, batch); !s) return out.failed(what, s.error());
   out.removed(what + " (" + std::to_string(st->dropped_packets) + " packets dropped)");
+}
+
+// dns=pin's table, inside the namespace (it goes with the namespace too, but reset without
+// --netns keeps the namespace).
+void reset_dns_pin(const Target& t, Outcome& out) {
+  const std::string path = std::string(kNetnsRunDir) + "/" + t.netns;
+  const std::string what =
+      std::string("nft table inet ") + kDnsPinTable + " in network namespace '" + t.netns + "'";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return;  // no namespace, no table (said below)
+  auto sock = socket_in(path, NETLINK_NETFILTER);
+  if (!sock) return out.failed(what, sock.error());
+  auto pin = read_dns_pin_state(*sock, kDnsPinTable);
+  if (!pin) return out.failed(what, pin.error());
+  if (!pin->exists) {
+    // Only worth a line when this instance was known to pin DNS.
+    if (t.state && t.state->netns && t.state->netns->dns_pin) out.not_found(what);
+    return;
+  }
+  if (!pin->comment.starts_with(dns_pin_comment_prefix(t.instance))) {
+    return out.kept(what, (pin->comment.empty() ? std::string("it has no comment")
+                                                : "its comment is \"" + pin->comment + "\"") +
+                              ": not vpnns's for instance '" + t.instance + "'");
+  }
+  NftBatch batch(sock->next_seq());
+  build_table_delete(batch, kDnsPinTable);
+  if (Status s = nft_commit(*sock, batch); !s) return out.failed(what, s.error());
+  out.removed(what + " (" + std::to_string(pin->dropped_packets) + " packets dropped)");
 }
 
 void reset_sets(const Target& t, Outcome& out) {
@@ -444,6 +475,7 @@ int reset_command(std::span<char* const> args) {
   reset_seal(*target, out);
   reset_sets(*target, out);
   reset_dns(*target, out);
+  reset_dns_pin(*target, out);
   if (netns) {
     reset_netns(*target, out);
   } else if (target->state && target->state->netns) {

@@ -90,6 +90,33 @@ void compare_netns(const StateNetns& want, const KernelNetns& have,
   }
 }
 
+void compare_dns_pin(const InstanceState& state, const KernelDnsPin& have,
+                     std::vector<std::string>& problems) {
+  const StateDnsPin& want = *state.netns->dns_pin;
+  const std::string table =
+      "table inet " + have.table + " in network namespace '" + state.netns->name + "'";
+  if (!want.active) {
+    if (have.exists && have.owner_pid == state.helper_pid) {
+      problems.push_back("state file: DNS pin inactive; kernel: " + table + " still exists");
+    }
+    return;
+  }
+  if (!have.exists) {
+    problems.push_back("state file: DNS pinned to " + or_none(join(want.servers, ip_text)) +
+                       "; kernel: no " + table + " (NOT pinned)");
+    return;
+  }
+  if (have.owner_pid != state.helper_pid) {
+    problems.push_back("state file: " + table + " belongs to helper pid " +
+                       std::to_string(state.helper_pid) + "; kernel: its comment says " +
+                       (have.comment.empty() ? "nothing" : "\"" + have.comment + "\""));
+  }
+  if (!same_members(want.servers, have.servers)) {
+    problems.push_back("state file: DNS pinned to " + or_none(join(want.servers, ip_text)) +
+                       "; kernel: " + table + " allows " + or_none(join(have.servers, ip_text)));
+  }
+}
+
 void compare_dns(const StateNetns& want, const KernelDns& have,
                  std::vector<std::string>& problems) {
   if (!want.dns) {
@@ -235,6 +262,19 @@ Json kernel_json(const KernelView& k) {
   } else {
     out.set("dns", nullptr);
   }
+  if (k.dns_pin) {
+    Json p = Json::object();
+    p.set("family", "inet");
+    p.set("table", k.dns_pin->table);
+    p.set("exists", k.dns_pin->exists);
+    p.set("owner_pid",
+          k.dns_pin->owner_pid ? Json(static_cast<std::int64_t>(*k.dns_pin->owner_pid)) : Json());
+    p.set("servers", ips_json(k.dns_pin->servers));
+    p.set("dropped_packets", k.dns_pin->dropped_packets);
+    out.set("dns_pin", std::move(p));
+  } else {
+    out.set("dns_pin", nullptr);
+  }
   if (k.seal) {
     Json s = Json::object();
     s.set("family", "inet");
@@ -338,6 +378,16 @@ void instance_text(const InstanceReport& r, std::int64_t now, std::string& out) 
                                n.dns->search, [](auto& x) { return x; }, " ");
       line(out, "dns", d);
     }
+    if (n.dns_pin) {
+      std::string p = n.dns_pin->active ? "on " + or_none(join(n.dns_pin->servers, ip_text)) +
+                                              " (table inet " + kStateDnsPinTable + ")"
+                                        : std::string("off");
+      if (r.kernel && r.kernel->dns_pin && r.kernel->dns_pin->exists) {
+        const std::uint64_t dropped = r.kernel->dns_pin->dropped_packets;
+        p += "; " + std::to_string(dropped) + (dropped == 1 ? " packet" : " packets") + " dropped";
+      }
+      line(out, "dns pin", p);
+    }
   }
   if (s.seal) {
     const StateSeal& seal = *s.seal;
@@ -424,6 +474,7 @@ void evaluate(InstanceReport& r) {
   for (const auto& e : k.errors) r.problems.push_back("kernel state not read: " + e);
   if (s.netns && k.netns) compare_netns(*s.netns, *k.netns, r.problems);
   if (s.netns && k.dns) compare_dns(*s.netns, *k.dns, r.problems);
+  if (s.netns && s.netns->dns_pin && k.dns_pin) compare_dns_pin(s, *k.dns_pin, r.problems);
   if (s.seal && k.seal) compare_seal(s, *k.seal, r.problems);
   if (s.client_sets && k.client_sets) compare_sets(*s.client_sets, *k.client_sets, r.problems);
 }

@@ -10,7 +10,8 @@
 //     what it had set up — `vpnnsctl reset` is for that) and so is openvpn;
 //   * as root, the kernel holds what the state file says the helper set up: the namespace (the
 //     same one), the device (same ifindex, up while the tunnel is up), its addresses, vpnns's
-//     routes, the DNS servers in resolv.conf, the seal's table (owned by this helper, with the
+//     routes, the DNS servers in resolv.conf, the DNS pin's table (dns=pin: owned by this helper,
+//     with the pinned servers), the seal's table (owned by this helper, with the
 //     sealed server addresses and accepted uids; none while the seal is inactive), every client
 //     set with as many members as the helper put there; and the kernel could be read.
 // A failed last event is shown but is not a problem by itself (a hostile push is refused and
@@ -33,6 +34,8 @@
 //                         "addresses": [{"address", "peer"}], "routes": [{"dst", "gateway",
 //                         "metric"}]},                      routes: main table, proto vpnns
 //        "dns": null | {"path", "exists", "written_by_vpnns", "servers": [...], "search": [...]},
+//        "dns_pin": null | {"family": "inet", "table", "exists", "owner_pid", "servers": [...],
+//                           "dropped_packets"},          dns=pin: the table in the namespace
 //        "seal": null | {"family": "inet", "table", "namespace", "exists", "owner_pid",
 //                        "servers": [...], "uids": [...] | null, "dropped_packets"},
 //        "client_sets": null | [{"set", "exists", "members"}],

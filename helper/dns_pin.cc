@@ -19,12 +19,20 @@ std::string list(const std::vector<IpAddr>& servers) {
 
 }  // namespace
 
+std::string dns_pin_comment_prefix(const std::string& instance) {
+  return "vpnns DNS pin for openvpn instance '" + instance + "'";
+}
+
+std::string dns_pin_comment(const std::string& instance, const std::string& netns,
+                            pid_t helper_pid) {
+  return dns_pin_comment_prefix(instance) + " in network namespace '" + netns + "'; helper pid " +
+         std::to_string(helper_pid);
+}
+
 Result<DnsPin> DnsPin::open(const Config& config, int netns_fd) {
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER, netns_fd));
   DnsPinSpec spec;
-  spec.comment = "vpnns DNS pin for openvpn instance '" + config.instance +
-                 "' in network namespace '" + config.netns + "'; helper pid " +
-                 std::to_string(::getpid());
+  spec.comment = dns_pin_comment(config.instance, config.netns, ::getpid());
   return DnsPin(std::move(sock), std::move(spec), config.netns);
 }
 

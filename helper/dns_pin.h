@@ -25,6 +25,8 @@
 // itself (helper/confine.h): afterwards it only sends and receives. Needs CAP_NET_ADMIN.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +38,13 @@
 #include "helper/netlink.h"
 
 namespace vpnns {
+
+// The table's comment names its owner: "vpnns DNS pin for openvpn instance 'NAME' in network
+// namespace 'NS'; helper pid N" (the pid as seal_owner_pid() reads it). vpnnsctl reset removes
+// only a table whose comment starts with dns_pin_comment_prefix(NAME).
+std::string dns_pin_comment_prefix(const std::string& instance);
+std::string dns_pin_comment(const std::string& instance, const std::string& netns,
+                            pid_t helper_pid);
 
 class DnsPin {
  public:

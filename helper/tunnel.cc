@@ -411,6 +411,8 @@ void NetnsTunnel::teardown(Warnings& warnings) {
   link_.reset();
 }
 
+static_assert(std::string_view(kDnsPinTable) == kStateDnsPinTable);
+
 StateNetns NetnsTunnel::snapshot() const {
   StateNetns out;
   out.name = config_.netns;
@@ -437,6 +439,10 @@ StateNetns NetnsTunnel::snapshot() const {
     out.routes.push_back(StateRoute{r.dst, r.gateway, r.priority});
   }
   out.dns = dns_.written();
+  if (dns_pin_) {
+    out.dns_pin = StateDnsPin{dns_pin_->active(), {}};
+    if (dns_pin_->active()) out.dns_pin->servers = dns_pin_->servers();
+  }
   return out;
 }
 

@@ -2,12 +2,14 @@
 # vpnnsctl status and reset, end to end, against the kernel's own account (ip -j, nft -j).
 #
 # One server (client-set=inet/fw/clients,inet/fw/clients6) and two clients on the client host:
-# a netns-mode client (namespace $NS_VPN) and a seal-mode client (redirect-gateway pushed);
-# each openvpn is its own instance, named after this test so that other runs cannot collide.
+# a netns-mode client (namespace $NS_VPN, dns=pin) and a seal-mode client (redirect-gateway
+# pushed); each openvpn is its own instance, named after this test so that other runs cannot
+# collide.
 #
 # Asserts:
 #   status --json: every instance healthy (exit 0); the netns client's device, ifindex,
-#     addresses, vpnns routes and DNS servers equal what `ip -j` and resolv.conf say; the seal's
+#     addresses, vpnns routes and DNS servers equal what `ip -j` and resolv.conf say, its DNS
+#     pin's servers and drop counter (after a query to a server not pushed) `nft -j`'s; the seal's
 #     server address and accepted uids equal `nft -j`'s, its drop counter equals nft's after a
 #     blocked packet; the server's set sizes equal `nft -j`'s (2 clients each); the state files
 #     are root's and 0644; as nobody, status shows the state files and says the kernel needs
@@ -15,9 +17,10 @@
 #   reset refuses while the helper runs (names its pid) and changes nothing;
 #   each helper SIGKILLed (openvpn lives on): status calls the instance stale (exit 1);
 #     reset removes exactly vpnns's leftovers — the seal table, the server's set members, the
-#     DNS files, the namespace with --netns (only with a marker that matches, and not while a
-#     process lives in it: its pid is named), the state files — and leaves a planted foreign
-#     nft table of the instance's table name, an unrelated table and a foreign /etc/netns file.
+#     DNS files and the DNS pin's table, the namespace with --netns (only with a marker that
+#     matches, and not while a process lives in it: its pid is named), the state files — and
+#     leaves a planted foreign nft table of the instance's table name, an unrelated table and a
+#     foreign /etc/netns file.
 TEST_NAME=status
 source "$(dirname "$0")/lib.sh"
 
@@ -54,7 +57,7 @@ start_server
 CLIENT_NETNS_LINES="" client_conf "helper=$HELPER instance=$INST_C"
 sed -e 's/client\.crt/client2.crt/; s/client\.key/client2.key/; s/client\.log/seal.log/' \
   "$WORK/client.conf" >"$WORK/seal.conf"
-client_conf "netns=$NS_VPN helper=$HELPER instance=$INST_N"
+client_conf "netns=$NS_VPN dns=pin helper=$HELPER instance=$INST_N"
 start_client
 wait_connected
 start_openvpn "$NS_CLI" "$WORK/seal.conf"
@@ -82,6 +85,10 @@ wait_for 5 two_members || fail "the server's state does not count 2 members per 
 # A packet from another uid to the server's address: dropped by the seal.
 in_ns "$NS_CLI" setpriv --reuid 4242 --regid 4242 --clear-groups \
   sh -c 'echo x | nc -u -w1 198.51.100.1 9999' >/dev/null 2>&1 || true
+
+# From the netns client's namespace, a DNS query to a server the VPN did not push: dropped by the
+# DNS pin.
+in_ns "$NS_VPN" sh -c 'echo x | nc -u -w1 203.0.113.53 53' >/dev/null 2>&1 || true
 
 status_json "$INST_N" "$INST_C" "$INST_S" || fail "status is not healthy: $(cat "$J")"
 [ "$(q '.healthy and .kernel_read')" = true ] || fail "status: $(cat "$J")"
@@ -122,7 +129,20 @@ done
 resolv=$(awk '/^nameserver/{print $2}' "/etc/netns/$NS_VPN/resolv.conf" | tr '\n' ' ')
 [ "$(q "$N | .state.netns.dns.servers | join(\" \")") " = "$resolv" ] || fail "DNS servers != resolv.conf's $resolv"
 [ "$resolv" = "192.0.2.53 2001:db8:100::53 " ] || fail "resolv.conf: $resolv"
-pass "netns client: device $dev (ifindex $ifindex), addresses, $(echo "$ip_routes" | tr ';' '\n' | grep -c .) routes and DNS match ip -j and resolv.conf"
+# The DNS pin: its servers, and its drop counter after the query to a server not pushed.
+nft_pinned=$(for set in servers4 servers6; do
+  in_ns "$NS_VPN" nft -j list set inet vpnns-dns "$set" | jq -r '.nftables[] | .set? // empty | .elem // [] | .[]'
+done | sort | tr '\n' ' ')
+[ "$nft_pinned" = "192.0.2.53 2001:db8:100::53 " ] || fail "nft's pinned servers: $nft_pinned"
+for src in state kernel; do
+  [ "$(q "$N | .$src.netns.dns_pin // .$src.dns_pin | .servers | sort | join(\" \")") " = "$nft_pinned" ] ||
+    fail "$src pinned servers != nft's $nft_pinned"
+done
+pin_dropped=$(in_ns "$NS_VPN" nft -j list counter inet vpnns-dns dropped | jq '.nftables[] | .counter? // empty | .packets')
+[ "$pin_dropped" -ge 1 ] || fail "the blocked DNS query was not counted by nft ($pin_dropped)"
+[ "$(q "$N | .kernel.dns_pin.dropped_packets")" = "$pin_dropped" ] ||
+  fail "status says $(q "$N | .kernel.dns_pin.dropped_packets") DNS packets dropped, nft $pin_dropped"
+pass "netns client: device $dev (ifindex $ifindex), addresses, $(echo "$ip_routes" | tr ';' '\n' | grep -c .) routes, DNS and the DNS pin ($pin_dropped dropped) match ip -j, resolv.conf and nft -j"
 
 # seal client: server address, accepted uids, drop counter.
 C=$(inst "$INST_C")
@@ -222,6 +242,8 @@ mv "$MARKER" "$WORK/marker"
 if in_ns "$NS_CLI" "$CTL" reset "$INST_N" --netns >"$WORK/reset.out"; then fail "reset --netns without a marker exited 0"; fi
 grep -q "left alone: network namespace '$NS_VPN'.*no marker" "$WORK/reset.out" || fail "reset output: $(cat "$WORK/reset.out")"
 grep -q "removed: /etc/netns/$NS_VPN/resolv.conf" "$WORK/reset.out" || fail "resolv.conf not removed: $(cat "$WORK/reset.out")"
+grep -q "removed: nft table inet vpnns-dns in network namespace '$NS_VPN'" "$WORK/reset.out" || fail "DNS pin not removed: $(cat "$WORK/reset.out")"
+if in_ns "$NS_VPN" nft list table inet vpnns-dns >/dev/null 2>&1; then fail "the DNS pin survived reset"; fi
 grep -q "left alone: nft table inet vpnns-$INST_N .*vpnns did not make it" "$WORK/reset.out" ||
   fail "the foreign table was not reported as left alone: $(cat "$WORK/reset.out")"
 [ -e "/run/vpnns/$INST_N.json" ] || fail "the state file went while the namespace stayed"

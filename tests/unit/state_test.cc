@@ -43,6 +43,7 @@ InstanceState full_state() {
               {prefix("203.0.113.0/24"), ip("192.0.2.1"), 0},
               {prefix("::/0"), std::nullopt, 1024}};
   n.dns = DnsConfig{{ip("192.0.2.53")}, {"example.test"}};
+  n.dns_pin = StateDnsPin{true, {ip("192.0.2.53")}};
   s.netns = n;
   s.seal = StateSeal{"vpnns-work", true, {ip("198.51.100.1")}, {0, 65534}, std::nullopt};
   s.client_sets = StateClientSets{"gw", 3, {{{"inet", "fw", "clients"}, 3, false}}};
@@ -64,7 +65,8 @@ TEST(StateSchema, Version1Document) {
             R"("routes":[{"dst":"0.0.0.0/0","gateway":null,"metric":0},)"
             R"({"dst":"203.0.113.0/24","gateway":"192.0.2.1","metric":0},)"
             R"({"dst":"::/0","gateway":null,"metric":1024}],)"
-            R"("dns":{"servers":["192.0.2.53"],"search":["example.test"]}},)"
+            R"("dns":{"servers":["192.0.2.53"],"search":["example.test"]},)"
+            R"("dns_pin":{"table":"vpnns-dns","active":true,"servers":["192.0.2.53"]}},)"
             R"("seal":{"family":"inet","table":"vpnns-work","active":true,)"
             R"("servers":["198.51.100.1"],"accept":{"uids":[0,65534]}},)"
             R"("client_sets":{"netns":"gw","clients":3,)"
@@ -95,6 +97,7 @@ TEST(StateSchema, RoundTrips) {
           m.netns->tunnel_up = false;
           m.netns->addresses = {{ip("10.8.0.6"), 32, ip("10.8.0.5")}};
           m.netns->dns.reset();
+          m.netns->dns_pin = StateDnsPin{false, {}};
           m.client_sets->netns.reset();
           m.last_event.reset();
           m.openvpn_uid.reset();
@@ -106,6 +109,21 @@ TEST(StateSchema, RoundTrips) {
     ASSERT_TRUE(back) << back.error().text();
     EXPECT_EQ(*back, v);
   }
+}
+
+// dns_pin came after the first state files: a document without it reads as "no pin".
+TEST(StateSchema, ReadsAnAbsentDnsPinAsNone) {
+  InstanceState s = full_state();
+  s.netns->dns_pin.reset();
+  std::string text = state_to_json(s).dump();
+  const std::string member = R"(,"dns_pin":null)";
+  ASSERT_NE(text.find(member), std::string::npos);
+  text.erase(text.find(member), member.size());
+  auto json = Json::parse(text);
+  ASSERT_TRUE(json);
+  auto back = state_from_json(*json);
+  ASSERT_TRUE(back) << back.error().text();
+  EXPECT_EQ(*back, s);
 }
 
 TEST(StateSchema, CutsLongMessages) {

@@ -32,6 +32,7 @@ InstanceState client_state() {
   n.addresses = {{ip("192.0.2.2"), 24, std::nullopt}, {ip("2001:db8:100::2"), 64, std::nullopt}};
   n.routes = {{prefix("0.0.0.0/0"), std::nullopt, 0}, {prefix("::/0"), std::nullopt, 1024}};
   n.dns = DnsConfig{{ip("192.0.2.53")}, {"example.test"}};
+  n.dns_pin = StateDnsPin{true, {ip("192.0.2.53")}};
   s.netns = n;
   s.seal = StateSeal{"vpnns-work", true, {ip("198.51.100.1")}, {0, 65534}, std::nullopt};
   return s;
@@ -59,6 +60,15 @@ KernelView matching_kernel() {
   d.servers = {ip("192.0.2.53")};
   d.search = {"example.test"};
   k.dns = d;
+  KernelDnsPin pin;
+  pin.table = "vpnns-dns";
+  pin.exists = true;
+  pin.comment =
+      "vpnns DNS pin for openvpn instance 'work' in network namespace 'work'; helper pid 1234";
+  pin.owner_pid = 1234;
+  pin.servers = {ip("192.0.2.53")};
+  pin.dropped_packets = 2;
+  k.dns_pin = pin;
   KernelSeal seal;
   seal.table = "vpnns-work";
   seal.where = "openvpn's network namespace (pid 1200)";
@@ -146,6 +156,15 @@ TEST(StatusEvaluate, NamesEveryDisagreement) {
        "/etc/netns/work/resolv.conf does not exist"},
       {"dns file left", [](InstanceState& s, KernelView&) { s.netns->dns.reset(); },
        "written by vpnns is still there"},
+      {"dns pin gone", [](auto&, KernelView& k) { k.dns_pin->exists = false; },
+       "DNS pinned to 192.0.2.53; kernel: no table inet vpnns-dns in network namespace 'work' "
+       "(NOT pinned)"},
+      {"dns pin owner", [](auto&, KernelView& k) { k.dns_pin->owner_pid = 99; },
+       "table inet vpnns-dns in network namespace 'work' belongs to helper pid 1234"},
+      {"dns pin servers", [](auto&, KernelView& k) { k.dns_pin->servers.clear(); },
+       "vpnns-dns in network namespace 'work' allows none"},
+      {"dns pin left", [](InstanceState& s, KernelView&) { s.netns->dns_pin->active = false; },
+       "DNS pin inactive; kernel: table inet vpnns-dns in network namespace 'work' still exists"},
       {"seal gone", [](auto&, KernelView& k) { k.seal->exists = false; }, "(NOT sealed)"},
       {"seal owner", [](auto&, KernelView& k) { k.seal->owner_pid = 99; },
        "belongs to helper pid 1234; kernel: its comment says"},
@@ -207,8 +226,11 @@ TEST(StatusJson, Version1Layout) {
   EXPECT_EQ(*i.find("state"), state_to_json(client_state()));
   EXPECT_EQ(i.find("helper")->dump(), R"({"pid":1234,"running":true})");
   const Json& k = *i.find("kernel");
-  EXPECT_EQ(k.keys(), (std::vector<std::string>{"openvpn_uid", "netns", "dns", "seal",
+  EXPECT_EQ(k.keys(), (std::vector<std::string>{"openvpn_uid", "netns", "dns", "dns_pin", "seal",
                                                 "client_sets", "errors"}));
+  EXPECT_EQ(k.find("dns_pin")->dump(),
+            R"({"family":"inet","table":"vpnns-dns","exists":true,"owner_pid":1234,)"
+            R"("servers":["192.0.2.53"],"dropped_packets":2})");
   EXPECT_EQ(k.find("seal")->dump(),
             R"({"family":"inet","table":"vpnns-work",)"
             R"x("namespace":"openvpn's network namespace (pid 1200)","exists":true,)x"
@@ -235,6 +257,7 @@ TEST(StatusText, Compact) {
         "  namespace    'work', tun0 up, ifindex 3, mtu 1500\n",
         "  addresses    192.0.2.2/24, 2001:db8:100::2/64\n", "  routes       0.0.0.0/0, ::/0\n",
         "  dns          192.0.2.53; search example.test\n",
+        "  dns pin      on 192.0.2.53 (table inet vpnns-dns); 2 packets dropped\n",
         "  seal         on 198.51.100.1 (table inet vpnns-work, accepting uids 0, 65534); 7 "
         "packets dropped\n",
         "(2 s ago): 2 routes\n"}) {
