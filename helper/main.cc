@@ -14,7 +14,8 @@
 // Then one request, one reply, until CLOSE (tear down, reply, exit 0), EOF on the socket
 // (openvpn died or dropped us: tear down, exit 0) or SIGTERM/SIGINT/SIGHUP (openvpn's death
 // via PR_SET_PDEATHSIG, or an administrator: tear down, exit 0). The helper never runs
-// anything but its own code.
+// anything but its own code. Between requests, once they pause, it rewrites its state file
+// (service.h).
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -145,9 +146,11 @@ int run(int argc, char** argv) {
   }
 
   for (;;) {
+    // The state file is written between requests, once they pause (service.h).
+    service->write_state_if_due();
     std::vector<pollfd> fds = {{fd, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
     for (int w : service->watched_fds()) fds.push_back({w, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    if (::poll(fds.data(), fds.size(), service->state_timeout_ms()) < 0) {
       if (errno == EINTR) continue;
       break;
     }

@@ -3,6 +3,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "common/process_info.h"
 #include "helper/validate.h"
 
@@ -21,6 +24,13 @@ std::int64_t now() {
   timespec ts{};
   (void)::clock_gettime(CLOCK_REALTIME, &ts);
   return ts.tv_sec;
+}
+
+// Monotonic milliseconds, for the state file's write delay.
+std::int64_t now_ms() {
+  timespec ts{};
+  (void)::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 std::string join(const std::string& a, const std::string& b) {
@@ -161,8 +171,31 @@ Reply Service::handle(const Request& request) {
   // The result first, then the reply: the handlers add to `warnings` as they go.
   Result<std::string> result = dispatch(request, warnings);
   Reply reply = reply_of(std::move(result), std::move(warnings));
-  publish(StateEvent{request_name(request), reply.ok(), reply.message, now()}, reply.warnings);
+  mark_stale(StateEvent{request_name(request), reply.ok(), reply.message, now()});
   return reply;
+}
+
+void Service::mark_stale(std::optional<StateEvent> event) {
+  if (!state_file_) return;
+  const std::int64_t t = now_ms();
+  if (!stale_) stale_since_ms_ = t;
+  stale_ = true;
+  last_change_ms_ = t;
+  if (event) stale_event_ = std::move(event);
+}
+
+int Service::state_timeout_ms() const {
+  if (!stale_) return -1;
+  const std::int64_t due =
+      std::min(last_change_ms_ + kStateQuietMs, stale_since_ms_ + kStateMaxDelayMs);
+  return static_cast<int>(std::clamp<std::int64_t>(due - now_ms(), 0, kStateMaxDelayMs));
+}
+
+void Service::write_state_if_due() {
+  if (!stale_ || state_timeout_ms() > 0) return;
+  stale_ = false;
+  // What the write has to say (it failed) goes to openvpn's log with the next reply.
+  publish(std::exchange(stale_event_, std::nullopt), pending_);
 }
 
 Result<std::string> Service::dispatch(const Request& request, Warnings& warnings) {
@@ -198,6 +231,8 @@ Reply Service::teardown() {
     state_file_->remove();
     state_file_.reset();
   }
+  stale_ = false;
+
   return Reply{Code::kOk, "removed what vpnns added", std::move(warnings)};
 }
 
@@ -210,7 +245,7 @@ void Service::on_readable(int fd) {
   if (!seal_) return;
   if (fd == seal_->monitor_fd()) seal_->on_monitor(pending_);
   if (fd == seal_->timer_fd()) seal_->on_timer(pending_);
-  publish(std::nullopt, pending_);  // writes only if the seal changed (openvpn's uid learned)
+  mark_stale(std::nullopt);  // written only if the seal changed (openvpn's uid learned)
 }
 
 }  // namespace vpnns

@@ -6,10 +6,13 @@
 // input: a refusal is a Reply with a reason. The configuration it was built with is fixed for
 // its whole life.
 //
-// After start-up and after every request and every piece of background work that changed
-// something, it rewrites the state file (state_file.h) for `vpnnsctl status`; teardown removes
-// it. The state file is a display: a failure to write it is one warning in openvpn's log (and
-// another only after it worked again), never a failed event.
+// After start-up it writes the state file (state_file.h) for `vpnnsctl status`; teardown
+// removes it. Requests and background work that change something only mark it stale: the main
+// loop rewrites it once no request has come for kStateQuietMs, or at the latest kStateMaxDelayMs
+// after it went stale. The reply to openvpn never waits for the file, and a burst of events (a
+// server's learn-address storm after a restart) costs one write, not one per event; `vpnnsctl
+// status` lags by a few milliseconds at most. The state file is a display: a failure to write it
+// is one warning in openvpn's log (and another only after it worked again), never a failed event.
 //
 // Some work happens between requests (the seal's repair after `nft flush ruleset`, its watch for
 // openvpn's privilege drop); what that work has to say is queued and sent as warnings with the
@@ -30,6 +33,9 @@
 
 namespace vpnns {
 
+inline constexpr int kStateQuietMs = 10;
+inline constexpr int kStateMaxDelayMs = 250;
+
 class Service {
  public:
   // Prepares everything the configuration asks for (namespace, sockets, the seal's checks) and
@@ -48,6 +54,12 @@ class Service {
   [[nodiscard]] std::vector<int> watched_fds() const;
   void on_readable(int fd);
 
+  // How long the main loop may wait before write_state_if_due() must run: -1 (no stale state),
+  // 0 (due now) or milliseconds.
+  [[nodiscard]] int state_timeout_ms() const;
+  // Rewrites the state file if it is stale and due (quiet or overdue).
+  void write_state_if_due();
+
  private:
   explicit Service(Config config) : config_(std::move(config)) {}
 
@@ -56,6 +68,9 @@ class Service {
   // Writes the state file if anything changed since the last write (or `event` is set);
   // a failure becomes a warning in `warnings`, once.
   void publish(std::optional<StateEvent> event, Warnings& warnings);
+  // Marks the state file stale (to be written by write_state_if_due); `event`, if set, becomes
+  // its last event.
+  void mark_stale(std::optional<StateEvent> event);
 
   Result<std::string> dispatch(const Request& request, Warnings& warnings);
   Result<std::string> up(const UpRequest& req, Warnings& warnings);
@@ -72,6 +87,11 @@ class Service {
   std::optional<StateFile> state_file_;
   InstanceState published_;  // what the state file holds (with its identity fields)
   bool state_failing_ = false;
+  // Stale state: the last event not yet written, since when it is stale, the last change.
+  bool stale_ = false;
+  std::optional<StateEvent> stale_event_;
+  std::int64_t stale_since_ms_ = 0;
+  std::int64_t last_change_ms_ = 0;
 };
 
 }  // namespace vpnns
