@@ -1,8 +1,7 @@
 // Building blocks for an nftables table vpnns owns: rule expressions, the objects of a
-// transaction, and reading a table back. The DNS pin (dns_pin_nft.h) is built from them.
-// seal_nft.cc still has its own private copies of the expression and object builders (they
-// came first); moving it onto these is a mechanical follow-up, left out so that work on the
-// seal in parallel merges cleanly.
+// transaction, and reading a table back. The seal (seal_nft.h) and the DNS pin (dns_pin_nft.h)
+// are built from them.
+
 //
 // The tables are small and fixed in shape, so they are written out expression by expression,
 // exactly as `nft --debug=netlink` shows the textual rules in each table's header comment; the
