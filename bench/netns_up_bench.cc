@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   auto cleanup = [&] {
     for (const auto& ns : {outer, ns_vpnns, ns_ip, ns_batch, ns_kernel}) {
       run({"ip", "netns", "del", ns});
-      run({"rm", "-rf", "/etc/netns/" + ns});
+      run({"rm", "-rf", "/etc/netns/" + ns, "/run/vpnns/netns/" + ns});  // + the helper's marker
     }
   };
   UniqueFd outer_fd(::open(("/run/netns/" + outer).c_str(), O_RDONLY | O_CLOEXEC));
