@@ -60,12 +60,10 @@ Status drop_identity(const Identity& id) {
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
     return sys_error("clearing the ambient capabilities", errno);
   }
-  for (int cap = 0; ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-      return sys_error("dropping capability " + std::to_string(cap) + " from the bounding set",
-                       errno);
-    }
-  }
+  // The bounding set stays as it is: with no_new_privs no execve() can add a capability anyway,
+  // and an empty bounding set makes the kernel refuse (EPERM) to run a program with file
+  // capabilities such as ping (cap_net_raw+ep), which then runs without them, as under sudo -u.
+
   if (::setgroups(id.groups.size(), id.groups.data()) < 0) {
     return sys_error("setting the supplementary groups", errno);
   }

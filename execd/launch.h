@@ -18,9 +18,12 @@
 //   namespaces     setns() into the network namespace; unshare(CLONE_NEWNS) and "/" made a
 //                  recursive slave; the file-system view of netns_view.h
 //   stdio          the passed descriptors on 0, 1, 2
-//   identity       (when dropping) ambient and bounding capability sets emptied, supplementary
-//                  groups, gid and uid set (real, effective, saved), every capability cleared,
-//                  PR_SET_NO_NEW_PRIVS: no set-uid program or file capability can give any back.
+//   identity       (when dropping) ambient capabilities emptied, supplementary groups, gid and
+//                  uid set (real, effective, saved), every capability cleared,
+//                  PR_SET_NO_NEW_PRIVS: no set-uid program or file capability can give any back
+//                  (the bounding set is left alone: emptying it adds nothing under no_new_privs
+//                  and makes execve() of a file-capability program such as ping fail with EPERM).
+
 //                  The working directory must be searchable by the new identity.
 //   descriptors    everything above 2 close-on-exec (close_range): nothing of the parent leaks
 //   exec           argv[0] looked up in the PATH of the *command's* environment (execvpe would
