@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -167,6 +168,43 @@ Result<NetnsHandle> open_or_create_netns(const std::string& name) {
                      "' is openvpn's own namespace; netns= must name a separate namespace");
   }
   return handle;
+}
+
+namespace {
+
+constexpr const char* kPingGroupRange = "/proc/sys/net/ipv4/ping_group_range";
+
+// The whole of a small /proc/sys file, whitespace normalised ("1\t0\n" -> "1 0").
+Result<std::string> read_sysctl(int fd) {
+  char buf[64];
+  const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  if (n < 0) return sys_error(std::string("reading ") + kPingGroupRange, errno);
+  std::istringstream in(std::string(buf, static_cast<std::size_t>(n)));
+  std::string a, b;
+  in >> a >> b;
+  return a + " " + b;
+}
+
+}  // namespace
+
+Result<bool> inherit_ping_group_range(int netns_fd) {
+  UniqueFd here(::open(kPingGroupRange, O_RDONLY | O_CLOEXEC));
+  if (!here) return sys_error(std::string("opening ") + kPingGroupRange, errno);
+  VPNNS_ASSIGN_OR_RETURN(std::string wanted, read_sysctl(here.get()));
+  return on_thread([&]() -> Result<bool> {
+    if (::setns(netns_fd, CLONE_NEWNET) < 0) {
+      return sys_error("entering a network namespace", errno);
+    }
+    // Opened after setns: /proc/sys/net shows the opening thread's namespace.
+    UniqueFd there(::open(kPingGroupRange, O_RDWR | O_CLOEXEC));
+    if (!there) return sys_error(std::string("opening ") + kPingGroupRange + " inside", errno);
+    VPNNS_ASSIGN_OR_RETURN(std::string current, read_sysctl(there.get()));
+    if (current != "1 0" || wanted == current) return false;
+    if (::pwrite(there.get(), wanted.data(), wanted.size(), 0) < 0) {
+      return sys_error(std::string("writing ") + kPingGroupRange + " inside", errno);
+    }
+    return true;
+  });
 }
 
 Result<UniqueFd> socket_in_netns(int netns_fd, int domain, int type, int protocol) {

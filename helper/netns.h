@@ -34,7 +34,16 @@ Result<NetnsHandle> open_or_create_netns(const std::string& name);
 // A socket created inside the namespace `netns_fd`.
 Result<UniqueFd> socket_in_netns(int netns_fd, int domain, int type, int protocol);
 
+// Lets the users of namespace `netns_fd` ping as they can in the caller's namespace: copies
+// net.ipv4.ping_group_range from here when the namespace still has the kernel's default ("1 0":
+// no group may open ICMP echo sockets). Applications started by `vpnnsctl exec` run with
+// no_new_privs, so ping's file capability does not apply and the ICMP socket is all they have;
+// Debian's systemd opens it to every group on the host. A value someone set in the namespace
+// is left alone. Returns whether it changed the value.
+Result<bool> inherit_ping_group_range(int netns_fd);
+
 // The inode number identifying a namespace fd (or the calling process's net namespace).
+
 Result<ino_t> netns_inode(int netns_fd);
 Result<ino_t> own_netns_inode();
 

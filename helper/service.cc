@@ -59,6 +59,11 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
   if (config.netns_mode()) {
     VPNNS_ASSIGN_OR_RETURN(auto tunnel, NetnsTunnel::open(config));
     service.tunnel_.emplace(std::move(tunnel));
+    // A convenience, not a condition: without it `ping` inside says "Operation not permitted".
+    if (auto r = inherit_ping_group_range(service.tunnel_->netns_fd()); !r) {
+      service.pending_.push_back("ping will not work for users inside network namespace '" +
+                                 config.netns + "': " + r.error().text());
+    }
   }
   if (config.server_mode()) {
     // The sets live where the tunnel's traffic is forwarded: in its namespace.
