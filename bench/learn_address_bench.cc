@@ -53,8 +53,12 @@ namespace {
 using testing::PluginHost;
 using Clock = std::chrono::steady_clock;
 
+// The script file, removed by die() too (namespaces a failed run leaves: bench/run, scripts/sweep).
+std::string g_script;  // NOLINT: one per process
+
 void die(const std::string& what) {
   std::fprintf(stderr, "learn_address_bench: %s\n", what.c_str());
+  if (!g_script.empty()) ::unlink(g_script.c_str());
   std::exit(1);
 }
 
@@ -127,6 +131,8 @@ int main(int argc, char** argv) {
   UniqueFd home(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   // The classic learn-address script.
   const std::string script = "/tmp/vl" + std::to_string(::getpid()) + "-learn-address.sh";
+  g_script = script;
+
   std::ofstream(script) << "#!/bin/sh\n"
                            "# learn-address OP ADDR [CN]\n"
                            "case \"$1\" in\n"
