@@ -24,7 +24,6 @@
 // interval set with 100 000 members, where every event costs ~15 ms of kernel time twice over.
 #include <fcntl.h>
 #include <sched.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,54 +39,21 @@
 #include <vector>
 
 #include "bench/tsv.h"
+#include "bench/util.h"
 #include "common/unique_fd.h"
 #include "helper/client_sets.h"
 #include "helper/nft.h"
 #include "tests/support/plugin_host.h"
 
-extern char** environ;
-
 namespace vpnns::bench {
 namespace {
 
 using testing::PluginHost;
-using Clock = std::chrono::steady_clock;
-
-// The script file, removed by die() too (namespaces a failed run leaves: bench/run, scripts/sweep).
-std::string g_script;  // NOLINT: one per process
-
-void die(const std::string& what) {
-  std::fprintf(stderr, "learn_address_bench: %s\n", what.c_str());
-  if (!g_script.empty()) ::unlink(g_script.c_str());
-  std::exit(1);
-}
-
-int run(const std::vector<std::string>& argv) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, a[0], nullptr, nullptr, a.data(), environ) != 0) die("spawn " + argv[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 struct Stats {
   double p50, p99;
 };
 
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-  };
-  return {at(0.5), at(0.99)};
-}
+Stats stats(std::vector<double> v) { return {quantile(v, 0.5), quantile(v, 0.99)}; }
 
 // 2001:db8:X:Y::1, distinct for every n below 2^32.
 std::string member(std::uint32_t n) {
@@ -121,6 +87,7 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
+  set_program("learn_address_bench");
   const char* prog = "learn_address_bench";
   const Args args = parse_args(
       argc, argv, 3, "learn_address_bench [--tsv] [VPNNS_RUNS [SCRIPT_RUNS [BIG_INTERVAL_RUNS]]]");
@@ -131,7 +98,7 @@ int main(int argc, char** argv) {
   UniqueFd home(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   // The classic learn-address script.
   const std::string script = "/tmp/vl" + std::to_string(::getpid()) + "-learn-address.sh";
-  g_script = script;
+  remove_on_die(script);
 
   std::ofstream(script) << "#!/bin/sh\n"
                            "# learn-address OP ADDR [CN]\n"

@@ -21,7 +21,6 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,43 +39,16 @@
 #include <vector>
 
 #include "bench/tsv.h"
+#include "bench/util.h"
 #include "common/unique_fd.h"
 #include "helper/dns.h"
 #include "helper/netlink.h"
 #include "helper/rtnl.h"
 #include "tests/support/plugin_host.h"
 
-extern char** environ;
-
 namespace vpnns::bench {
 using testing::PluginHost;
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-void die(const std::string& what) {
-  std::fprintf(stderr, "netns_up_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-int run(const std::vector<std::string>& argv) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, a[0], nullptr, nullptr, a.data(), environ) != 0) die("spawn " + argv[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-void must(const std::vector<std::string>& argv) {
-  if (run(argv) != 0) {
-    std::string cmd;
-    for (const auto& s : argv) cmd += s + " ";
-    die("failed: " + cmd);
-  }
-}
 
 UniqueFd open_tun(const std::string& name) {
   UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
@@ -87,21 +59,11 @@ UniqueFd open_tun(const std::string& name) {
   return fd;
 }
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 struct Stats {
   double median, p90;
 };
 
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-  };
-  return {at(0.5), at(0.9)};
-}
+Stats stats(std::vector<double> v) { return {quantile(v, 0.5), quantile(v, 0.9)}; }
 
 const std::vector<std::string> kUpEnv = {"dev=tunb0",
                                          "tun_mtu=1500",
@@ -137,6 +99,7 @@ void write_dns(const std::string& ns) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  set_program("netns_up_bench");
   const Args args = parse_args(argc, argv, 1, "netns_up_bench [--tsv] [RUNS]");
   const int runs = count_arg("netns_up_bench", args, 0, "RUNS", 30);
   if (::geteuid() != 0) die("run as root");

@@ -16,7 +16,6 @@
 //   seal_ipchange_bench [--tsv] [RUNS]     (root; RUNS default 200)
 #include <fcntl.h>
 #include <sched.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,54 +30,26 @@
 #include <vector>
 
 #include "bench/tsv.h"
+#include "bench/util.h"
 #include "common/unique_fd.h"
 #include "helper/nft.h"
 #include "helper/seal_nft.h"
 #include "tests/support/plugin_host.h"
 
-extern char** environ;
-
 namespace vpnns::bench {
 using testing::PluginHost;
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-void die(const std::string& what) {
-  std::fprintf(stderr, "seal_ipchange_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-int run(const std::vector<std::string>& argv) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, a[0], nullptr, nullptr, a.data(), environ) != 0) die("spawn " + argv[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 struct Stats {
   double median, p90;
 };
 
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-  };
-  return {at(0.5), at(0.9)};
-}
+Stats stats(std::vector<double> v) { return {quantile(v, 0.5), quantile(v, 0.9)}; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  set_program("seal_ipchange_bench");
   const Args args = parse_args(argc, argv, 1, "seal_ipchange_bench [--tsv] [RUNS]");
   const int runs = count_arg("seal_ipchange_bench", args, 0, "RUNS", 200);
   if (::geteuid() != 0) die("run as root");
