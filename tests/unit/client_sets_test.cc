@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/nft_messages.h"
+
 namespace vpnns {
 namespace {
 
@@ -73,10 +75,7 @@ std::vector<Element> elements_of(const nlmsghdr* nlh) {
 
 std::vector<Message> parse(NftBatch& b) {
   std::vector<Message> out;
-  auto bytes = b.finish();
-  int len = static_cast<int>(bytes.size());
-  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data()); mnl_nlmsg_ok(nlh, len);
-       nlh = mnl_nlmsg_next(nlh, &len)) {
+  for (const nlmsghdr* nlh : testing::nft_messages(b.finish())) {
     if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES) continue;
     Message m;
     m.type = nlh->nlmsg_type & 0xff;

@@ -14,37 +14,22 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <sstream>
+
+#include "tests/support/nft_messages.h"
 
 namespace vpnns {
 namespace {
 
-std::vector<const nlmsghdr*> messages(std::span<const char> bytes) {
-  std::vector<const nlmsghdr*> out;
-  int len = static_cast<int>(bytes.size());
-  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data()); mnl_nlmsg_ok(nlh, len);
-       nlh = mnl_nlmsg_next(nlh, &len)) {
-    out.push_back(nlh);
-  }
-  return out;
-}
-
-int msg_type(const nlmsghdr* nlh) { return nlh->nlmsg_type & 0xff; }
+using testing::nft_messages;
+using testing::nft_msg_type;
+using testing::nft_rule_expressions;
 
 std::string rule_text(const nlmsghdr* nlh) {
   NftRule r(nftnl_rule_alloc());
   EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, r.get()), 0);
   EXPECT_STREQ(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE), "vpnns-dns");
   EXPECT_STREQ(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN), "output");
-  char buf[4096];
-  nftnl_rule_snprintf(buf, sizeof buf, r.get(), NFTNL_OUTPUT_DEFAULT, 0);
-  std::istringstream in(buf);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    const auto at = line.find('[');
-    if (at != std::string::npos) out += line.substr(at) + "\n";
-  }
-  return out;
+  return nft_rule_expressions(nlh);
 }
 
 // The set a NEWSETELEM/DELSETELEM message names, and its one element's key.
@@ -118,7 +103,7 @@ constexpr const char* kTcpDrop =
 TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   NftBatch b(300);
   build_dns_pin_install(b, spec());
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   ASSERT_EQ(msgs.size(), 19u);
   EXPECT_EQ(msgs.front()->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
   EXPECT_EQ(msgs.back()->nlmsg_type, NFNL_MSG_BATCH_END);
@@ -131,10 +116,10 @@ TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   }
   // Make sure it exists, delete it, create it fresh: a stale or damaged table is replaced in
   // the same transaction.
-  EXPECT_EQ(msg_type(msgs[1]), NFT_MSG_NEWTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[1]), NFT_MSG_NEWTABLE);
   EXPECT_EQ(msgs[1]->nlmsg_flags & NLM_F_EXCL, 0);
-  EXPECT_EQ(msg_type(msgs[2]), NFT_MSG_DELTABLE);
-  EXPECT_EQ(msg_type(msgs[3]), NFT_MSG_NEWTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[2]), NFT_MSG_DELTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[3]), NFT_MSG_NEWTABLE);
   EXPECT_NE(msgs[3]->nlmsg_flags & NLM_F_EXCL, 0);
   NftTable t(nftnl_table_alloc());
   ASSERT_EQ(nftnl_table_nlmsg_parse(msgs[3], t.get()), 0);
@@ -147,7 +132,7 @@ TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   EXPECT_EQ(ud[0], NFTNL_UDATA_TABLE_COMMENT);
   EXPECT_STREQ(ud + 2, spec().comment.c_str());
 
-  EXPECT_EQ(msg_type(msgs[4]), NFT_MSG_NEWOBJ);
+  EXPECT_EQ(nft_msg_type(msgs[4]), NFT_MSG_NEWOBJ);
   NftObj o(nftnl_obj_alloc());
   ASSERT_EQ(nftnl_obj_nlmsg_parse(msgs[4], o.get()), 0);
   EXPECT_STREQ(nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME), "dropped");
@@ -160,7 +145,7 @@ TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   const SetWant sets[] = {{"ports", 13, 2}, {"servers4", 7, 4}, {"servers6", 8, 16}};
   for (int i = 0; i < 3; ++i) {
     const nlmsghdr* m = msgs[5 + static_cast<std::size_t>(i)];
-    EXPECT_EQ(msg_type(m), NFT_MSG_NEWSET);
+    EXPECT_EQ(nft_msg_type(m), NFT_MSG_NEWSET);
     NftSet s(nftnl_set_alloc());
     ASSERT_EQ(nftnl_set_nlmsg_parse(m, s.get()), 0);
     EXPECT_STREQ(nftnl_set_get_str(s.get(), NFTNL_SET_NAME), sets[i].name);
@@ -170,14 +155,14 @@ TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   }
 
   // Elements: the two ports in network byte order, then the servers, each in its family's set.
-  for (std::size_t i = 8; i <= 11; ++i) EXPECT_EQ(msg_type(msgs[i]), NFT_MSG_NEWSETELEM) << i;
+  for (std::size_t i = 8; i <= 11; ++i) EXPECT_EQ(nft_msg_type(msgs[i]), NFT_MSG_NEWSETELEM) << i;
   EXPECT_EQ(element(msgs[8]), std::make_pair(std::string("ports"), port_key(53)));
   EXPECT_EQ(element(msgs[9]), std::make_pair(std::string("ports"), port_key(853)));
   EXPECT_EQ(element(msgs[10]), std::make_pair(std::string("servers4"), addr_key("192.0.2.53")));
   EXPECT_EQ(element(msgs[11]),
             std::make_pair(std::string("servers6"), addr_key("2001:db8:100::53")));
 
-  EXPECT_EQ(msg_type(msgs[12]), NFT_MSG_NEWCHAIN);
+  EXPECT_EQ(nft_msg_type(msgs[12]), NFT_MSG_NEWCHAIN);
   NftChain c(nftnl_chain_alloc());
   ASSERT_EQ(nftnl_chain_nlmsg_parse(msgs[12], c.get()), 0);
   EXPECT_STREQ(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME), "output");
@@ -187,7 +172,7 @@ TEST(DnsPinNft, InstallIsOneTransactionThatReplacesTheTable) {
   EXPECT_EQ(nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO), 0);
   EXPECT_EQ(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY), static_cast<unsigned>(NF_ACCEPT));
 
-  for (std::size_t i = 13; i <= 17; ++i) EXPECT_EQ(msg_type(msgs[i]), NFT_MSG_NEWRULE) << i;
+  for (std::size_t i = 13; i <= 17; ++i) EXPECT_EQ(nft_msg_type(msgs[i]), NFT_MSG_NEWRULE) << i;
   EXPECT_EQ(rule_text(msgs[13]), kLoopback);
   EXPECT_EQ(rule_text(msgs[14]), kV4Servers);
   EXPECT_EQ(rule_text(msgs[15]), kV6Servers);
@@ -205,14 +190,14 @@ TEST(DnsPinNft, NoServersStillDropsEverything) {
   s.servers.clear();
   NftBatch b(1);
   build_dns_pin_install(b, s);
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   ASSERT_EQ(msgs.size(), 17u);
   std::string rules;
   int server_elements = 0;
   for (const nlmsghdr* m : msgs) {
     if ((m->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES) continue;
-    if (msg_type(m) == NFT_MSG_NEWRULE) rules += rule_text(m);
-    if (msg_type(m) == NFT_MSG_NEWSETELEM && element(m).first != "ports") ++server_elements;
+    if (nft_msg_type(m) == NFT_MSG_NEWRULE) rules += rule_text(m);
+    if (nft_msg_type(m) == NFT_MSG_NEWSETELEM && element(m).first != "ports") ++server_elements;
   }
   EXPECT_EQ(server_elements, 0);
   EXPECT_EQ(rules, std::string(kLoopback) + kV4Servers + kV6Servers + kUdpDrop + kTcpDrop);
@@ -222,11 +207,11 @@ TEST(DnsPinNft, ServerChangeIsOneTransaction) {
   NftBatch b(7);
   build_dns_pin_server(b, "vpnns-dns", false, *IpAddr::parse("192.0.2.53"));
   build_dns_pin_server(b, "vpnns-dns", true, *IpAddr::parse("2001:db8:100::54"));
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   ASSERT_EQ(msgs.size(), 4u);
   EXPECT_EQ(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
-  EXPECT_EQ(msg_type(msgs[1]), NFT_MSG_DELSETELEM);
-  EXPECT_EQ(msg_type(msgs[2]), NFT_MSG_NEWSETELEM);
+  EXPECT_EQ(nft_msg_type(msgs[1]), NFT_MSG_DELSETELEM);
+  EXPECT_EQ(nft_msg_type(msgs[2]), NFT_MSG_NEWSETELEM);
   EXPECT_EQ(msgs[3]->nlmsg_type, NFNL_MSG_BATCH_END);
   EXPECT_EQ(element(msgs[1]), std::make_pair(std::string("servers4"), addr_key("192.0.2.53")));
   EXPECT_EQ(element(msgs[2]),

@@ -12,37 +12,14 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include "tests/support/nft_messages.h"
 
 namespace vpnns {
 namespace {
 
-std::vector<const nlmsghdr*> messages(std::span<const char> bytes) {
-  std::vector<const nlmsghdr*> out;
-  int len = static_cast<int>(bytes.size());
-  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(bytes.data()); mnl_nlmsg_ok(nlh, len);
-       nlh = mnl_nlmsg_next(nlh, &len)) {
-    out.push_back(nlh);
-  }
-  return out;
-}
-
-int msg_type(const nlmsghdr* nlh) { return nlh->nlmsg_type & 0xff; }
-
-// The expression lines of a rule as libnftnl prints them ("[ meta load nfproto => reg 1 ]").
-std::string rule_text(const nlmsghdr* nlh) {
-  NftRule r(nftnl_rule_alloc());
-  EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, r.get()), 0);
-  char buf[4096];
-  nftnl_rule_snprintf(buf, sizeof buf, r.get(), NFTNL_OUTPUT_DEFAULT, 0);
-  std::istringstream in(buf);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    const auto at = line.find('[');
-    if (at != std::string::npos) out += line.substr(at) + "\n";
-  }
-  return out;
-}
+using testing::nft_messages;
+using testing::nft_msg_type;
+using testing::nft_rule_expressions;
 
 SealSpec spec() {
   SealSpec s;
@@ -87,7 +64,7 @@ constexpr const char* kV6Drop =
 TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
   NftBatch b(100);
   build_seal_install(b, spec());
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   ASSERT_EQ(msgs.size(), 17u);
   EXPECT_EQ(msgs.front()->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
   EXPECT_EQ(msgs.back()->nlmsg_type, NFNL_MSG_BATCH_END);
@@ -99,10 +76,10 @@ TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
     }
   }
   // Make sure it exists, delete it, create it fresh: a stale table is replaced atomically.
-  EXPECT_EQ(msg_type(msgs[1]), NFT_MSG_NEWTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[1]), NFT_MSG_NEWTABLE);
   EXPECT_EQ(msgs[1]->nlmsg_flags & NLM_F_EXCL, 0);
-  EXPECT_EQ(msg_type(msgs[2]), NFT_MSG_DELTABLE);
-  EXPECT_EQ(msg_type(msgs[3]), NFT_MSG_NEWTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[2]), NFT_MSG_DELTABLE);
+  EXPECT_EQ(nft_msg_type(msgs[3]), NFT_MSG_NEWTABLE);
   EXPECT_NE(msgs[3]->nlmsg_flags & NLM_F_EXCL, 0);
   NftTable t(nftnl_table_alloc());
   ASSERT_EQ(nftnl_table_nlmsg_parse(msgs[3], t.get()), 0);
@@ -116,7 +93,7 @@ TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
   EXPECT_EQ(ud[0], NFTNL_UDATA_TABLE_COMMENT);
   EXPECT_STREQ(ud + 2, spec().comment.c_str());
 
-  EXPECT_EQ(msg_type(msgs[4]), NFT_MSG_NEWOBJ);
+  EXPECT_EQ(nft_msg_type(msgs[4]), NFT_MSG_NEWOBJ);
   NftObj o(nftnl_obj_alloc());
   ASSERT_EQ(nftnl_obj_nlmsg_parse(msgs[4], o.get()), 0);
   EXPECT_STREQ(nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME), "dropped");
@@ -129,7 +106,7 @@ TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
   const SetWant sets[] = {{"uids", 24, 4}, {"server4", 7, 4}, {"server6", 8, 16}};
   for (int i = 0; i < 3; ++i) {
     const nlmsghdr* m = msgs[5 + static_cast<std::size_t>(i)];
-    EXPECT_EQ(msg_type(m), NFT_MSG_NEWSET);
+    EXPECT_EQ(nft_msg_type(m), NFT_MSG_NEWSET);
     NftSet s(nftnl_set_alloc());
     ASSERT_EQ(nftnl_set_nlmsg_parse(m, s.get()), 0);
     EXPECT_STREQ(nftnl_set_get_str(s.get(), NFTNL_SET_NAME), sets[i].name);
@@ -138,12 +115,12 @@ TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
     EXPECT_EQ(nftnl_set_get_u32(s.get(), NFTNL_SET_KEY_LEN), sets[i].len);
   }
   // Elements: uid 0, uid 65534, the server.
-  for (std::size_t i = 8; i <= 10; ++i) EXPECT_EQ(msg_type(msgs[i]), NFT_MSG_NEWSETELEM) << i;
+  for (std::size_t i = 8; i <= 10; ++i) EXPECT_EQ(nft_msg_type(msgs[i]), NFT_MSG_NEWSETELEM) << i;
   NftSet elems(nftnl_set_alloc());
   ASSERT_EQ(nftnl_set_elems_nlmsg_parse(msgs[10], elems.get()), 0);
   EXPECT_STREQ(nftnl_set_get_str(elems.get(), NFTNL_SET_NAME), "server4");
 
-  EXPECT_EQ(msg_type(msgs[11]), NFT_MSG_NEWCHAIN);
+  EXPECT_EQ(nft_msg_type(msgs[11]), NFT_MSG_NEWCHAIN);
   NftChain c(nftnl_chain_alloc());
   ASSERT_EQ(nftnl_chain_nlmsg_parse(msgs[11], c.get()), 0);
   EXPECT_STREQ(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME), "output");
@@ -153,11 +130,11 @@ TEST(SealNft, InstallIsOneTransactionThatReplacesTheTable) {
   EXPECT_EQ(nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO), 0);
   EXPECT_EQ(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY), static_cast<unsigned>(NF_ACCEPT));
 
-  for (std::size_t i = 12; i <= 15; ++i) EXPECT_EQ(msg_type(msgs[i]), NFT_MSG_NEWRULE);
-  EXPECT_EQ(rule_text(msgs[12]), kV4Accept);
-  EXPECT_EQ(rule_text(msgs[13]), kV4Drop);
-  EXPECT_EQ(rule_text(msgs[14]), kV6Accept);
-  EXPECT_EQ(rule_text(msgs[15]), kV6Drop);
+  for (std::size_t i = 12; i <= 15; ++i) EXPECT_EQ(nft_msg_type(msgs[i]), NFT_MSG_NEWRULE);
+  EXPECT_EQ(nft_rule_expressions(msgs[12]), kV4Accept);
+  EXPECT_EQ(nft_rule_expressions(msgs[13]), kV4Drop);
+  EXPECT_EQ(nft_rule_expressions(msgs[14]), kV6Accept);
+  EXPECT_EQ(nft_rule_expressions(msgs[15]), kV6Drop);
   EXPECT_NE(b.describe(114).find("adding the IPv6 accept rule to table inet vpnns-work"),
             std::string::npos);
 }
@@ -168,18 +145,18 @@ TEST(SealNft, MarkModeMatchesTheMarkAndHasNoUidSet) {
   s.server = *IpAddr::parse("2001:db8:1::1");
   NftBatch b(1);
   build_seal_install(b, s);
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   bool saw_uid_set = false;
   std::string accept_rules;
   for (const nlmsghdr* m : msgs) {
     if ((m->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES) continue;
-    if (msg_type(m) == NFT_MSG_NEWSET) {
+    if (nft_msg_type(m) == NFT_MSG_NEWSET) {
       NftSet set(nftnl_set_alloc());
       nftnl_set_nlmsg_parse(m, set.get());
       saw_uid_set |= std::string(nftnl_set_get_str(set.get(), NFTNL_SET_NAME)) == "uids";
     }
-    if (msg_type(m) == NFT_MSG_NEWRULE) {
-      const std::string text = rule_text(m);
+    if (nft_msg_type(m) == NFT_MSG_NEWRULE) {
+      const std::string text = nft_rule_expressions(m);
       if (text.find("accept") != std::string::npos) accept_rules += text;
     }
   }
@@ -195,11 +172,11 @@ TEST(SealNft, ServerSwapIsOneTransaction) {
   NftBatch b(7);
   build_seal_server(b, "vpnns-work", false, *IpAddr::parse("198.51.100.1"));
   build_seal_server(b, "vpnns-work", true, *IpAddr::parse("2001:db8:1::1"));
-  auto msgs = messages(b.finish());
+  auto msgs = nft_messages(b.finish());
   ASSERT_EQ(msgs.size(), 4u);
   EXPECT_EQ(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
-  EXPECT_EQ(msg_type(msgs[1]), NFT_MSG_DELSETELEM);
-  EXPECT_EQ(msg_type(msgs[2]), NFT_MSG_NEWSETELEM);
+  EXPECT_EQ(nft_msg_type(msgs[1]), NFT_MSG_DELSETELEM);
+  EXPECT_EQ(nft_msg_type(msgs[2]), NFT_MSG_NEWSETELEM);
   EXPECT_EQ(msgs[3]->nlmsg_type, NFNL_MSG_BATCH_END);
   NftSet del(nftnl_set_alloc());
   ASSERT_EQ(nftnl_set_elems_nlmsg_parse(msgs[1], del.get()), 0);
