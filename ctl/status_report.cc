@@ -90,6 +90,16 @@ void compare_netns(const StateNetns& want, const KernelNetns& have,
   }
 }
 
+// A table vpnns made says in its comment which helper made it; another owner is a problem.
+template <typename KernelTable>
+void compare_owner(const std::string& table, const InstanceState& state, const KernelTable& have,
+                   std::vector<std::string>& problems) {
+  if (have.owner_pid == state.helper_pid) return;
+  problems.push_back("state file: " + table + " belongs to helper pid " +
+                     std::to_string(state.helper_pid) + "; kernel: its comment says " +
+                     (have.comment.empty() ? "nothing" : "\"" + have.comment + "\""));
+}
+
 void compare_dns_pin(const InstanceState& state, const KernelDnsPin& have,
                      std::vector<std::string>& problems) {
   const StateDnsPin& want = *state.netns->dns_pin;
@@ -106,11 +116,7 @@ void compare_dns_pin(const InstanceState& state, const KernelDnsPin& have,
                        "; kernel: no " + table + " (NOT pinned)");
     return;
   }
-  if (have.owner_pid != state.helper_pid) {
-    problems.push_back("state file: " + table + " belongs to helper pid " +
-                       std::to_string(state.helper_pid) + "; kernel: its comment says " +
-                       (have.comment.empty() ? "nothing" : "\"" + have.comment + "\""));
-  }
+  compare_owner(table, state, have, problems);
   if (!same_members(want.servers, have.servers)) {
     problems.push_back("state file: DNS pinned to " + or_none(join(want.servers, ip_text)) +
                        "; kernel: " + table + " allows " + or_none(join(have.servers, ip_text)));
@@ -153,11 +159,7 @@ void compare_seal(const InstanceState& state, const KernelSeal& have,
                        "; kernel: no " + table + " in " + have.where + " (NOT sealed)");
     return;
   }
-  if (have.owner_pid != state.helper_pid) {
-    problems.push_back("state file: " + table + " belongs to helper pid " +
-                       std::to_string(state.helper_pid) + "; kernel: its comment says " +
-                       (have.comment.empty() ? "nothing" : "\"" + have.comment + "\""));
-  }
+  compare_owner(table, state, have, problems);
   if (!same_members(want.servers, have.servers)) {
     problems.push_back("state file: sealed " + or_none(join(want.servers, ip_text)) +
                        "; kernel: " + table + " holds " + or_none(join(have.servers, ip_text)));
