@@ -18,6 +18,8 @@
 #include "common/wire.h"
 #include "tests/priv/fixture.h"
 
+#include "tests/support/raw_frame.h"
+
 namespace vpnns::testing {
 namespace {
 
@@ -79,46 +81,6 @@ class HostileTest : public HelperTest {
   UniqueFd other_tun_;
 };
 
-std::vector<std::uint8_t> header(std::uint16_t type, std::uint32_t len, std::uint16_t version = 1) {
-  return {'V',
-          'P',
-          'N',
-          'S',
-          static_cast<std::uint8_t>(version >> 8),
-          static_cast<std::uint8_t>(version),
-          static_cast<std::uint8_t>(type >> 8),
-          static_cast<std::uint8_t>(type),
-          static_cast<std::uint8_t>(len >> 24),
-          static_cast<std::uint8_t>(len >> 16),
-          static_cast<std::uint8_t>(len >> 8),
-          static_cast<std::uint8_t>(len)};
-}
-
-void attr(std::vector<std::uint8_t>& f, std::uint16_t id, const std::vector<std::uint8_t>& v) {
-  f.insert(f.end(),
-           {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
-            static_cast<std::uint8_t>(v.size() >> 8), static_cast<std::uint8_t>(v.size())});
-  f.insert(f.end(), v.begin(), v.end());
-}
-
-void fix_length(std::vector<std::uint8_t>& f) {
-  const auto n = static_cast<std::uint32_t>(f.size());
-  f[8] = static_cast<std::uint8_t>(n >> 24);
-  f[9] = static_cast<std::uint8_t>(n >> 16);
-  f[10] = static_cast<std::uint8_t>(n >> 8);
-  f[11] = static_cast<std::uint8_t>(n);
-}
-
-// A frame of `type` with attributes, length fixed up.
-std::vector<std::uint8_t> frame(
-    std::uint16_t type,
-    const std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>>& attrs) {
-  auto f = header(type, 0);
-  for (const auto& [id, v] : attrs) attr(f, id, v);
-  fix_length(f);
-  return f;
-}
-
 const std::vector<std::uint8_t> kDev = {'t', 'u', 'n', 'p', '0'};
 
 TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
@@ -148,57 +110,58 @@ TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
       },
       "truncated header");
   add(
-      "protocol version 2", [&] { return raw(header(16, 12, 2)); }, "protocol version 2");
+      "protocol version 2", [&] { return raw(raw_header(16, 12, 2)); }, "protocol version 2");
   add(
-      "unknown message type", [&] { return raw(header(99, 12)); }, "unknown message type 99");
+      "unknown message type", [&] { return raw(raw_header(99, 12)); }, "unknown message type 99");
   add(
-      "length field too large", [&] { return raw(header(21, 4000)); }, "length field says 4000");
+      "length field too large", [&] { return raw(raw_header(21, 4000)); },
+      "length field says 4000");
   add(
       "trailing garbage",
       [&] {
-        auto f = header(21, 0);
+        auto f = raw_header(21, 0);
         f.insert(f.end(), {0, 9, 0});
-        fix_length(f);
+        raw_fix_length(f);
         return raw(f);
       },
       "truncated attribute header");
   add(
       "attribute past the end",
       [&] {
-        auto f = header(19, 0);
+        auto f = raw_header(19, 0);
         f.insert(f.end(), {0, 1, 0, 50, 't'});
-        fix_length(f);
+        raw_fix_length(f);
         return raw(f);
       },
       "runs past the end");
   add(
       "unexpected attribute",
       [&] {
-        return raw(frame(18, {{1, kDev}, {15, {0}}}));
+        return raw(raw_frame(18, {{1, kDev}, {15, {0}}}));
       },
       "unexpected attribute 15");
   add(
       "duplicate dev",
       [&] {
-        return raw(frame(18, {{1, kDev}, {1, {'l', 'o'}}}));
+        return raw(raw_frame(18, {{1, kDev}, {1, {'l', 'o'}}}));
       },
       "duplicate dev");
   add(
       "UP without mtu",
       [&] {
-        return raw(frame(16, {{1, kDev}, {3, {0}}}));
+        return raw(raw_frame(16, {{1, kDev}, {3, {0}}}));
       },
       "missing mtu");
   add(
       "dev with a newline",
       [&] {
-        return raw(frame(18, {{1, {'t', 'u', 'n', '\n'}}}));
+        return raw(raw_frame(18, {{1, {'t', 'u', 'n', '\n'}}}));
       },
       "control character");
   add(
       "dev longer than IFNAMSIZ",
       [&] {
-        return raw(frame(18, {{1, std::vector<std::uint8_t>(16, 'a')}}));
+        return raw(raw_frame(18, {{1, std::vector<std::uint8_t>(16, 'a')}}));
       },
       "dev has length 16");
   add(
@@ -219,7 +182,7 @@ TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
   add(
       "context out of range",
       [&] {
-        return raw(frame(19, {{1, kDev}, {3, {7}}}));
+        return raw(raw_frame(19, {{1, kDev}, {3, {7}}}));
       },
       "context 7");
   add(
@@ -231,7 +194,7 @@ TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
         rec[4] = 203;
         rec[6] = 113;
         rec[15] = 1;
-        return raw(frame(17, {{1, kDev}, {11, rec}}));
+        return raw(raw_frame(17, {{1, kDev}, {11, rec}}));
       },
       "padding");
   add(

@@ -5,8 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/raw_frame.h"
+
 namespace vpnns {
 namespace {
+
+using testing::raw_attr;
+using testing::raw_fix_length;
+using testing::raw_frame;
+using testing::raw_header;
 
 IpAddr a(const char* s) { return *IpAddr::parse(s); }
 
@@ -88,43 +95,9 @@ TEST(Wire, BoundsAreEnforcedOnEncodeSideInputs) {
 
 // --- Malformed frames, built by hand.
 
-std::vector<std::uint8_t> header(std::uint16_t type, std::uint32_t len, std::uint16_t version = 1) {
-  return {'V',
-          'P',
-          'N',
-          'S',
-          static_cast<std::uint8_t>(version >> 8),
-          static_cast<std::uint8_t>(version),
-          static_cast<std::uint8_t>(type >> 8),
-          static_cast<std::uint8_t>(type),
-          static_cast<std::uint8_t>(len >> 24),
-          static_cast<std::uint8_t>(len >> 16),
-          static_cast<std::uint8_t>(len >> 8),
-          static_cast<std::uint8_t>(len)};
-}
-
-void attr(std::vector<std::uint8_t>& f, std::uint16_t id, std::vector<std::uint8_t> v) {
-  f.push_back(static_cast<std::uint8_t>(id >> 8));
-  f.push_back(static_cast<std::uint8_t>(id));
-  f.push_back(static_cast<std::uint8_t>(v.size() >> 8));
-  f.push_back(static_cast<std::uint8_t>(v.size()));
-  f.insert(f.end(), v.begin(), v.end());
-}
-
-void fix_length(std::vector<std::uint8_t>& f) {
-  const auto n = static_cast<std::uint32_t>(f.size());
-  f[8] = static_cast<std::uint8_t>(n >> 24);
-  f[9] = static_cast<std::uint8_t>(n >> 16);
-  f[10] = static_cast<std::uint8_t>(n >> 8);
-  f[11] = static_cast<std::uint8_t>(n);
-}
-
 std::vector<std::uint8_t> down_frame(
-    std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> attrs) {
-  auto f = header(19, 0);
-  for (auto& [id, v] : attrs) attr(f, id, v);
-  fix_length(f);
-  return f;
+    const std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>>& attrs) {
+  return raw_frame(19, attrs);
 }
 
 struct BadFrame {
@@ -134,10 +107,10 @@ struct BadFrame {
 };
 
 std::vector<std::uint8_t> route_up_with_route(std::vector<std::uint8_t> rec) {
-  auto f = header(17, 0);
-  attr(f, 1, {'t', 'u', 'n', '0'});
-  attr(f, 11, std::move(rec));
-  fix_length(f);
+  auto f = raw_header(17, 0);
+  raw_attr(f, 1, {'t', 'u', 'n', '0'});
+  raw_attr(f, 11, std::move(rec));
+  raw_fix_length(f);
   return f;
 }
 
@@ -160,24 +133,24 @@ std::vector<BadFrame> bad_frames() {
     f[0] = 'X';
     out.push_back({"bad magic", f, "bad magic"});
   }
-  out.push_back({"version 2", header(21, 12, 2), "protocol version 2"});
-  out.push_back({"unknown type", header(99, 12), "unknown message type 99"});
-  out.push_back({"length says more", header(21, 13), "length field says 13"});
+  out.push_back({"version 2", raw_header(21, 12, 2), "protocol version 2"});
+  out.push_back({"unknown type", raw_header(99, 12), "unknown message type 99"});
+  out.push_back({"length says more", raw_header(21, 13), "length field says 13"});
   {
-    auto f = header(21, 12);
+    auto f = raw_header(21, 12);
     f.push_back(0);
     out.push_back({"trailing byte", f, "length field"});
   }
   {
-    auto f = header(21, 0);
+    auto f = raw_header(21, 0);
     f.insert(f.end(), {0, 1, 0});
-    fix_length(f);
+    raw_fix_length(f);
     out.push_back({"trailing garbage", f, "truncated attribute header"});
   }
   {
-    auto f = header(19, 0);
+    auto f = raw_header(19, 0);
     f.insert(f.end(), {0, 1, 0, 9, 't'});
-    fix_length(f);
+    raw_fix_length(f);
     out.push_back({"attribute past end", f, "runs past the end"});
   }
   out.push_back({"missing dev", down_frame({{3, {0}}}), "missing dev"});
@@ -231,30 +204,30 @@ std::vector<BadFrame> bad_frames() {
     out.push_back({"route short", route_up_with_route(rec), "route has length 39"});
   }
   {
-    auto f = header(17, 0);
-    attr(f, 1, {'t'});
-    attr(f, 13, {1, 2, 3, 4, 5});
-    fix_length(f);
+    auto f = raw_header(17, 0);
+    raw_attr(f, 1, {'t'});
+    raw_attr(f, 13, {1, 2, 3, 4, 5});
+    raw_fix_length(f);
     out.push_back({"dns server of 5 bytes", f, "neither 4 nor 16"});
   }
   {
-    auto f = header(16, 0);
-    attr(f, 1, {'t'});
-    attr(f, 2, {0, 0, 5, 0xdc});
-    attr(f, 3, {0});
-    attr(f, 4, {192, 0, 2, 2});
-    fix_length(f);
+    auto f = raw_header(16, 0);
+    raw_attr(f, 1, {'t'});
+    raw_attr(f, 2, {0, 0, 5, 0xdc});
+    raw_attr(f, 3, {0});
+    raw_attr(f, 4, {192, 0, 2, 2});
+    raw_fix_length(f);
     out.push_back({"v4 local without prefix", f, "must come together"});
   }
   {
-    auto f = header(2, 0);
-    attr(f, 15, {0});
-    fix_length(f);
+    auto f = raw_header(2, 0);
+    raw_attr(f, 15, {0});
+    raw_fix_length(f);
     out.push_back({"reply as a request", f, "not a request"});
   }
   {
     std::vector<std::uint8_t> f(kMaxFrameSize + 1, 0);
-    auto h = header(21, static_cast<std::uint32_t>(f.size()));
+    auto h = raw_header(21, static_cast<std::uint32_t>(f.size()));
     std::copy(h.begin(), h.end(), f.begin());
     out.push_back({"oversized", f, "oversized"});
   }
@@ -282,9 +255,9 @@ TEST(Wire, EveryTruncationOfAValidFrameIsRefused) {
 }
 
 TEST(Wire, HelperMessageRefusals) {
-  auto f = header(2, 0);
-  attr(f, 15, {200});
-  fix_length(f);
+  auto f = raw_header(2, 0);
+  raw_attr(f, 15, {200});
+  raw_fix_length(f);
   auto r = decode_helper_message(f);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("reply code 200"), std::string::npos);
