@@ -92,6 +92,23 @@ struct IpChangeRequest {
   friend bool operator==(const IpChangeRequest&, const IpChangeRequest&) = default;
 };
 
+// openvpn 2.7 hands DNS only to its dns-updown command (OPENVPN-FACTS.md section 10), never to
+// plugins: vpnns-dns-updown (plugin/dns_updown_main.cc), configured as that command, sends this
+// over a socket of its own (helper/updown_socket.h). dns-up comes before UP at a connect and
+// again at every restart; dns-down before DOWN and at every restart.
+struct DnsUpdownRequest {
+  bool up = true;   // dns-up, or dns-down (no DNS values)
+  std::string dev;  // openvpn's `dev` (the tun's name in openvpn's namespace)
+  DnsConfig dns;
+  friend bool operator==(const DnsUpdownRequest&, const DnsUpdownRequest&) = default;
+};
+
+// Where the helper listens for vpnns-dns-updown: one socket per openvpn process, named by its pid.
+inline constexpr const char* kDnsUpdownDir = "/run/vpnns/dns-updown";
+inline std::string dns_updown_socket_path(long openvpn_pid, const std::string& dir = kDnsUpdownDir) {
+  return dir + "/" + std::to_string(openvpn_pid);
+}
+
 // Sent by close_v1: tear down and exit.
 struct CloseRequest {
   friend bool operator==(const CloseRequest&, const CloseRequest&) = default;
@@ -128,7 +145,8 @@ struct LearnAddressRequest {
 
 using Request =
     std::variant<UpRequest, RouteUpRequest, RoutePredownRequest, DownRequest, IpChangeRequest,
-                 CloseRequest, ClientConnectRequest, ClientDisconnectRequest, LearnAddressRequest>;
+                 CloseRequest, ClientConnectRequest, ClientDisconnectRequest, LearnAddressRequest,
+                 DnsUpdownRequest>;
 
 // The event name as openvpn's log and the helper's messages spell it.
 const char* request_name(const Request& request);

@@ -44,6 +44,7 @@ enum Attr : std::uint16_t {
   kLearnOp = 22,
   kAddress = 23,
   kAddressLen = 24,
+  kDnsUp = 25,
 };
 
 struct AttrRule {
@@ -96,6 +97,11 @@ const std::vector<AttrRule>& schema(MsgType type) {
         {kAddressLen, "address prefix length", 1, 1, 1, true},
         {kClientId, "client id", 8, 8, 1, false},
         {kCommonName, "common name", 1, kMaxCommonName, 1, false}}},
+      {MsgType::kDnsUpdown,
+       {{kDnsUp, "dns up", 1, 1, 1, true},
+        {kDev, "dev", 1, 15, 1, true},
+        {kDnsServer, "dns server", 4, 16, kMaxDnsServers, false},
+        {kDnsSearch, "dns search domain", 1, 254, kMaxDnsSearch, false}}},
   };
   static const std::vector<AttrRule> kNone;
   auto it = schemas.find(type);
@@ -115,6 +121,7 @@ bool is_known_type(std::uint16_t t) {
     case MsgType::kClientConnect:
     case MsgType::kClientDisconnect:
     case MsgType::kLearnAddress:
+    case MsgType::kDnsUpdown:
       return true;
   }
   return false;
@@ -368,6 +375,19 @@ Result<Request> build_up(const Attrs& a) {
   return Request(std::move(r));
 }
 
+Result<DnsConfig> dns_of(const Attrs& a) {
+  DnsConfig dns;
+  for (Span v : a.all(kDnsServer)) {
+    VPNNS_ASSIGN_OR_RETURN(auto addr, to_addr(v, "dns server"));
+    dns.servers.push_back(addr);
+  }
+  for (Span v : a.all(kDnsSearch)) {
+    VPNNS_ASSIGN_OR_RETURN(auto name, to_string(v, "dns search domain"));
+    dns.search.push_back(std::move(name));
+  }
+  return dns;
+}
+
 Result<Request> build_route_up(const Attrs& a) {
   RouteUpRequest r;
   VPNNS_ASSIGN_OR_RETURN(r.dev, dev_of(a));
@@ -375,13 +395,19 @@ Result<Request> build_route_up(const Attrs& a) {
     VPNNS_ASSIGN_OR_RETURN(auto route, to_route(v));
     r.routes.push_back(route);
   }
-  for (Span v : a.all(kDnsServer)) {
-    VPNNS_ASSIGN_OR_RETURN(auto addr, to_addr(v, "dns server"));
-    r.dns.servers.push_back(addr);
-  }
-  for (Span v : a.all(kDnsSearch)) {
-    VPNNS_ASSIGN_OR_RETURN(auto name, to_string(v, "dns search domain"));
-    r.dns.search.push_back(std::move(name));
+  VPNNS_ASSIGN_OR_RETURN(r.dns, dns_of(a));
+  return Request(std::move(r));
+}
+
+Result<Request> build_dns_updown(const Attrs& a) {
+  DnsUpdownRequest r;
+  const std::uint8_t up = a.one(kDnsUp)[0];
+  if (up > 1) return malformed("dns up is " + std::to_string(up) + ", not 0 or 1");
+  r.up = up == 1;
+  VPNNS_ASSIGN_OR_RETURN(r.dev, dev_of(a));
+  VPNNS_ASSIGN_OR_RETURN(r.dns, dns_of(a));
+  if (!r.up && (!r.dns.servers.empty() || !r.dns.search.empty())) {
+    return malformed("dns-down carries DNS values");
   }
   return Request(std::move(r));
 }
@@ -393,6 +419,8 @@ Result<Request> build_request(const Frame& f) {
       return build_up(a);
     case MsgType::kRouteUp:
       return build_route_up(a);
+    case MsgType::kDnsUpdown:
+      return build_dns_updown(a);
     case MsgType::kRoutePredown: {
       VPNNS_ASSIGN_OR_RETURN(auto dev, dev_of(a));
       return Request(RoutePredownRequest{std::move(dev)});
@@ -456,6 +484,9 @@ const char* request_name(const Request& request) {
     const char* operator()(const ClientConnectRequest&) const { return "CLIENT_CONNECT"; }
     const char* operator()(const ClientDisconnectRequest&) const { return "CLIENT_DISCONNECT"; }
     const char* operator()(const LearnAddressRequest&) const { return "LEARN_ADDRESS"; }
+    const char* operator()(const DnsUpdownRequest& r) const {
+      return r.up ? "dns-up" : "dns-down";
+    }
   };
   return std::visit(Visitor{}, request);
 }
@@ -488,9 +519,19 @@ std::vector<std::uint8_t> encode_request(const Request& request) {
       Writer w(MsgType::kRouteUp);
       w.attr_str(kDev, r.dev);
       for (const auto& route : r.routes) w.attr_route(route);
-      for (const auto& s : r.dns.servers) w.attr_addr(kDnsServer, s);
-      for (const auto& s : r.dns.search) w.attr_str(kDnsSearch, s);
+      attr_dns(w, r.dns);
       return std::move(w).finish();
+    }
+    std::vector<std::uint8_t> operator()(const DnsUpdownRequest& r) const {
+      Writer w(MsgType::kDnsUpdown);
+      w.attr_u8(kDnsUp, r.up ? 1 : 0);
+      w.attr_str(kDev, r.dev);
+      attr_dns(w, r.dns);
+      return std::move(w).finish();
+    }
+    static void attr_dns(Writer& w, const DnsConfig& dns) {
+      for (const auto& s : dns.servers) w.attr_addr(kDnsServer, s);
+      for (const auto& s : dns.search) w.attr_str(kDnsSearch, s);
     }
     std::vector<std::uint8_t> operator()(const RoutePredownRequest& r) const {
       Writer w(MsgType::kRoutePredown);

@@ -36,6 +36,7 @@ enum class MsgType : std::uint16_t {
   kClientConnect = 22,
   kClientDisconnect = 23,
   kLearnAddress = 24,
+  kDnsUpdown = 25,
 };
 
 std::vector<std::uint8_t> encode_request(const Request& request);

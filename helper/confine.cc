@@ -84,6 +84,8 @@ const std::vector<std::string>& kept_syscalls() {
   static const std::vector<std::string> calls = {
       // the socketpair and netlink: requests, acks, dumps, nftables notifications
       "recvmsg", "recvfrom", "sendto", "poll", "ppoll",
+      // the dns-updown socket (updown_socket.h): one connection per dns-up/dns-down
+      "accept4", "getsockopt",
       // DNS files, the state file, /proc/<openvpn>/status, /proc/<pid>/comm
       "openat", "read", "close", "newfstatat", "fstat", "statx", "lseek", "pwrite64", "ftruncate",
       "fchmod", "mkdirat", "unlinkat",

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/channel.h"
 #include "common/process_info.h"
+#include "common/wire.h"
 #include "helper/validate.h"
 
 namespace vpnns {
@@ -42,7 +44,7 @@ std::string join(const std::string& a, const std::string& b) {
 }  // namespace
 
 Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
-                               const std::string& state_dir) {
+                               const std::string& state_dir, const std::string& updown_dir) {
   Service service(config);
   // Who this is, for the state file: fixed for the helper's life.
   InstanceState& id = service.published_;
@@ -59,6 +61,8 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
   if (config.netns_mode()) {
     VPNNS_ASSIGN_OR_RETURN(auto tunnel, NetnsTunnel::open(config));
     service.tunnel_.emplace(std::move(tunnel));
+    VPNNS_ASSIGN_OR_RETURN(auto updown, UpdownSocket::open(openvpn_pid, updown_dir));
+    service.updown_.emplace(std::move(updown));
     // A convenience, not a condition: without it `ping` inside says "Operation not permitted".
     if (auto r = inherit_ping_group_range(service.tunnel_->netns_fd()); !r) {
       service.pending_.push_back("ping will not work for users inside network namespace '" +
@@ -211,6 +215,14 @@ Result<std::string> Service::dispatch(const Request& request, Warnings& warnings
     return tunnel_ ? tunnel_->route_predown(*pd) : Result<std::string>(std::string());
   }
   if (const auto* d = std::get_if<DownRequest>(&request)) return down(*d, warnings);
+  if (const auto* dns = std::get_if<DnsUpdownRequest>(&request)) {
+    if (!tunnel_) {
+      return Error(Code::kFailedPrecondition,
+                   "dns-updown was not expected: vpnns is not in netns mode (in seal mode the "
+                   "tunnel is the host's, and so is its DNS)");
+    }
+    return tunnel_->dns_updown(*dns, warnings);
+  }
   if (!client_sets_) {
     return Error(Code::kFailedPrecondition,
                  std::string(request_name(request)) + " was not expected: no client sets are kept");
@@ -225,6 +237,7 @@ Result<std::string> Service::dispatch(const Request& request, Warnings& warnings
 
 Reply Service::teardown() {
   Warnings warnings;
+  if (updown_) updown_->remove();
   if (tunnel_) tunnel_->teardown(warnings);
   if (seal_) {
     if (Status s = seal_->remove(); !s) warnings.push_back(s.error().text());
@@ -242,11 +255,41 @@ Reply Service::teardown() {
 }
 
 std::vector<int> Service::watched_fds() const {
-  if (!seal_) return {};
-  return {seal_->monitor_fd(), seal_->timer_fd()};
+  std::vector<int> fds;
+  if (seal_) fds = {seal_->monitor_fd(), seal_->timer_fd()};
+  if (updown_ && updown_->fd() >= 0) fds.push_back(updown_->fd());
+  return fds;
+}
+
+void Service::serve_updown() {
+  auto conn = updown_->accept_caller();
+  if (!conn) {
+    // Said to the caller too; openvpn's log hears of it with the next reply.
+    pending_.push_back(conn.error().text());
+    return;
+  }
+  // The command sends at once; a caller that does not is not waited for long.
+  auto frame = recv_frame(conn->get(), 2000);
+  if (!frame) return;
+  auto request = decode_request(*frame);
+  Reply reply;
+  if (!request) {
+    reply = Reply{request.error().code(), request.error().text(), {}};
+  } else if (!std::holds_alternative<DnsUpdownRequest>(*request)) {
+    reply = Reply{Code::kPermissionDenied,
+                  std::string(request_name(*request)) + " is not taken on the dns-updown socket",
+                  {}};
+  } else {
+    reply = handle(*request);
+  }
+  (void)send_frame(conn->get(), encode_reply(reply));
 }
 
 void Service::on_readable(int fd) {
+  if (updown_ && fd == updown_->fd()) {
+    serve_updown();
+    return;
+  }
   if (!seal_) return;
   if (fd == seal_->monitor_fd()) seal_->on_monitor(pending_);
   if (fd == seal_->timer_fd()) seal_->on_timer(pending_);

@@ -30,6 +30,7 @@
 #include "helper/seal.h"
 #include "helper/state_file.h"
 #include "helper/tunnel.h"
+#include "helper/updown_socket.h"
 
 namespace vpnns {
 
@@ -42,8 +43,10 @@ class Service {
   // opens the state file in `state_dir`. A failure here is a start-up failure: openvpn stops
   // with its message (but a state file that cannot be opened is only a warning). `openvpn_pid`
   // is the helper's parent, as the kernel reports it.
+  // `updown_dir` holds the dns-updown socket (netns mode; updown_socket.h).
   static Result<Service> start(const Config& config, pid_t openvpn_pid,
-                               const std::string& state_dir = kStateDir);
+                               const std::string& state_dir = kStateDir,
+                               const std::string& updown_dir = kDnsUpdownDir);
 
   Reply handle(const Request& request);
 
@@ -77,11 +80,14 @@ class Service {
   Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
   Result<std::string> down(const DownRequest& req, Warnings& warnings);
   Result<std::string> ipchange(const IpChangeRequest& req, Warnings& warnings);
+  // One dns-up/dns-down from vpnns-dns-updown on the updown socket, answered there.
+  void serve_updown();
 
   Config config_;
   std::optional<NetnsTunnel> tunnel_;
   std::optional<Seal> seal_;
   std::optional<ClientSets> client_sets_;
+  std::optional<UpdownSocket> updown_;  // netns mode: openvpn 2.7's DNS (updown_socket.h)
   Warnings pending_;
 
   std::optional<StateFile> state_file_;

@@ -319,11 +319,12 @@ Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& w
   VPNNS_ASSIGN_OR_RETURN(auto have, our_routes());
 
   // DNS is pinned before any route through the tunnel changes, so none exists without the pin.
+  const DnsConfig& dns = updown_dns_ ? *updown_dns_ : req.dns;
   std::string pinned;
   std::optional<std::vector<IpAddr>> pinned_before;
   if (dns_pin_) {
     if (dns_pin_->active()) pinned_before = dns_pin_->servers();
-    VPNNS_ASSIGN_OR_RETURN(pinned, dns_pin_->apply(req.dns.servers, warnings));
+    VPNNS_ASSIGN_OR_RETURN(pinned, dns_pin_->apply(dns.servers, warnings));
   }
   if (Status s = apply_routes(want, have); !s) {
     if (dns_pin_) {
@@ -334,23 +335,65 @@ Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& w
     }
     return s.error();
   }
+  routed_ = true;
 
   std::string summary = std::to_string(want.size()) + " route" + (want.size() == 1 ? "" : "s") +
                         " through " + pin_->name + " in network namespace '" + config_.netns + "'";
   if (config_.dns != DnsMode::kNo) {
-    VPNNS_TRY(dns_.write(req.dns));
-    summary += "; " + dns_.dir() + "/resolv.conf: ";
-    if (req.dns.servers.empty()) summary += "no DNS servers pushed";
-    for (std::size_t i = 0; i < req.dns.servers.size(); ++i) {
-      summary += (i ? " " : "") + req.dns.servers[i].str();
-    }
-    if (!req.dns.search.empty()) {
-      summary += ", search";
-      for (const auto& d : req.dns.search) summary += " " + d;
-    }
+    VPNNS_TRY(dns_.write(dns));
+    summary += "; " + describe_dns(dns);
   }
   if (!pinned.empty()) summary += "; " + pinned;
   return summary;
+}
+
+std::string NetnsTunnel::describe_dns(const DnsConfig& dns) const {
+  std::string out = dns_.dir() + "/resolv.conf: ";
+  if (dns.servers.empty()) out += "no DNS servers pushed";
+  for (std::size_t i = 0; i < dns.servers.size(); ++i) {
+    out += (i ? " " : "") + dns.servers[i].str();
+  }
+  if (!dns.search.empty()) {
+    out += ", search";
+    for (const auto& d : dns.search) out += " " + d;
+  }
+  return out;
+}
+
+Result<std::string> NetnsTunnel::apply_dns(const DnsConfig& dns, Warnings& warnings) {
+  std::string summary;
+  std::optional<std::vector<IpAddr>> pinned_before;
+  if (dns_pin_) {
+    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
+    VPNNS_ASSIGN_OR_RETURN(summary, dns_pin_->apply(dns.servers, warnings));
+  }
+  if (config_.dns != DnsMode::kNo) {
+    if (Status s = dns_.write(dns); !s) {
+      if (dns_pin_) {
+        Warnings ignored;
+        Status undo =
+            pinned_before ? dns_pin_->apply(*pinned_before, ignored).status() : dns_pin_->remove();
+        if (!undo) warnings.push_back("putting the DNS pin back: " + undo.error().text());
+      }
+      return s.error();
+    }
+    summary = summary.empty() ? describe_dns(dns) : describe_dns(dns) + "; " + summary;
+  }
+  return summary;
+}
+
+Result<std::string> NetnsTunnel::dns_updown(const DnsUpdownRequest& req, Warnings& warnings) {
+  VPNNS_TRY(validate_dns_updown(req, pinned_name_));
+  if (!req.up) {
+    updown_dns_ = DnsConfig{};
+    return std::string("DNS withdrawn; the namespace's files stay until new values or DOWN");
+  }
+  updown_dns_ = req.dns;
+  if (config_.dns == DnsMode::kNo) return std::string("dns=no: DNS left alone");
+  if (!routed_ || !pin_) {
+    return "DNS kept for the tunnel's ROUTE_UP: " + describe_dns(req.dns);
+  }
+  return apply_dns(req.dns, warnings);
 }
 
 Status NetnsTunnel::delete_our_routes() {
@@ -372,6 +415,7 @@ Result<std::string> NetnsTunnel::route_predown(const RoutePredownRequest& req) {
         "request names device '" + req.dev + "', but this tunnel's device is '" + pin_->name + "'");
   }
   VPNNS_TRY(delete_our_routes());
+  routed_ = false;
   return "routes removed from network namespace '" + config_.netns + "'";
 }
 
@@ -409,6 +453,7 @@ void NetnsTunnel::teardown(Warnings& warnings) {
   }
   pin_.reset();
   link_.reset();
+  routed_ = false;
 }
 
 static_assert(std::string_view(kDnsPinTable) == kStateDnsPinTable);

@@ -58,6 +58,11 @@ class NetnsTunnel {
 
   Result<std::string> up(const UpRequest& req, Warnings& warnings);
   Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
+  // openvpn 2.7's DNS (vpnns-dns-updown): dns-up keeps the values as this tunnel's DNS — applied
+  // at once (files, pin) once ROUTE_UP has run, else at ROUTE_UP; dns-down withdraws them (a
+  // reconnect that pushes none leaves none at the next ROUTE_UP). Once a dns-up or dns-down came,
+  // ROUTE_UP's own DNS (empty on 2.7) is not used.
+  Result<std::string> dns_updown(const DnsUpdownRequest& req, Warnings& warnings);
   Result<std::string> route_predown(const RoutePredownRequest& req);
   Result<std::string> down(const DownRequest& req, Warnings& warnings);
   // Removes what vpnns added; idempotent. Problems are reported as warnings.
@@ -94,6 +99,10 @@ class NetnsTunnel {
   Result<std::vector<RouteSpec>> our_routes();
   Status apply_routes(const std::vector<RouteSpec>& want, const std::vector<RouteSpec>& have);
   Status delete_our_routes();
+  // Pins DNS to `dns` (dns=pin), writes the files (dns=yes|pin), says what it did; puts the pin
+  // back as it was if the files cannot be written.
+  Result<std::string> apply_dns(const DnsConfig& dns, Warnings& warnings);
+  [[nodiscard]] std::string describe_dns(const DnsConfig& dns) const;
 
   Config config_;
   NetnsHandle ns_;
@@ -110,6 +119,10 @@ class NetnsTunnel {
   // vpnns's routes as the last successful apply_routes() left them, for the state file;
   // cleared by delete_our_routes().
   std::vector<RouteSpec> routes_;
+  // ROUTE_UP ran since the last teardown/ROUTE_PREDOWN: DNS from dns-up is applied at once.
+  bool routed_ = false;
+  // openvpn 2.7's DNS as vpnns-dns-updown last told it (nullopt: never; 2.6 or no --dns-updown).
+  std::optional<DnsConfig> updown_dns_;
 };
 
 }  // namespace vpnns

@@ -121,13 +121,22 @@ Status validate_route_up(const RouteUpRequest& req, const UpRequest& link) {
     if (r.dst.has_host_bits()) return refuse("route " + r.dst.str() + " has host bits set");
     if (r.gateway) VPNNS_TRY(check_gateway(*r.gateway, link, r));
   }
-  for (const IpAddr& s : req.dns.servers) {
+  return validate_dns(req.dns);
+}
+
+Status validate_dns(const DnsConfig& dns) {
+  for (const IpAddr& s : dns.servers) {
     if (!s.is_unicast()) return refuse("DNS server " + s.str() + " is not a unicast address");
   }
-  for (const std::string& d : req.dns.search) {
+  for (const std::string& d : dns.search) {
     if (!is_valid_dns_name(d)) return refuse("DNS search domain '" + d + "' is not a DNS name");
   }
   return ok_status();
+}
+
+Status validate_dns_updown(const DnsUpdownRequest& req, const std::optional<std::string>& pinned) {
+  VPNNS_TRY(check_dev(req.dev, pinned));
+  return validate_dns(req.dns);
 }
 
 std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,

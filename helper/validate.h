@@ -34,6 +34,12 @@ Status validate_remote(const IpAddr& remote);
 // `link`: the UP the tunnel was configured with.
 Status validate_route_up(const RouteUpRequest& req, const UpRequest& link);
 
+// DNS values (ROUTE_UP's, dns-up's): unicast server addresses, search domains that are DNS names.
+Status validate_dns(const DnsConfig& dns);
+
+// dns-up/dns-down from vpnns-dns-updown: `dev` is a device name and, once pinned, the pinned one.
+Status validate_dns_updown(const DnsUpdownRequest& req, const std::optional<std::string>& pinned);
+
 // The routes to install for `req` on device `ifindex`: the pushed (or, on a server,
 // configured) routes, plus — for a client, whose namespace has no other way out — a default
 // route through the tunnel for each family the tunnel has an address in (unless one was pushed).

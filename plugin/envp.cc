@@ -156,32 +156,65 @@ Status add_search_domain(const std::string& var, std::string_view text, DnsConfi
   return ok_status();
 }
 
-// openvpn 2.6 --dns: dns_server_N_address_M (+ _port_M, _transport), dns_search_domain_N.
-Status parse_dns_options(const Env& env, Parsed<RouteUpRequest>& out) {
-  DnsConfig& dns = out.request.dns;
+// --dns (2.6 in the plugin's env; 2.7 only in the env of the dns-updown command):
+// dns_server_N_address_M (+ _port_M), dns_server_N_transport, _sni, _dnssec,
+// _resolve_domain_K, dns_search_domain_N. Every value is checked, also those resolv.conf cannot
+// use (a hostile server must not get anything odd past vpnns); servers resolv.conf cannot express
+// (another transport, another port) are left out with a warning.
+Status parse_dns_options(const Env& env, DnsConfig& dns, std::vector<std::string>& warnings) {
   for (std::size_t n = 1; n <= 64; ++n) {
     const std::string server = indexed("dns_server_", n, "_");
-    bool any = false;
+    if (!env.get(server + "address_1")) break;
     const auto transport = env.get(server + "transport");
-    for (std::size_t m = 1; m <= 64; ++m) {
+    if (transport && *transport != "plain" && *transport != "DoH" && *transport != "DoT") {
+      return bad(server + "transport", *transport, "not plain, DoH or DoT");
+    }
+    if (auto sni = env.get(server + "sni"); sni && !is_valid_dns_name(*sni)) {
+      return bad(server + "sni", *sni, "not a DNS name");
+    }
+    if (auto sec = env.get(server + "dnssec");
+        sec && *sec != "yes" && *sec != "no" && *sec != "optional") {
+      return bad(server + "dnssec", *sec, "not yes, no or optional");
+    }
+    std::string resolve;
+    for (std::size_t k = 1;; ++k) {
+      const std::string var = server + "resolve_domain_" + std::to_string(k);
+      auto d = env.get(var);
+      if (!d) break;
+      if (k > kMaxDnsSearch) {
+        return Error(Code::kInvalidArgument, "more than " + std::to_string(kMaxDnsSearch) +
+                                                 " resolve-domains for DNS server " +
+                                                 std::to_string(n));
+      }
+      if (!is_valid_dns_name(*d)) return bad(var, *d, "not a DNS domain name");
+      resolve += " " + std::string(*d);
+    }
+    for (std::size_t m = 1; m <= 8; ++m) {
       const std::string var = server + "address_" + std::to_string(m);
       auto text = env.get(var);
       if (!text) break;
-      any = true;
+      const std::string port_var = server + "port_" + std::to_string(m);
+      const auto port = env.get(port_var);
+      if (port) {
+        auto p = parse_uint(*port);
+        if (!p || *p == 0 || *p > 65535) return bad(port_var, *port, "not a port (1-65535)");
+      }
       if (transport && *transport != "plain") {
-        out.warnings.push_back("DNS server " + std::string(*text) + " uses transport " +
-                               std::string(*transport) +
-                               ", which resolv.conf cannot express; ignored");
+        warnings.push_back("DNS server " + std::string(*text) + " uses transport " +
+                           std::string(*transport) + ", which resolv.conf cannot express; ignored");
         continue;
       }
-      if (auto port = env.get(server + "port_" + std::to_string(m)); port && *port != "53") {
-        out.warnings.push_back("DNS server " + std::string(*text) + " on port " +
-                               std::string(*port) + ": resolv.conf cannot express a port; ignored");
+      if (port && *port != "53") {
+        warnings.push_back("DNS server " + std::string(*text) + " on port " + std::string(*port) +
+                           ": resolv.conf cannot express a port; ignored");
         continue;
       }
       VPNNS_TRY(add_dns_server(var, *text, dns));
     }
-    if (!any && !env.get(server + "address_1")) break;
+    if (!resolve.empty()) {
+      warnings.push_back("DNS server " + std::to_string(n) + " is for" + resolve +
+                         " only; the namespace has no other resolver, so it gets every name");
+    }
   }
   for (std::size_t n = 1;; ++n) {
     const std::string var = indexed("dns_search_domain_", n);
@@ -299,7 +332,7 @@ Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode) {
   VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
   VPNNS_TRY(parse_routes_v4(env, out));
   VPNNS_TRY(parse_routes_v6(env, out));
-  VPNNS_TRY(parse_dns_options(env, out));
+  VPNNS_TRY(parse_dns_options(env, out.request.dns, out.warnings));
   VPNNS_TRY(parse_foreign_options(env, out));
   if (netns_mode && env.get("redirect_gateway")) {
     // openvpn sets it only when it added routes itself, i.e. without route-noexec.
@@ -307,6 +340,17 @@ Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode) {
         "openvpn is adding routes itself: add 'route-noexec' (and 'ifconfig-noexec') to the "
         "openvpn configuration; in netns mode vpnns sets the routes inside the namespace");
   }
+  return out;
+}
+
+Result<Parsed<DnsUpdownRequest>> parse_dns_updown(const Env& env) {
+  Parsed<DnsUpdownRequest> out;
+  VPNNS_ASSIGN_OR_RETURN(auto type, require(env, "script_type"));
+  if (type != "dns-up" && type != "dns-down") return bad("script_type", type, "not dns-up or dns-down");
+  out.request.up = type == "dns-up";
+  VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
+  // dns-down repeats the values of the dns-up it undoes; what goes is what the helper holds.
+  if (out.request.up) VPNNS_TRY(parse_dns_options(env, out.request.dns, out.warnings));
   return out;
 }
 

@@ -44,6 +44,8 @@ Result<Parsed<UpRequest>> parse_up(const Env& env);
 // `netns_mode`: the tunnel leaves openvpn's namespace, so openvpn must not route it itself.
 Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode);
 Result<Parsed<RoutePredownRequest>> parse_route_predown(const Env& env);
+// The env of openvpn 2.7's dns-updown command: script_type dns-up|dns-down, dev, dns_*.
+Result<Parsed<DnsUpdownRequest>> parse_dns_updown(const Env& env);
 Result<Parsed<DownRequest>> parse_down(const Env& env);
 // argv[1] of IPCHANGE is "[AF_INET]192.0.2.1 1194"; env has trusted_ip(6)/trusted_port too.
 Result<Parsed<IpChangeRequest>> parse_ipchange(const Env& env, const char* const* argv);

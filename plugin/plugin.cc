@@ -24,6 +24,7 @@
 #include "common/config.h"
 #include "plugin/envp.h"
 #include "plugin/helper_process.h"
+#include "plugin/openvpn_config.h"
 
 #ifndef VPNNS_DEFAULT_HELPER
 #error "VPNNS_DEFAULT_HELPER must name the installed helper path"
@@ -149,7 +150,15 @@ int handle_event(PluginState& ctx, int type, const char* const* argv, const char
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
-int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return* out) {
+// vpnns-dns-updown sits beside the helper (installed, and in the build tree).
+std::string dns_updown_path(const Config& config) {
+  const auto slash = config.helper.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : config.helper.substr(0, slash)) +
+         "/vpnns-dns-updown";
+}
+
+int open(const int version, const openvpn_plugin_args_open_in* in,
+         openvpn_plugin_args_open_return* out) {
   const Log log(in->callbacks != nullptr ? in->callbacks->plugin_log : nullptr);
   if (::geteuid() != 0) {
     log.error(
@@ -174,6 +183,17 @@ int open(const openvpn_plugin_args_open_in* in, openvpn_plugin_args_open_return*
   if (!config) {
     log.error("bad plugin arguments: " + config.error().message());
     return OPENVPN_PLUGIN_FUNC_ERROR;
+  }
+  // openvpn 2.7's DNS handling (openvpn_config.h); the version fields exist from struct
+  // version 3 on, and older openvpns have no dns-updown.
+  if (version >= 3) {
+    auto checked = check_running_openvpn(in->ovpn_version_major, in->ovpn_version_minor, *config,
+                                         dns_updown_path(*config));
+    if (!checked) {
+      log.error("cannot start: " + checked.error().text());
+      return OPENVPN_PLUGIN_FUNC_ERROR;
+    }
+    for (const auto& w : checked->warnings) log.warn(w);
   }
   auto helper = HelperProcess::start(*config);
   if (!helper) {
@@ -208,7 +228,7 @@ VPNNS_EXPORT int openvpn_plugin_open_v3(const int version,
   // Struct version 1 already has argv, envp and callbacks->plugin_log: all vpnns reads.
   if (version < 1 || in == nullptr || out == nullptr) return OPENVPN_PLUGIN_FUNC_ERROR;
   try {
-    return vpnns::open(in, out);
+    return vpnns::open(version, in, out);
   } catch (const std::exception& e) {
     if (in->callbacks != nullptr && in->callbacks->plugin_log != nullptr) {
       in->callbacks->plugin_log(PLOG_ERR, vpnns::kName, "cannot start: %s", e.what());
