@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "common/netns_marker.h"
+#include "helper/link_kind.h"
 #include "helper/validate.h"
 
 namespace vpnns {
@@ -66,22 +67,6 @@ Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
   return NetnsTunnel(config, std::move(ns), std::move(outer), std::move(inner), std::move(pin));
 }
 
-Result<std::optional<LinkInfo>> NetnsTunnel::find_link(NetlinkSocket& sock,
-                                                       const std::string& name) {
-  MessageBuffer buf;
-  std::optional<LinkInfo> found;
-  Status s = sock.request(build_link_get(buf, name), "looking up device " + name,
-                          [&](const nlmsghdr* nlh) -> Status {
-                            VPNNS_ASSIGN_OR_RETURN(found, parse_link(nlh));
-                            return ok_status();
-                          });
-  if (!s) {
-    if (s.error().sys_errno() == ENODEV) return std::optional<LinkInfo>();
-    return s.error();
-  }
-  return found;
-}
-
 Result<std::vector<LinkInfo>> NetnsTunnel::list_links(NetlinkSocket& sock) {
   MessageBuffer buf;
   std::vector<LinkInfo> links;
@@ -97,17 +82,8 @@ Result<std::vector<LinkInfo>> NetnsTunnel::list_links(NetlinkSocket& sock) {
 }
 
 Status NetnsTunnel::check_plain_tun(const LinkInfo& link) {
-  if (link.kind == "ovpn-dco") {
-    return Error(Code::kFailedPrecondition,
-                 "device " + link.name +
-                     " is an ovpn-dco (data channel offload) device, which cannot work from "
-                     "another network namespace: add 'disable-dco' to the openvpn configuration");
-  }
-  if (link.kind != "tun") {
-    return Error(Code::kFailedPrecondition,
-                 "device " + link.name + " is a '" + (link.kind.empty() ? "plain" : link.kind) +
-                     "' device, not a tun device; vpnns only moves openvpn's own tun device");
-  }
+  // DCO devices (ovpn, ovpn-dco) and anything else but a tun are refused (link_kind.h).
+  VPNNS_TRY(check_link_kind(link.name, link.kind, DeviceUse::kNetns, false));
   if (link.tun_type && *link.tun_type != IFF_TUN) {
     return Error(Code::kFailedPrecondition,
                  "device " + link.name + " is a tap device; netns mode supports 'dev tun' only");

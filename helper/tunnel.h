@@ -1,6 +1,6 @@
 // NetnsTunnel: netns mode — the tun device moved into its own namespace and configured there.
 //
-//   UP (init)      find the device in openvpn's namespace (a plain tun: not ovpn-dco, not tap,
+//   UP (init)      find the device in openvpn's namespace (a plain tun: not DCO, not tap,
 //                  not configured by openvpn itself), check the target namespace holds nothing
 //                  but lo (a client's; a server's is a gateway the administrator furnishes),
 //                  move the device, pin its name and new ifindex, then set MTU, bring
@@ -89,7 +89,6 @@ class NetnsTunnel {
         dns_(config_.netns),
         dns_pin_(std::move(pin)) {}
 
-  Result<std::optional<LinkInfo>> find_link(NetlinkSocket& sock, const std::string& name);
   Result<std::vector<LinkInfo>> list_links(NetlinkSocket& sock);
   Status check_plain_tun(const LinkInfo& link);
   Status check_unconfigured(const LinkInfo& link);
