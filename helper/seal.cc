@@ -15,6 +15,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/names.h"
+#include "helper/link_kind.h"
+
 namespace vpnns {
 namespace {
 
@@ -96,6 +99,8 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   }
 
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER));
+  // Opened now: after start-up the helper may open no socket (confine.h).
+  VPNNS_ASSIGN_OR_RETURN(NetlinkSocket links, NetlinkSocket::open(NETLINK_ROUTE));
   // Notifications of every nftables change in openvpn's namespace; what changed is not read,
   // only that something did.
   UniqueFd monitor_fd(
@@ -110,7 +115,8 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer) return sys_error("timerfd_create", errno);
 
-  Seal seal(std::move(sock), std::move(monitor_fd), std::move(timer), std::move(spec), openvpn_pid);
+  Seal seal(std::move(sock), std::move(links), std::move(monitor_fd), std::move(timer),
+            std::move(spec), openvpn_pid);
   VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
   if (existing.exists) {
     const auto pid = seal_owner_pid(existing.comment);
@@ -165,6 +171,20 @@ Status Seal::reconcile(std::vector<std::string>& warnings) {
   }
   ever_installed_ = true;
   return ok_status();
+}
+
+Status Seal::check_device(const std::string& dev) {
+  if (!is_valid_ifname(dev)) {
+    return Error(Code::kInvalidArgument, "device name '" + dev + "' is not a valid name");
+  }
+  VPNNS_ASSIGN_OR_RETURN(std::optional<LinkInfo> link, find_link(links_, dev));
+  // Fail closed: a device the helper cannot see might be one the seal cannot accept.
+  if (!link) {
+    return Error(Code::kNotFound, "device " + dev +
+                                      " does not exist in openvpn's network namespace; the seal "
+                                      "cannot tell whether it is a data channel offload device");
+  }
+  return check_link_kind(dev, link->kind, DeviceUse::kSeal, spec_.mark.has_value());
 }
 
 Result<std::string> Seal::follow(const IpAddr& server, std::vector<std::string>& warnings) {

@@ -15,6 +15,12 @@
 // so the reconnect after a SIGUSR1 (which fires no event at all before it reaches the server)
 // is never blocked. With `seal-mark=N` the mark openvpn sets on its sockets is matched instead.
 //
+// Data channel offload: with a DCO device the kernel sends the data packets itself, without
+// openvpn's socket, so owners cannot accept them. At every UP (alone; with netns the tunnel
+// refuses DCO) the seal reads the device's link kind in openvpn's namespace and refuses UP
+// unless it can accept what the device sends (link_kind.h: the in-kernel "ovpn" with seal-mark,
+// never 2.6's "ovpn-dco").
+//
 // The table can vanish underneath (`nft flush ruleset`, a firewall reload). The helper listens
 // to nftables' change notifications and repairs the seal at once, and checks again at every
 // event; the repair is reported in openvpn's log with the next reply.
@@ -49,6 +55,9 @@ class Seal {
 
   // The server is now `server` (IPCHANGE; UP when no IPCHANGE was seen): install or swap.
   Result<std::string> follow(const IpAddr& server, std::vector<std::string>& warnings);
+  // Refuses UP if openvpn's device `dev` is a DCO device whose packets the seal cannot accept
+  // (link_kind.h); looked up in openvpn's namespace, where the seal lives.
+  Status check_device(const std::string& dev);
   // Makes the kernel hold the desired table again if it does not (events, notifications).
   Status ensure(std::vector<std::string>& warnings);
   // Starts watching openvpn's uid (after ROUTE_UP: the privilege drop comes right after).
@@ -74,8 +83,10 @@ class Seal {
   [[nodiscard]] std::optional<std::uint32_t> openvpn_uid() const;
 
  private:
-  Seal(NetlinkSocket sock, UniqueFd monitor, UniqueFd timer, SealSpec spec, pid_t openvpn_pid)
+  Seal(NetlinkSocket sock, NetlinkSocket links, UniqueFd monitor, UniqueFd timer, SealSpec spec,
+       pid_t openvpn_pid)
       : sock_(std::move(sock)),
+        links_(std::move(links)),
         monitor_(std::move(monitor)),
         timer_(std::move(timer)),
         spec_(std::move(spec)),
@@ -85,9 +96,10 @@ class Seal {
   void stop_watching();
 
   NetlinkSocket sock_;
-  UniqueFd monitor_;  // NETLINK_NETFILTER, member of NFNLGRP_NFTABLES, non-blocking
-  UniqueFd timer_;    // timerfd for the privilege-drop watch
-  SealSpec spec_;     // what the table must hold
+  NetlinkSocket links_;  // NETLINK_ROUTE: the device's kind at UP
+  UniqueFd monitor_;     // NETLINK_NETFILTER, member of NFNLGRP_NFTABLES, non-blocking
+  UniqueFd timer_;       // timerfd for the privilege-drop watch
+  SealSpec spec_;        // what the table must hold
   pid_t openvpn_pid_;
   bool active_ = false;  // the seal should exist now
   bool ever_installed_ = false;

@@ -129,6 +129,9 @@ Result<std::string> Service::up(const UpRequest& req, Warnings& warnings) {
                    "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
     }
     VPNNS_TRY(validate_remote(*server));
+    // The seal must be able to accept what openvpn's device sends (DCO: link_kind.h); with
+    // netns the tunnel refuses every DCO device itself.
+    if (!tunnel_) VPNNS_TRY(seal_->check_device(req.dev));
     VPNNS_ASSIGN_OR_RETURN(summary, seal_->follow(*server, warnings));
   }
   if (tunnel_) {

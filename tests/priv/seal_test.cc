@@ -110,6 +110,26 @@ TEST_F(SealTest, SealUserAndSealMark) {
   EXPECT_EQ(t.find("set uids"), std::string::npos) << t;
 }
 
+// UP reads the device's link kind in openvpn's namespace through the socket the helper opened
+// before it confined itself (helper/link_kind.h decides; the DCO kinds, which this kernel has no
+// driver for, are unit-tested). A veth stands in for a device that is not a tun: only DCO
+// concerns the seal. A device the helper cannot see fails closed.
+TEST_F(SealTest, UpChecksTheDeviceKindAndFailsClosedOnAMissingDevice) {
+  start({}, false);
+  expect_ok(IpChangeRequest{ip("198.51.100.1"), 1194});
+  const std::string before = snapshot();
+  UpRequest up = subnet_up();
+  up.dev = "tunp9";
+  Reply r = expect_refused(up, "device tunp9 does not exist in openvpn's network namespace");
+  EXPECT_EQ(r.code, Code::kNotFound);
+  EXPECT_EQ(snapshot(), before);
+  sh("ip link add vethp0 type veth peer name vethp1");
+  up.dev = "vethp0";
+  expect_ok(up);
+  expect_ok(subnet_up());  // openvpn's tun
+  EXPECT_NE(ruleset().find("elements = { 198.51.100.1 }"), std::string::npos);
+}
+
 TEST_F(SealTest, RepairsAFlushedRulesetAtOnceAndSaysSo) {
   start({}, false);
   expect_ok(IpChangeRequest{ip("198.51.100.1"), 1194});
