@@ -105,7 +105,8 @@ struct DnsUpdownRequest {
 
 // Where the helper listens for vpnns-dns-updown: one socket per openvpn process, named by its pid.
 inline constexpr const char* kDnsUpdownDir = "/run/vpnns/dns-updown";
-inline std::string dns_updown_socket_path(long openvpn_pid, const std::string& dir = kDnsUpdownDir) {
+inline std::string dns_updown_socket_path(long openvpn_pid,
+                                          const std::string& dir = kDnsUpdownDir) {
   return dir + "/" + std::to_string(openvpn_pid);
 }
 
@@ -143,10 +144,9 @@ struct LearnAddressRequest {
   friend bool operator==(const LearnAddressRequest&, const LearnAddressRequest&) = default;
 };
 
-using Request =
-    std::variant<UpRequest, RouteUpRequest, RoutePredownRequest, DownRequest, IpChangeRequest,
-                 CloseRequest, ClientConnectRequest, ClientDisconnectRequest, LearnAddressRequest,
-                 DnsUpdownRequest>;
+using Request = std::variant<UpRequest, RouteUpRequest, RoutePredownRequest, DownRequest,
+                             IpChangeRequest, CloseRequest, ClientConnectRequest,
+                             ClientDisconnectRequest, LearnAddressRequest, DnsUpdownRequest>;
 
 // The event name as openvpn's log and the helper's messages spell it.
 const char* request_name(const Request& request);

@@ -484,9 +484,7 @@ const char* request_name(const Request& request) {
     const char* operator()(const ClientConnectRequest&) const { return "CLIENT_CONNECT"; }
     const char* operator()(const ClientDisconnectRequest&) const { return "CLIENT_DISCONNECT"; }
     const char* operator()(const LearnAddressRequest&) const { return "LEARN_ADDRESS"; }
-    const char* operator()(const DnsUpdownRequest& r) const {
-      return r.up ? "dns-up" : "dns-down";
-    }
+    const char* operator()(const DnsUpdownRequest& r) const { return r.up ? "dns-up" : "dns-down"; }
   };
   return std::visit(Visitor{}, request);
 }

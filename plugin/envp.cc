@@ -346,7 +346,8 @@ Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode) {
 Result<Parsed<DnsUpdownRequest>> parse_dns_updown(const Env& env) {
   Parsed<DnsUpdownRequest> out;
   VPNNS_ASSIGN_OR_RETURN(auto type, require(env, "script_type"));
-  if (type != "dns-up" && type != "dns-down") return bad("script_type", type, "not dns-up or dns-down");
+  if (type != "dns-up" && type != "dns-down")
+    return bad("script_type", type, "not dns-up or dns-down");
   out.request.up = type == "dns-up";
   VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
   // dns-down repeats the values of the dns-up it undoes; what goes is what the helper holds.

@@ -199,11 +199,12 @@ Result<OpenvpnCheck> check_openvpn_config(
       const std::string dir = (jail == "/" ? "" : jail) + (tmp.starts_with("/") ? tmp : "/" + tmp);
       VPNNS_ASSIGN_OR_RETURN(bool ok, tmp_writable(dir, *o.user));
       if (!ok) {
-        return Error(Code::kInvalidArgument,
-                     "openvpn 2.7 writes the DNS values of every restart to a file in its tmp-dir '" +
-                         tmp + "', inside the chroot: " + dir + " must be a directory that user '" +
-                         *o.user + "' can write (for example: mkdir -m 700 " + dir + " && chown " +
-                         *o.user + " " + dir + "), or set tmp-dir to one");
+        return Error(
+            Code::kInvalidArgument,
+            "openvpn 2.7 writes the DNS values of every restart to a file in its tmp-dir '" + tmp +
+                "', inside the chroot: " + dir + " must be a directory that user '" + *o.user +
+                "' can write (for example: mkdir -m 700 " + dir + " && chown " + *o.user + " " +
+                dir + "), or set tmp-dir to one");
       }
     }
     return out;
@@ -250,7 +251,7 @@ Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const
   };
   VPNNS_ASSIGN_OR_RETURN(OpenvpnOptions options, parse_openvpn_command_line(argv, read));
   const auto writable = [](const std::string& dir, const std::string& user) -> Result<bool> {
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return false;
     if ((st.st_mode & S_IWOTH) != 0) return true;
     uid_t uid = 0;

@@ -146,6 +146,75 @@ TEST(Envp, DnsServersResolvConfCannotExpress) {
   EXPECT_EQ(r->warnings.size(), 2u);
 }
 
+// openvpn 2.7's dns-updown env (updown_env_set in its dns.c): dev, script_type, dns_*.
+TEST(Envp, DnsUpdown) {
+  EnvFixture up({"dev=tun0", "script_type=dns-up", "dns_search_domain_1=example.test",
+                 "dns_server_1_address_1=192.0.2.53", "dns_server_1_address_2=2001:db8:100::53",
+                 "dns_server_1_port_2=53", "dns_server_1_resolve_domain_1=corp.example.test",
+                 "dns_server_1_dnssec=optional", "dns_server_2_address_1=192.0.2.54",
+                 "dns_server_2_transport=DoT", "dns_server_2_sni=dns.example.test"});
+  auto r = parse_dns_updown(up.env());
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->request.up);
+  EXPECT_EQ(r->request.dev, "tun0");
+  EXPECT_EQ(r->request.dns.servers, (std::vector<IpAddr>{a("192.0.2.53"), a("2001:db8:100::53")}));
+  EXPECT_EQ(r->request.dns.search, (std::vector<std::string>{"example.test"}));
+  ASSERT_EQ(r->warnings.size(), 2u);  // server 1's resolve-domain; server 2's DoT
+  EXPECT_NE(r->warnings[0].find("corp.example.test"), std::string::npos);
+  EXPECT_NE(r->warnings[1].find("DoT"), std::string::npos);
+
+  // dns-down: the values it repeats are not read.
+  EnvFixture down({"dev=tun0", "script_type=dns-down", "dns_server_1_address_1=bogus"});
+  auto d = parse_dns_updown(down.env());
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_FALSE(d->request.up);
+  EXPECT_TRUE(d->request.dns.servers.empty());
+}
+
+TEST(Envp, DnsUpdownRefusals) {
+  const std::vector<std::string> base = {"dev=tun0", "script_type=dns-up",
+                                         "dns_server_1_address_1=192.0.2.53"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"dev=tun0", "script_type=up"}, "script_type"},
+      {{"dev="}, "dev"},
+      {{"dev=tun0;x", "script_type=dns-up"}, "dev"},
+      {{"dns_server_1_port_1=0"}, "dns_server_1_port_1"},
+      {{"dns_server_1_port_1=99999"}, "dns_server_1_port_1"},
+      {{"dns_server_1_port_1=5x"}, "dns_server_1_port_1"},
+      {{"dns_server_1_transport=QUIC"}, "dns_server_1_transport"},
+      {{"dns_server_1_sni=a b"}, "dns_server_1_sni"},
+      {{"dns_server_1_dnssec=maybe"}, "dns_server_1_dnssec"},
+      {{"dns_server_1_resolve_domain_1=bad;domain"}, "dns_server_1_resolve_domain_1"},
+      {{"dns_search_domain_1=$(reboot)"}, "dns_search_domain_1"},
+      {{"dns_search_domain_1=a\nnameserver 198.51.100.66"}, "dns_search_domain_1"},
+      {{"dns_search_domain_1=" + std::string(300, 'a')}, "dns_search_domain_1"},
+      {{"dns_server_2_address_1=192.0.2.300"}, "dns_server_2_address_1"},
+  };
+  for (const auto& [extra, var] : cases) {
+    std::vector<std::string> vars = extra;
+    // Later duplicates are ignored (Env), so the case's own values come first.
+    vars.insert(vars.end(), base.begin(), base.end());
+    EnvFixture f(vars);
+    auto r = parse_dns_updown(f.env());
+    ASSERT_FALSE(r.ok()) << extra[0];
+    EXPECT_NE(r.error().message().find(var), std::string::npos)
+        << extra[0] << ": " << r.error().message();
+  }
+  // Bounded lists: nine search domains, nine servers.
+  std::vector<std::string> many = base;
+  for (int i = 1; i <= 9; ++i)
+    many.push_back("dns_search_domain_" + std::to_string(i) + "=d" + std::to_string(i) + ".test");
+  EnvFixture f(many);
+  EXPECT_FALSE(parse_dns_updown(f.env()).ok());
+  std::vector<std::string> servers = {"dev=tun0", "script_type=dns-up"};
+  for (int i = 1; i <= 9; ++i) {
+    servers.push_back("dns_server_" + std::to_string(i) + "_address_1=192.0.2." +
+                      std::to_string(i));
+  }
+  EnvFixture g(servers);
+  EXPECT_FALSE(parse_dns_updown(g.env()).ok());
+}
+
 TEST(Envp, RouteUpWarnsWithoutRouteNoexec) {
   EnvFixture f({"dev=tun0", "redirect_gateway=1"});
   auto r = parse_route_up(f.env(), true);

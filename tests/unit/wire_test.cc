@@ -51,7 +51,10 @@ std::vector<Request> all_requests() {
           DownRequest{"tun0", Context::kRestart},
           IpChangeRequest{a("198.51.100.1"), 1194},
           IpChangeRequest{a("2001:db8:1::1"), 443},
-          CloseRequest{}};
+          CloseRequest{},
+          DnsUpdownRequest{true, "tun0", sample_route_up().dns},
+          DnsUpdownRequest{true, "tun0", {}},
+          DnsUpdownRequest{false, "tun0", {}}};
 }
 
 TEST(Wire, RequestsRoundTrip) {
@@ -209,6 +212,27 @@ std::vector<BadFrame> bad_frames() {
     raw_attr(f, 13, {1, 2, 3, 4, 5});
     raw_fix_length(f);
     out.push_back({"dns server of 5 bytes", f, "neither 4 nor 16"});
+  }
+  {
+    auto f = raw_header(25, 0);
+    raw_attr(f, 25, {2});
+    raw_attr(f, 1, {'t'});
+    raw_fix_length(f);
+    out.push_back({"dns up of 2", f, "not 0 or 1"});
+  }
+  {
+    auto f = raw_header(25, 0);
+    raw_attr(f, 25, {0});
+    raw_attr(f, 1, {'t'});
+    raw_attr(f, 13, {192, 0, 2, 53});
+    raw_fix_length(f);
+    out.push_back({"dns-down with a server", f, "dns-down carries DNS values"});
+  }
+  {
+    auto f = raw_header(25, 0);
+    raw_attr(f, 1, {'t'});
+    raw_fix_length(f);
+    out.push_back({"dns-updown without up", f, "dns up"});
   }
   {
     auto f = raw_header(16, 0);
