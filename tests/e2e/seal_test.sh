@@ -43,7 +43,7 @@ sealed_uids() { in_ns "$NS_CLI" nft list set inet "$TABLE" uids | tr -d '\n\t' |
 
 start_client
 wait_connected
-in_ns "$NS_CLI" nft list table inet "$TABLE" | grep -q "elements = { 198.51.100.1 }" ||
+in_ns "$NS_CLI" nft list table inet "$TABLE" | grep "elements = { 198.51.100.1 }" >/dev/null ||
   fail "the seal does not hold the server's address: $(in_ns "$NS_CLI" nft list ruleset)"
 grep -q "PLUGIN vpnns: IPCHANGE: sealed 198.51.100.1" "$WORK/client.log" || fail "no IPCHANGE seal line"
 # Installed before openvpn declared itself ready.
@@ -80,10 +80,10 @@ pass "SIGUSR1: the new socket (uid 65534) reconnected through the seal; traffic 
 
 # The table vanishes underneath: back at once, and the next event says so.
 in_ns "$NS_CLI" nft flush ruleset
-has_table() { in_ns "$NS_CLI" nft list tables | grep -q "$TABLE"; }
+has_table() { in_ns "$NS_CLI" nft list tables | grep "$TABLE" >/dev/null; }
 no_table() { ! has_table; }
 wait_for 1 has_table || fail "the seal was not repaired after nft flush ruleset"
-in_ns "$NS_CLI" nft list table inet "$TABLE" | grep -q "elements = { 198.51.100.1 }" || fail "repaired seal is wrong"
+in_ns "$NS_CLI" nft list table inet "$TABLE" | grep "elements = { 198.51.100.1 }" >/dev/null || fail "repaired seal is wrong"
 kill -USR1 "$CLIENT_PID"
 wait_connected 3
 wait_for 3 grep -q "removed underneath (nft flush ruleset? a firewall reload?); reinstalled" "$WORK/client.log" ||
@@ -101,7 +101,7 @@ pass "SIGTERM: the table is gone"
 
 start_client
 wait_connected 4
-in_ns "$NS_CLI" nft list tables | grep -q "$TABLE" || fail "no seal after the restart"
+in_ns "$NS_CLI" nft list tables | grep "$TABLE" >/dev/null || fail "no seal after the restart"
 kill -KILL "$CLIENT_PID"
 wait_for 1 no_table || fail "the seal table outlived a SIGKILLed openvpn"
 pass "SIGKILL: the table is gone within a second"
