@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The shipped server example works as written: examples/server/server.conf, classes and
 # firewall.nft, with only what a test must change (certificate paths, the jail, where the plugin,
-# helper and classes file are, the listening address, a log file, disable-dco) — the plugin
-# line's arguments untouched.
+# helper and classes file are, the listening address, a log file, disable-dco; on openvpn 2.7
+# the tests' dns-updown lines, lib.sh's ovpn_lines) — the plugin line's arguments untouched.
 #
 # Two clients (CN admin-1 and branch-1, whose CCD entry gives fixed addresses and an iroute, as
 # an administrator would) connect from one namespace (ifconfig-noexec/route-noexec: their own
@@ -35,7 +35,8 @@ sed -e "s|^ca ca.crt|ca $WORK/pki/ca.crt|" -e "s|^cert server.crt|cert $WORK/pki
   -e "s|^plugin /usr/lib/openvpn/vpnns.so |plugin $PLUGIN helper=$HELPER |" \
   -e "s|/etc/openvpn/server/classes|$WORK/classes|" \
   "$EXAMPLES/server.conf" >"$WORK/server.conf"
-printf 'local 198.51.100.1\ndisable-dco\nverb 3\nlog %s\n' "$WORK/server.log" >>"$WORK/server.conf"
+printf 'local 198.51.100.1\ndisable-dco\n%s\nverb 3\nlog %s\n' "$(ovpn_lines server)" "$WORK/server.log" \
+  >>"$WORK/server.conf"
 start_server
 pass "the example server started: $(grep -o 'PLUGIN vpnns: .*' "$WORK/server.log" | head -1)"
 
@@ -53,6 +54,7 @@ remote-cert-tls server
 disable-dco
 ifconfig-noexec
 route-noexec
+$(ovpn_lines seal)
 connect-retry 1 1
 verb 3
 log $WORK/$cn.log

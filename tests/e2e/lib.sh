@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared set-up for the end-to-end tests: throw-away namespaces joined by a veth pair, a
-# throw-away PKI, and real openvpn processes (Debian's package) started in those namespaces.
+# throw-away PKI, and real openvpn processes (Debian's package, or OpenVPN 2.7: VPNNS_OPENVPN
+# below) started in those namespaces.
 #
 # Topology (all addresses from the documentation ranges):
 #
@@ -24,26 +25,89 @@ BUILD=${VPNNS_BUILD:-$E2E_ROOT/build}
 PLUGIN=${VPNNS_PLUGIN:-$BUILD/plugin/vpnns.so}
 HELPER=${VPNNS_HELPER:-$BUILD/helper/vpnns-helper}
 
+# Which openvpn: VPNNS_OPENVPN names it (default `openvpn` on PATH: Debian's, the 2.6 line).
+# The _27 twins of the tests (tests/CMakeLists.txt) set it to OpenVPN 2.7 (scripts/openvpn27)
+# and VPNNS_OPENVPN_LINE=2.7, so that a missing or wrong binary fails the test instead of
+# testing the other line twice. OPENVPN_VERSION is what the binary says (e.g. 2.7.6); every
+# log line names it.
+OPENVPN_PATH=${VPNNS_OPENVPN:-}
+if [ -z "$OPENVPN_PATH" ] && [ -n "${VPNNS_OPENVPN_LINE:-}" ]; then
+  echo "[${TEST_NAME:-e2e}] FAIL: this is the openvpn $VPNNS_OPENVPN_LINE run of the test, but no" \
+    "openvpn $VPNNS_OPENVPN_LINE was configured: VPNNS_OPENVPN is empty (scripts/setup builds it" \
+    "with scripts/openvpn27 and passes -DVPNNS_OPENVPN27=...; or cmake -DVPNNS_OPENVPN27=/path/to/sbin/openvpn)"
+  exit 1
+fi
+OPENVPN_PATH=$(command -v "${OPENVPN_PATH:-openvpn}") || {
+  echo "[${TEST_NAME:-e2e}] FAIL: openvpn '${VPNNS_OPENVPN:-openvpn}' not found"
+  exit 1
+}
+OPENVPN_VERSION=$("$OPENVPN_PATH" --version 2>/dev/null | awk 'NR == 1 && $1 == "OpenVPN" {print $2}') || true
+if [[ ! $OPENVPN_VERSION =~ ^[0-9]+\.[0-9]+ ]]; then
+  echo "[${TEST_NAME:-e2e}] FAIL: $OPENVPN_PATH --version does not name an OpenVPN version"
+  exit 1
+fi
+if [ -n "${VPNNS_OPENVPN_LINE:-}" ] && [[ $OPENVPN_VERSION != "$VPNNS_OPENVPN_LINE".* ]]; then
+  echo "[${TEST_NAME:-e2e}] FAIL: this is the openvpn $VPNNS_OPENVPN_LINE run of the test, but" \
+    "$OPENVPN_PATH is openvpn $OPENVPN_VERSION"
+  exit 1
+fi
+
+# ovpn_at_least MAJOR MINOR: the openvpn under test is MAJOR.MINOR or newer.
+ovpn_at_least() {
+  local major=${OPENVPN_VERSION%%.*} minor=${OPENVPN_VERSION#*.}
+  minor=${minor%%[!0-9]*}
+  ((major > $1 || (major == $1 && minor >= $2)))
+}
+
 # How to run openvpn. With an ASan+UBSan build of vpnns.so (VPNNS_PRELOAD names the sanitizer
-# runtimes), Debian's openvpn must load them first; openvpn's own leaks at exit are not ours.
-OPENVPN=(openvpn)
+# runtimes), openvpn must load them first; openvpn's own leaks at exit are not ours.
+OPENVPN=("$OPENVPN_PATH")
 if [ -n "${VPNNS_PRELOAD:-}" ]; then
   OPENVPN=(env "LD_PRELOAD=$VPNNS_PRELOAD" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
-    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1" openvpn)
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1" "$OPENVPN_PATH")
 fi
+
+# What each openvpn line needs in the tests' configurations (used by client_conf, server_conf
+# and the tests that write their own):
+#   2.7 runs its default dns-updown script whenever DNS servers are pushed and there is no --up
+#   script (a plugin does not count); the tests' namespaces share the host's /etc, so that would
+#   rewrite the host's /etc/resolv.conf. netns-mode clients hand DNS to vpnns's command
+#   (VPNNS_DNS_UPDOWN, default vpnns-dns-updown next to the helper; script-security 2 lets
+#   openvpn run it); seal-mode and plain clients and every server disable it.
+#   persist-key: 2.7 always keeps keys and warns that the option is deprecated.
+VPNNS_DNS_UPDOWN=${VPNNS_DNS_UPDOWN:-$(dirname "$HELPER")/vpnns-dns-updown}
+
+# ovpn_lines ROLE: the lines for ROLE (netns: a netns-mode client; seal: a seal-mode or plain
+# client; server), one per line, nothing if this openvpn needs none.
+ovpn_lines() {
+  ovpn_at_least 2 7 || return 0
+  case $1 in
+    netns) printf 'script-security 2\ndns-updown %s\n' "$VPNNS_DNS_UPDOWN" ;;
+    seal | server) echo "dns-updown disable" ;;
+    *) echo "ovpn_lines: unknown role '$1'" >&2 && return 1 ;;
+  esac
+}
+
+# ovpn_persist_key: "persist-key" where openvpn still has the option (before 2.7).
+ovpn_persist_key() { ovpn_at_least 2 7 || echo persist-key; }
 
 ID=vt$$
 NS_SRV=$ID-srv
 NS_CLI=$ID-cli
 NS_VPN=$ID-vpn
-WORK=$(mktemp -d /tmp/vpnns-e2e.XXXXXX)
+# Named after the test's pid like its namespaces, so that scripts/sweep can tell a killed run's.
+WORK=$(mktemp -d "/tmp/vpnns-e2e-$ID.XXXXXX")
 chmod 755 "$WORK"
+# The host's DNS configuration as it was before a 2.7 test (scripts/hostdns-guard; named like
+# the namespaces, so that scripts/sweep checks it if the test is killed).
+HOSTDNS_GUARD=$E2E_ROOT/scripts/hostdns-guard
+HOSTDNS_SAVED=""
 STARTED_PIDS=()
 CREATED_NS=()
 EXIT_HOOKS=()
 FAILED=0
 
-log() { printf '[%s] %s\n' "${TEST_NAME:-e2e}" "$*"; }
+log() { printf '[%s openvpn-%s] %s\n' "${TEST_NAME:-e2e}" "$OPENVPN_VERSION" "$*"; }
 
 fail() {
   log "FAIL: $*"
@@ -82,6 +146,12 @@ cleanup() {
   for hook in "${EXIT_HOOKS[@]}"; do
     "$hook" || true
   done
+  # Every openvpn (and dns-updown runner) is gone now: whatever its down scripts did is done.
+  if [ -n "$HOSTDNS_SAVED" ] && ! "$HOSTDNS_GUARD" check "$HOSTDNS_SAVED"; then
+    log "FAIL: openvpn $OPENVPN_VERSION changed the host's DNS configuration (see above; it was put back)"
+    FAILED=1
+    rc=1
+  fi
   rm -rf "$WORK"
   if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
     log "FAIL: exited with status $rc"
@@ -90,6 +160,12 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+
+log "openvpn $OPENVPN_VERSION ($OPENVPN_PATH${VPNNS_PRELOAD:+, sanitizer runtimes preloaded})"
+if ovpn_at_least 2 7; then
+  "$HOSTDNS_GUARD" save "/run/vpnns-test/hostdns/$ID" || fail "cannot record the host's DNS configuration"
+  HOSTDNS_SAVED=/run/vpnns-test/hostdns/$ID
+fi
 
 # register_ns NAME: removed at exit (tests also register the namespace vpnns creates).
 register_ns() { CREATED_NS+=("$1"); }
@@ -224,6 +300,7 @@ ca $WORK/pki/ca.crt
 cert $WORK/pki/server.crt
 key $WORK/pki/server.key
 disable-dco
+$(ovpn_lines server)
 verb 3
 log $WORK/server.log
 EOF
@@ -236,7 +313,13 @@ EOF
 client_conf() {
   local plugin_args=$1
   shift
+  # openvpn 2.7 creates a file in its tmp-dir (/tmp, inside the jail after the chroot) at every
+  # (re)connect for its dns-updown runner: the jail's /tmp must be writable by `user`.
   mkdir -p "$WORK/jail/tmp"
+  chown nobody:nogroup "$WORK/jail/tmp"
+  chmod 700 "$WORK/jail/tmp"
+  local role=seal
+  [[ " $plugin_args " != *" netns="* ]] || role=netns
   cat >"$WORK/client.conf" <<EOF
 client
 dev tun
@@ -250,9 +333,10 @@ user nobody
 group nogroup
 chroot $WORK/jail
 persist-tun
-persist-key
+$(ovpn_persist_key)
 disable-dco
 $CLIENT_NETNS_LINES
+$(ovpn_lines "$role")
 connect-retry 1 1
 verb 4
 log-append $WORK/client.log

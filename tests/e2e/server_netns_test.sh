@@ -48,7 +48,7 @@ EOF2
 
 mkdir -p "$JAIL/tmp"
 chmod 1777 "$JAIL/tmp"
-server_conf "user nobody" "group nogroup" "chroot $JAIL" persist-tun persist-key \
+server_conf "user nobody" "group nogroup" "chroot $JAIL" persist-tun "$(ovpn_persist_key)" \
   ifconfig-noexec route-noexec "route 203.0.113.128 255.255.255.128" \
   "route-ipv6 2001:db8:300::/64" \
   "plugin $PLUGIN helper=$HELPER netns=$NS_VPN client-set=inet/gw/clients,inet/gw/clients6"
@@ -63,6 +63,7 @@ cert $WORK/pki/client.crt
 key $WORK/pki/client.key
 remote-cert-tls server
 disable-dco
+$(ovpn_lines seal)
 connect-retry 1 1
 verb 3
 log $WORK/client.log

@@ -143,7 +143,8 @@ user nobody
 group nogroup
 chroot $JAIL
 persist-tun
-persist-key
+$(ovpn_persist_key)
+$(ovpn_lines server)
 verb 3
 log-append $WORK/$1.log
 plugin $PLUGIN helper=$HELPER client-set=$2 client-classes=$3
@@ -165,6 +166,7 @@ disable-dco
 connect-retry 1 1
 server-poll-timeout 3
 explicit-exit-notify 1
+$(ovpn_lines seal)
 verb 3
 log-append $WORK/$cn.log
 EOF

@@ -9,8 +9,10 @@
 TEST_NAME=unit-emulation
 source "$(dirname "$0")/lib.sh"
 
-# CapabilityBoundingSet= of /lib/systemd/system/openvpn-client@.service (Debian 12).
+# CapabilityBoundingSet= of /lib/systemd/system/openvpn-client@.service (Debian 12); OpenVPN
+# 2.7's own unit (distro/systemd/openvpn-client@.service.in) adds CAP_SYS_NICE.
 STOCK="-all,+ipc_lock,+net_admin,+net_raw,+setgid,+setuid,+setpcap,+sys_chroot,+dac_override"
+! ovpn_at_least 2 7 || STOCK+=",+sys_nice"
 DROPIN="$STOCK,+sys_admin"  # examples/systemd/openvpn-client@.service.d/vpnns.conf adds this
 
 setup_topology
