@@ -172,9 +172,9 @@ Result<std::string> Service::ipchange(const IpChangeRequest& req, Warnings& warn
   return seal_->follow(req.remote, warnings);
 }
 
-Reply Service::handle(const Request& request) {
-  Warnings warnings = std::move(pending_);
-  pending_.clear();
+Reply Service::handle(const Request& request, bool with_pending) {
+  Warnings warnings;
+  if (with_pending) warnings = std::exchange(pending_, {});
   if (std::holds_alternative<CloseRequest>(request)) {
     Reply r = teardown();
     r.warnings.insert(r.warnings.begin(), warnings.begin(), warnings.end());
@@ -265,25 +265,26 @@ std::vector<int> Service::watched_fds() const {
 }
 
 void Service::serve_updown() {
-  auto conn = updown_->accept_caller();
-  if (!conn) {
-    // Said to the caller too; openvpn's log hears of it with the next reply.
-    pending_.push_back(conn.error().text());
-    return;
-  }
-  // The command sends at once; a caller that does not is not waited for long.
+  auto conn = updown_->accept();
+  if (!conn) return;
+  // The command sends at once; a caller that does not is not waited for long. The request is
+  // read before any refusal, so the refusal reaches the caller (a socket closed with unread data
+  // resets the connection instead).
   auto frame = recv_frame(conn->get(), 2000);
   if (!frame) return;
-  auto request = decode_request(*frame);
   Reply reply;
-  if (!request) {
+  if (Status caller = updown_->check_caller(conn->get()); !caller) {
+    // Said to the caller; openvpn's log hears of it with the next reply to openvpn.
+    pending_.push_back(caller.error().text());
+    reply = Reply{caller.error().code(), caller.error().text(), {}};
+  } else if (auto request = decode_request(*frame); !request) {
     reply = Reply{request.error().code(), request.error().text(), {}};
   } else if (!std::holds_alternative<DnsUpdownRequest>(*request)) {
     reply = Reply{Code::kPermissionDenied,
                   std::string(request_name(*request)) + " is not taken on the dns-updown socket",
                   {}};
   } else {
-    reply = handle(*request);
+    reply = handle(*request, false);
   }
   (void)send_frame(conn->get(), encode_reply(reply));
 }

@@ -48,7 +48,9 @@ class Service {
                                const std::string& state_dir = kStateDir,
                                const std::string& updown_dir = kDnsUpdownDir);
 
-  Reply handle(const Request& request);
+  // `with_pending`: the reply carries the warnings queued between requests (replies to openvpn
+  // do; those to vpnns-dns-updown leave them for the next one to openvpn).
+  Reply handle(const Request& request, bool with_pending = true);
 
   // Removes what vpnns added (close, EOF, SIGTERM). Returns problems as warnings.
   Reply teardown();

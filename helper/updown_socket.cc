@@ -11,9 +11,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "common/channel.h"
 #include "common/process_info.h"
-#include "common/wire.h"
 
 namespace vpnns {
 namespace {
@@ -97,12 +95,16 @@ Result<UpdownSocket> UpdownSocket::open(pid_t openvpn_pid, const std::string& di
   return UpdownSocket(std::move(fd), path, openvpn_pid);
 }
 
-Result<UniqueFd> UpdownSocket::accept_caller() {
+Result<UniqueFd> UpdownSocket::accept() {
   UniqueFd conn(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return sys_error("accept on " + path_, errno);
+  return conn;
+}
+
+Status UpdownSocket::check_caller(int conn) const {
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+  if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
     return sys_error("SO_PEERCRED on " + path_, errno);
   }
   std::string why;
@@ -112,12 +114,8 @@ Result<UniqueFd> UpdownSocket::accept_caller() {
     why = "process " + std::to_string(cred.pid) + " is not a child of openvpn (pid " +
           std::to_string(openvpn_pid_) + ")";
   }
-  if (!why.empty()) {
-    Error e(Code::kPermissionDenied, "dns-updown connection refused: " + why);
-    (void)send_frame(conn.get(), encode_reply(Reply{e.code(), e.text(), {}}));
-    return e;
-  }
-  return conn;
+  if (!why.empty()) return Error(Code::kPermissionDenied, "dns-updown connection refused: " + why);
+  return ok_status();
 }
 
 void UpdownSocket::remove() {

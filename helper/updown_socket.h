@@ -38,9 +38,10 @@ class UpdownSocket {
   ~UpdownSocket() { remove(); }
 
   [[nodiscard]] int fd() const { return listen_.get(); }
-  // Accepts one connection and checks who is calling; a refused caller's connection is closed
-  // (after the reason was sent to it) and the reason returned.
-  Result<UniqueFd> accept_caller();
+  // Accepts one connection.
+  Result<UniqueFd> accept();
+  // Who is calling on `conn`: ok for a root process that descends from openvpn.
+  Status check_caller(int conn) const;
   // Removes the socket file; idempotent.
   void remove();
 
