@@ -162,78 +162,98 @@ Result<OpenvpnOptions> parse_openvpn_command_line(const std::vector<std::string>
   return r.options;
 }
 
-Result<OpenvpnCheck> check_openvpn_config(
-    const OpenvpnOptions& o, unsigned major, unsigned minor, const Config& config,
-    const std::string& dns_updown_path,
-    const std::function<Result<bool>(const std::string& dir, const std::string& user)>&
-        tmp_writable) {
+namespace {
+
+// With `user` + `chroot`, a path inside the jail as the host sees it.
+std::string in_jail(const std::string& jail_dir, const std::string& path) {
+  std::string jail = jail_dir;
+  while (jail.size() > 1 && jail.back() == '/') jail.pop_back();
+  return (jail == "/" ? "" : jail) + (path.starts_with("/") ? path : "/" + path);
+}
+
+}  // namespace
+
+Result<OpenvpnCheck> check_openvpn_config(const OpenvpnOptions& o, unsigned major, unsigned minor,
+                                          const Config& config, const std::string& dns_updown_path,
+                                          const HostView& host) {
   OpenvpnCheck out;
-  // Before 2.7 there is no dns-updown; in seal mode the tunnel is the host's, and so is its DNS:
-  // 2.7's default dns-updown is right there.
-  if (major < 2 || (major == 2 && minor < 7) || !config.netns_mode()) return out;
+  // Before 2.7 there is no dns-updown and no PUSH_UPDATE; a server's DNS is not pushed to it.
+  if (major < 2 || (major == 2 && minor < 7) || !(config.netns_mode() || config.seal)) return out;
 
   const std::string add_lines = "'script-security 2' and 'dns-updown " + dns_updown_path + "'";
   const std::string updown = o.dns_updown.value_or("");
-  if (updown == "disable") {
-    if (config.dns != DnsMode::kNo) {
-      out.warnings.push_back(
-          "openvpn 2.7 with 'dns-updown disable': the namespace gets pushed DNS only while the "
-          "server pushes no 'dns' options; for all of it use " +
-          add_lines + " instead");
-    }
-    return out;
-  }
-  if (updown == dns_updown_path) {
-    if (o.script_security < 2) {
-      return Error(Code::kInvalidArgument,
-                   "openvpn 2.7 runs 'dns-updown " + dns_updown_path +
-                       "' only with 'script-security 2' (or higher): add it to the openvpn "
-                       "configuration");
-    }
-    if (o.chroot && o.user) {
-      // After the chroot, openvpn hands each restart's DNS to the command through a file it
-      // creates in tmp-dir, inside the jail, as `user`; if it cannot, openvpn exits.
-      std::string jail = *o.chroot;
-      while (jail.size() > 1 && jail.back() == '/') jail.pop_back();
-      const std::string tmp = o.tmp_dir.value_or("/tmp");
-      const std::string dir = (jail == "/" ? "" : jail) + (tmp.starts_with("/") ? tmp : "/" + tmp);
-      VPNNS_ASSIGN_OR_RETURN(bool ok, tmp_writable(dir, *o.user));
-      if (!ok) {
-        return Error(
-            Code::kInvalidArgument,
-            "openvpn 2.7 writes the DNS values of every restart to a file in its tmp-dir '" + tmp +
-                "', inside the chroot: " + dir + " must be a directory that user '" + *o.user +
-                "' can write (for example: mkdir -m 700 " + dir + " && chown " + *o.user + " " +
-                dir + "), or set tmp-dir to one");
+  if (config.netns_mode()) {
+    if (updown == "disable") {
+      if (config.dns != DnsMode::kNo) {
+        out.warnings.push_back(
+            "openvpn 2.7 with 'dns-updown disable': the namespace gets pushed DNS only while the "
+            "server pushes no 'dns' options; for all of it use " +
+            add_lines + " instead");
       }
+    } else if (updown == dns_updown_path) {
+      if (o.script_security < 2) {
+        return Error(Code::kInvalidArgument,
+                     "openvpn 2.7 runs 'dns-updown " + dns_updown_path +
+                         "' only with 'script-security 2' (or higher): add it to the openvpn "
+                         "configuration");
+      }
+    } else if (!updown.empty() && updown != "force") {
+      out.warnings.push_back("dns-updown '" + updown +
+                             "' is not vpnns's: it sees the host's files and may change the "
+                             "host's DNS; the namespace gets no DNS from it (use " +
+                             add_lines + ")");
+    } else if (!(updown.empty() && o.up_script)) {
+      // (With an --up script and no dns-updown line openvpn runs no dns-updown and keeps DNS in
+      // foreign_option_*, where the plugin sees it.)
+      return Error(
+          Code::kInvalidArgument,
+          std::string("openvpn ") + std::to_string(major) + "." + std::to_string(minor) +
+              (updown == "force" ? " with 'dns-updown force'" : "") +
+              " would run its default dns-updown script, which writes the VPN's DNS servers into "
+              "the host's resolv.conf although the tunnel lives in network namespace '" +
+              config.netns + "': add " + add_lines +
+              " to the openvpn configuration (the namespace then gets the VPN's DNS), or "
+              "'dns-updown disable'");
     }
-    return out;
   }
-  if (!updown.empty() && updown != "force") {
-    out.warnings.push_back("dns-updown '" + updown +
-                           "' is not vpnns's: it sees the host's files and may change the host's "
-                           "DNS; the namespace gets no DNS from it (use " +
-                           add_lines + ")");
-    return out;
+
+  // Whether a dns-updown command runs at all (options.c, dns.c: not with `disable`, and the
+  // default not when there is an --up script). In seal mode the tunnel is the host's, and 2.7's
+  // default command setting the host's DNS is what a full tunnel wants: only its jail matters.
+  const bool jailed = o.chroot && o.user;
+  const bool runs = updown != "disable" && !(updown.empty() && o.up_script);
+  if (runs && jailed) {
+    // After the chroot, openvpn hands each restart's DNS to the command through a file it
+    // creates in tmp-dir, inside the jail, as `user`; if it cannot, openvpn exits.
+    const std::string tmp = o.tmp_dir.value_or("/tmp");
+    const std::string dir = in_jail(*o.chroot, tmp);
+    VPNNS_ASSIGN_OR_RETURN(bool ok, host.tmp_writable(dir, *o.user));
+    if (!ok) {
+      return Error(Code::kInvalidArgument,
+                   "openvpn 2.7 writes the DNS values of every restart to a file in its tmp-dir '" +
+                       tmp + "', inside the chroot, and exits if it cannot: " + dir +
+                       " must be a directory that user '" + *o.user +
+                       "' can write (for example: mkdir -m 700 " + dir + " && chown " + *o.user +
+                       " " + dir + "), or set tmp-dir to one");
+    }
   }
-  if (updown.empty() && o.up_script) {
-    // openvpn keeps DNS in foreign_option_* for an --up script, and so the plugin sees it.
-    return out;
+  if (jailed && !host.exists(in_jail(*o.chroot, "/dev/net/tun"))) {
+    // PUSH_UPDATE makes a 2.7 client close and reopen its tun, inside the jail.
+    const std::string tun = in_jail(*o.chroot, "/dev/net/tun");
+    out.warnings.push_back(
+        "openvpn 2.7 reopens the tun inside the chroot when the server sends PUSH_UPDATE, and "
+        "exits if it cannot: if the server uses it, create " +
+        tun + " (mkdir -p " + in_jail(*o.chroot, "/dev/net") + " && mknod -m 666 " + tun +
+        " c 10 200)");
   }
-  return Error(
-      Code::kInvalidArgument,
-      std::string("openvpn ") + std::to_string(major) + "." + std::to_string(minor) +
-          (updown == "force" ? " with 'dns-updown force'" : "") +
-          " would run its default dns-updown script, which writes the VPN's DNS servers into the "
-          "host's resolv.conf although the tunnel lives in network namespace '" +
-          config.netns + "': add " + add_lines +
-          " to the openvpn configuration (the namespace then gets the VPN's DNS), or "
-          "'dns-updown disable'");
+  return out;
 }
 
 Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const Config& config,
                                            const std::string& dns_updown_path) {
-  if (major < 2 || (major == 2 && minor < 7) || !config.netns_mode()) return OpenvpnCheck{};
+  if (major < 2 || (major == 2 && minor < 7) || !(config.netns_mode() || config.seal)) {
+    return OpenvpnCheck{};
+  }
   std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
   std::vector<std::string> argv;
   std::string word;
@@ -265,7 +285,12 @@ Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const
     }
     return st.st_uid == uid && (st.st_mode & S_IWUSR) != 0 && (st.st_mode & S_IXUSR) != 0;
   };
-  return check_openvpn_config(options, major, minor, config, dns_updown_path, writable);
+  const auto exists = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+  };
+  return check_openvpn_config(options, major, minor, config, dns_updown_path,
+                              HostView{writable, exists});
 }
 
 }  // namespace vpnns

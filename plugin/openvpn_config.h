@@ -12,8 +12,10 @@
 // on files openvpn itself has just read: trusted input, parsed only to be checked.
 //
 // check_openvpn_config() then stops openvpn at start (with the line to add) when 2.7's default
-// dns-updown would run in netns mode, and checks what vpnns-dns-updown needs to work after a
-// chroot: `script-security 2`, and a tmp-dir inside the jail that openvpn's `user` can write.
+// dns-updown would run in netns mode, or vpnns-dns-updown lacks `script-security 2`; and, in
+// netns and seal mode, when a dns-updown command would run after a chroot without a tmp-dir
+// inside the jail that openvpn's `user` can write (2.7 then exits at the first restart). It
+// warns when the jail has no /dev/net/tun (a server's PUSH_UPDATE makes 2.7 reopen the tun).
 #pragma once
 
 #include <functional>
@@ -50,13 +52,16 @@ std::vector<std::vector<std::string>> tokenize_config(const std::string& text);
 struct OpenvpnCheck {
   std::vector<std::string> warnings;
 };
-// `dns_updown_path`: vpnns-dns-updown as installed beside the helper. `tmp_writable(dir, user)`
-// says whether `user` may create files in `dir` (a path on the host).
-Result<OpenvpnCheck> check_openvpn_config(
-    const OpenvpnOptions& options, unsigned major, unsigned minor, const Config& config,
-    const std::string& dns_updown_path,
-    const std::function<Result<bool>(const std::string& dir, const std::string& user)>&
-        tmp_writable);
+// What the check asks of the host: whether `user` may create files in `dir`, whether `path`
+// exists (paths on the host).
+struct HostView {
+  std::function<Result<bool>(const std::string& dir, const std::string& user)> tmp_writable;
+  std::function<bool(const std::string& path)> exists;
+};
+// `dns_updown_path`: vpnns-dns-updown as installed beside the helper.
+Result<OpenvpnCheck> check_openvpn_config(const OpenvpnOptions& options, unsigned major,
+                                          unsigned minor, const Config& config,
+                                          const std::string& dns_updown_path, const HostView& host);
 
 // The real thing: openvpn's /proc/self/cmdline and files, and a check of the jail's tmp-dir.
 Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const Config& config,

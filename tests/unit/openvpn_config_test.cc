@@ -82,15 +82,32 @@ Config netns_config() {
 }
 
 TEST(OpenvpnConfig, Openvpn27NetnsModeNeedsVpnnsDnsUpdown) {
-  const auto never = [](const std::string&, const std::string&) -> Result<bool> { return false; };
-  const auto always = [](const std::string&, const std::string&) -> Result<bool> { return true; };
+  const auto no = [](const std::string&) { return false; };
+  const auto yes = [](const std::string&) { return true; };
+  const HostView never{[](const std::string&, const std::string&) -> Result<bool> { return false; },
+                       yes};
+  const HostView always{[](const std::string&, const std::string&) -> Result<bool> { return true; },
+                        yes};
   OpenvpnOptions defaults;
 
-  // 2.6 has no dns-updown; seal mode leaves the host's DNS to openvpn on purpose.
+  // 2.6 has no dns-updown; seal mode leaves the host's DNS to openvpn on purpose ...
   EXPECT_TRUE(check_openvpn_config(defaults, 2, 6, netns_config(), kCmd, never).ok());
   Config seal;
   seal.seal = true;
   EXPECT_TRUE(check_openvpn_config(defaults, 2, 7, seal, kCmd, never).ok());
+  // ... but after a chroot 2.7's own dns-updown needs the jail's tmp (else it exits at a restart).
+  OpenvpnOptions jailed;
+  jailed.chroot = "/srv/jail";
+  jailed.user = "nobody";
+  EXPECT_FALSE(check_openvpn_config(jailed, 2, 7, seal, kCmd, never).ok());
+  EXPECT_TRUE(check_openvpn_config(jailed, 2, 7, seal, kCmd, always).ok());
+  jailed.dns_updown = "disable";
+  EXPECT_TRUE(check_openvpn_config(jailed, 2, 7, seal, kCmd, never).ok());
+  // No /dev/net/tun in the jail: PUSH_UPDATE would end openvpn; a warning says so.
+  auto no_tun = check_openvpn_config(jailed, 2, 7, seal, kCmd, HostView{always.tmp_writable, no});
+  ASSERT_TRUE(no_tun.ok());
+  ASSERT_EQ(no_tun->warnings.size(), 1u);
+  EXPECT_NE(no_tun->warnings[0].find("/srv/jail/dev/net/tun"), std::string::npos);
 
   // 2.7's default dns-updown would rewrite the host's DNS: stop, naming the lines to add.
   auto r = check_openvpn_config(defaults, 2, 7, netns_config(), kCmd, never);
@@ -124,11 +141,12 @@ TEST(OpenvpnConfig, Openvpn27NetnsModeNeedsVpnnsDnsUpdown) {
   ours.chroot = "/srv/jail/";
   ours.user = "nobody";
   std::string asked;
-  auto jail = check_openvpn_config(ours, 2, 7, netns_config(), kCmd,
-                                   [&](const std::string& dir, const std::string&) -> Result<bool> {
-                                     asked = dir;
-                                     return false;
-                                   });
+  const HostView asking{[&](const std::string& dir, const std::string&) -> Result<bool> {
+                          asked = dir;
+                          return false;
+                        },
+                        yes};
+  auto jail = check_openvpn_config(ours, 2, 7, netns_config(), kCmd, asking);
   ASSERT_FALSE(jail.ok());
   EXPECT_EQ(asked, "/srv/jail/tmp");
   EXPECT_NE(jail.error().message().find("/srv/jail/tmp"), std::string::npos);
