@@ -47,7 +47,7 @@ for dep in "openvpn (>= 2.6)" libmnl0 libnftnl11 libcap-ng0 libseccomp2 libstdc+
 done
 contents=$(dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/lib/x86_64-linux-gnu/openvpn/plugins/vpnns.so /usr/lib/openvpn/vpnns.so \
-  /usr/libexec/vpnns/vpnns-helper /usr/bin/vpnnsctl /usr/share/man/man8/vpnns.8.gz \
+  /usr/libexec/vpnns/vpnns-helper /usr/libexec/vpnns/vpnns-dns-updown /usr/bin/vpnnsctl /usr/share/man/man8/vpnns.8.gz \
     /usr/share/man/man1/vpnnsctl.1.gz /lib/systemd/system/vpnns-netns@.service \
   /usr/sbin/vpnns-execd /lib/systemd/system/vpnns-execd.socket \
   /lib/systemd/system/vpnns-execd.service \
@@ -81,6 +81,13 @@ log "installed: plugin link, group, vpnnsctl, man pages, units verify, execd soc
 VPNNS_PLUGIN=/usr/lib/openvpn/vpnns.so VPNNS_HELPER=/usr/libexec/vpnns/vpnns-helper \
   bash "$ROOT/tests/e2e/netns_test.sh" || fail "the netns test failed against the installed package"
 log "ok: the netns end-to-end test passed against the installed package"
+# openvpn 2.7, with the installed vpnns-dns-updown (the example configuration's path).
+[ -x "${VPNNS_OPENVPN27:-}" ] || fail "no openvpn 2.7 to test the package with (VPNNS_OPENVPN27='${VPNNS_OPENVPN27:-}')"
+VPNNS_PLUGIN=/usr/lib/openvpn/vpnns.so VPNNS_HELPER=/usr/libexec/vpnns/vpnns-helper \
+  VPNNS_DNS_UPDOWN=/usr/libexec/vpnns/vpnns-dns-updown VPNNS_OPENVPN="$VPNNS_OPENVPN27" \
+  VPNNS_OPENVPN_LINE=2.7 bash "$ROOT/tests/e2e/netns_test.sh" ||
+  fail "the netns test on openvpn 2.7 failed against the installed package"
+log "ok: the netns end-to-end test passed on openvpn 2.7 against the installed package"
 VPNNS_CTL=/usr/bin/vpnnsctl VPNNS_EXECD=/usr/sbin/vpnns-execd \
   bash "$ROOT/tests/e2e/exec_test.sh" || fail "the exec test failed against the installed package"
 log "ok: the vpnnsctl exec end-to-end test passed against the installed vpnnsctl and vpnns-execd"
