@@ -2,9 +2,10 @@
 // the environment — pushed options from the VPN server among them — inside openvpn's process.
 //
 // Input layout:
-//   byte 0     which event: % 8 → UP, ROUTE_UP (netns mode and seal mode), ROUTE_PREDOWN, DOWN,
-//              IPCHANGE, and a server's CLIENT_CONNECT, CLIENT_DISCONNECT, LEARN_ADDRESS (the
-//              last with and without the client's context)
+//   byte 0     which event: % 9 → UP, ROUTE_UP (netns mode and seal mode), ROUTE_PREDOWN, DOWN,
+//              IPCHANGE, a server's CLIENT_CONNECT, CLIENT_DISCONNECT, LEARN_ADDRESS (the
+//              last with and without the client's context), and openvpn 2.7's dns-updown env
+//              (vpnns-dns-updown's parser)
 //   the rest   NUL-separated strings. If one of them is empty ("\0\0"), those before it are
 //              argv[1..] (IPCHANGE's "[AF_INET]192.0.2.1 1194", LEARN_ADDRESS's "add"
 //              "10.8.0.2" "cn"; argv[0] is the plugin's path) and those after it the envp;
@@ -42,6 +43,7 @@ enum class Event : std::uint8_t {
   kClientConnect,
   kClientDisconnect,
   kLearnAddress,
+  kDnsUpdown,
   kCount
 };
 
@@ -126,6 +128,17 @@ void check_route_up(const Env& env) {
   check_sendable(req);
 }
 
+void check_dns_updown(const Env& env) {
+  auto r = parse_dns_updown(env);
+  if (!r.ok()) return;
+  const DnsUpdownRequest& req = r->request;
+  FUZZ_CHECK(is_valid_ifname(req.dev));
+  FUZZ_CHECK(req.up || (req.dns.servers.empty() && req.dns.search.empty()));
+  FUZZ_CHECK(req.dns.servers.size() <= kMaxDnsServers && req.dns.search.size() <= kMaxDnsSearch);
+  for (const std::string& domain : req.dns.search) FUZZ_CHECK(is_valid_dns_name(domain));
+  check_sendable(req);
+}
+
 void check_ipchange(const Env& env, const char* const* argv) {
   auto r = parse_ipchange(env, argv);
   if (!r.ok()) return;
@@ -195,6 +208,9 @@ void run(const std::uint8_t* data, std::size_t size) {
       break;
     case Event::kIpChange:
       check_ipchange(env, argv.get());
+      break;
+    case Event::kDnsUpdown:
+      check_dns_updown(env);
       break;
     case Event::kClientConnect:
       check_client_event(parse_client_connect(env, kClient));

@@ -155,6 +155,8 @@ void write_frames(CorpusWriter& w) {
   w.write(t, "learn_address_delete_iroute",
           encode_request(
               LearnAddressRequest{LearnOp::kDelete, prefix("10.1.0.0/16"), std::nullopt, {}}));
+  w.write(t, "dns_up", encode_request(DnsUpdownRequest{true, "tun0", route_up_subnet().dns}));
+  w.write(t, "dns_down", encode_request(DnsUpdownRequest{false, "tun0", {}}));
   w.write(t, "hello", encode_hello(Hello{kProtocolVersion, 4242}));
   w.write(t, "reply_ok", encode_reply(Reply{Code::kOk, "tun0 in network namespace 'work'", {}}));
   w.write(t, "reply_refused",
@@ -220,6 +222,7 @@ enum Event : std::uint8_t {
   kClientConnect = 5,
   kClientDisconnect = 6,
   kLearnAddress = 7,
+  kDnsUpdown = 8,
 };
 
 std::vector<std::uint8_t> env_input(Event event, const std::vector<std::string>& argv,
@@ -354,6 +357,15 @@ void write_envp(CorpusWriter& w) {
           env_input(kLearnAddress, {"update", "2001:db8:100::1002", "alice"}, client));
   w.write(t, "learn_address_iroute", env_input(kLearnAddress, {"add", "10.1.0.0/16", "alice"}, {}));
   w.write(t, "learn_address_delete", env_input(kLearnAddress, {"delete", "10.8.0.2"}, {}));
+  // openvpn 2.7's dns-updown env (updown_env_set in its dns.c).
+  w.write(t, "dns_up",
+          env_input(kDnsUpdown, {},
+                    {"dev=tun0", "script_type=dns-up", "dns_search_domain_1=example.test",
+                     "dns_server_1_address_1=192.0.2.53", "dns_server_1_address_2=2001:db8:100::53",
+                     "dns_server_1_port_2=53", "dns_server_1_resolve_domain_1=corp.example.test",
+                     "dns_server_1_dnssec=optional", "dns_server_2_address_1=192.0.2.54",
+                     "dns_server_2_transport=DoT", "dns_server_2_sni=dns.example.test"}));
+  w.write(t, "dns_down", env_input(kDnsUpdown, {}, {"dev=tun0", "script_type=dns-down"}));
 }
 
 }  // namespace
