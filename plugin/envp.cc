@@ -219,6 +219,9 @@ Status parse_dns_options(const Env& env, DnsConfig& dns, std::vector<std::string
   for (std::size_t n = 1;; ++n) {
     const std::string var = indexed("dns_search_domain_", n);
     auto text = env.get(var);
+    // openvpn 2.7 leaves _1 unset when it made its list from dhcp-option DOMAIN-SEARCH pushed
+    // without dhcp-option DOMAIN (that slot is the DOMAIN's), and starts at _2.
+    if (!text && n == 1) continue;
     if (!text) break;
     VPNNS_TRY(add_search_domain(var, *text, dns));
   }
