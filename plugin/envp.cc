@@ -9,9 +9,28 @@
 namespace vpnns {
 namespace {
 
+// The value as it may be quoted in openvpn's log: at most 200 bytes, and every byte that is not
+// printable ASCII (control characters, C1 controls, any byte of a multi-byte sequence) as \xNN,
+// so that a hostile value cannot write terminal escapes or fake lines into the log.
+std::string quoted(std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : value.substr(0, 200)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f && b != '\\') {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 15]);
+    }
+  }
+  return out;
+}
+
 Error bad(std::string_view var, std::string_view value, std::string_view why) {
-  return Error(Code::kInvalidArgument, std::string(var) + "='" + std::string(value.substr(0, 200)) +
-                                           "': " + std::string(why));
+  return Error(Code::kInvalidArgument,
+               std::string(var) + "='" + quoted(value) + "': " + std::string(why));
 }
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {

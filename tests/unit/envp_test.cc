@@ -215,6 +215,25 @@ TEST(Envp, DnsUpdownRefusals) {
   EXPECT_FALSE(parse_dns_updown(g.env()).ok());
 }
 
+TEST(Envp, RefusalsQuoteNonPrintableBytesEscaped) {
+  EnvFixture f({"dev=tun0", "script_type=dns-up", "dns_server_1_address_1=192.0.2.53",
+                "dns_search_domain_1=a\x1b[31m\xc2\x9b\\x.test"});
+  auto r = parse_dns_updown(f.env());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'a\\x1b[31m\\xc2\\x9b\\x5cx.test'"), std::string::npos)
+      << r.error().message();
+}
+
+// openvpn 2.7 leaves dns_search_domain_1 (the DOMAIN's slot) unset for a list made from
+// dhcp-option DOMAIN-SEARCH alone, and starts at _2.
+TEST(Envp, DnsSearchListMayStartAtTwo) {
+  EnvFixture f({"dev=tun0", "script_type=dns-up", "dns_server_1_address_1=192.0.2.53",
+                "dns_search_domain_2=a.test", "dns_search_domain_3=b.test"});
+  auto r = parse_dns_updown(f.env());
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->request.dns.search, (std::vector<std::string>{"a.test", "b.test"}));
+}
+
 TEST(Envp, RouteUpWarnsWithoutRouteNoexec) {
   EnvFixture f({"dev=tun0", "redirect_gateway=1"});
   auto r = parse_route_up(f.env(), true);
