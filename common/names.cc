@@ -26,18 +26,22 @@ bool is_valid_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 254) return false;
   if (name.back() == '.') name.remove_suffix(1);
   if (name.empty() || name.size() > 253) return false;
+  // Labels of 1-63 letters, digits, '-' and '_', not beginning or ending with '-' (RFC 1123).
   std::size_t label = 0;
+  char last = '.';
   for (char c : name) {
     if (c == '.') {
-      if (label == 0) return false;
+      if (label == 0 || last == '-') return false;
       label = 0;
+      last = c;
       continue;
     }
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_';
-    if (!ok || ++label > 63) return false;
+    if (!ok || ++label > 63 || (label == 1 && c == '-')) return false;
+    last = c;
   }
-  return label > 0;
+  return label > 0 && last != '-';
 }
 
 }  // namespace vpnns

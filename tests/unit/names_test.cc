@@ -28,7 +28,7 @@ TEST(Names, DnsName) {
   while (long_name.size() < 260) long_name += "abcdefghi.";
   EXPECT_FALSE(is_valid_dns_name(long_name));
   for (const char* bad : {"", ".", "..", "a..b", ".a", "a b", "a;b", "a\"b", "a'b", "$(x)", "a\tb",
-                          "a\nb", "example.test..", "a/b"}) {
+                          "a\nb", "example.test..", "a/b", "-", "-a.test", "a-.test", "a.test-"}) {
     EXPECT_FALSE(is_valid_dns_name(bad)) << bad;
   }
 }
