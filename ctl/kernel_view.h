@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/state.h"
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 namespace vpnns::ctl {
 

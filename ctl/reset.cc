@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "common/etc_netns.h"
 #include "common/netns_marker.h"
 #include "common/process_info.h"
 #include "common/unique_fd.h"
@@ -53,12 +54,11 @@
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "ctl/status_report.h"
-#include "helper/client_sets.h"
-#include "helper/dns.h"
-#include "helper/dns_pin.h"
-#include "helper/netns.h"
-#include "helper/nft.h"
-#include "helper/seal.h"
+#include "kernel/netns.h"
+#include "kernel/nft.h"
+#include "kernel/nft_build.h"
+#include "kernel/nft_sets.h"
+#include "kernel/owned_tables.h"
 
 namespace vpnns::ctl {
 namespace {
