@@ -1,5 +1,5 @@
-// openvpn's device at UP: finding it, and deciding from its rtnetlink link kind whether vpnns can
-// work with it.
+// openvpn's device at UP: deciding from its rtnetlink link kind whether vpnns can work with it
+// (finding it is kernel/link.h's find_link, included here for the callers).
 //
 // Data channel offload (DCO) hands the VPN's data channel to the kernel. Its device is not a
 // tun: OpenVPN 2.6's out-of-tree module makes one of link kind "ovpn-dco"; OpenVPN 2.7 uses the
