@@ -41,8 +41,8 @@
 #include "bench/tsv.h"
 #include "bench/util.h"
 #include "common/unique_fd.h"
-#include "helper/client_sets.h"
-#include "helper/nft.h"
+#include "kernel/nft.h"
+#include "kernel/nft_sets.h"
 #include "tests/support/plugin_host.h"
 
 namespace vpnns::bench {

@@ -41,9 +41,8 @@
 #include "bench/tsv.h"
 #include "bench/util.h"
 #include "common/unique_fd.h"
-#include "helper/dns.h"
-#include "helper/netlink.h"
-#include "helper/rtnl.h"
+#include "kernel/netlink.h"
+#include "kernel/rtnl.h"
 #include "tests/support/plugin_host.h"
 
 namespace vpnns::bench {
@@ -85,8 +84,42 @@ const std::vector<std::string> kUpEnv = {"dev=tunb0",
                                          "foreign_option_2=dhcp-option DNS6 2001:db8:100::53",
                                          "foreign_option_3=dhcp-option DOMAIN example.test"};
 
-const DnsConfig kDns{{*IpAddr::parse("192.0.2.53"), *IpAddr::parse("2001:db8:100::53")},
-                     {"example.test"}};
+// The files vpnns writes for kUpEnv's DNS options (helper/dns.cc renders them; nsswitch.conf is
+// the host's with its hosts: line replaced).
+constexpr const char* kResolvConf =
+    "# Written by vpnns: the DNS servers of this namespace's VPN tunnel.\n"
+    "nameserver 192.0.2.53\nnameserver 2001:db8:100::53\nsearch example.test\n";
+
+// The same file work as vpnns: read the host's nsswitch.conf, open the directories, write each
+// file in place (write, then cut), unlike the scripts' `>` that truncates first.
+void write_dns_in_place(const std::string& ns) {
+  std::string nsswitch =
+      "# Written by vpnns: the host's nsswitch.conf with name lookups kept to\n"
+      "# files and the tunnel's DNS servers.\n";
+  {
+    std::ifstream host("/etc/nsswitch.conf");
+    std::string line;
+    while (std::getline(host, line)) {
+      if (!line.starts_with("hosts:")) nsswitch += line + "\n";
+    }
+    nsswitch += "hosts: files dns\n";
+  }
+  ::mkdir("/etc/netns", 0755);
+  ::mkdir(("/etc/netns/" + ns).c_str(), 0755);
+  UniqueFd dir(::open(("/etc/netns/" + ns).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) die("opening /etc/netns/" + ns);
+  for (const auto& [name, text] : {std::pair<const char*, std::string>{"resolv.conf", kResolvConf},
+                                   {"nsswitch.conf", nsswitch}}) {
+    UniqueFd fd(
+        ::openat(dir.get(), name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) < 0 ||
+        ::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+        ::ftruncate(fd.get(), static_cast<off_t>(text.size())) < 0) {
+      die(std::string("writing ") + name);
+    }
+  }
+}
 
 // What a script does: `cat > /etc/netns/NS/resolv.conf` and the like.
 void write_dns(const std::string& ns) {
@@ -132,7 +165,6 @@ int main(int argc, char** argv) {
     PluginHost host(VPNNS_BENCH_PLUGIN,
                     {"netns=" + ns_vpnns, std::string("helper=") + VPNNS_BENCH_HELPER});
     UniqueFd kernel_ns(::open(("/run/netns/" + ns_kernel).c_str(), O_RDONLY | O_CLOEXEC));
-    DnsFiles kernel_dns(ns_kernel);
     auto outer_sock = NetlinkSocket::open(NETLINK_ROUTE);
     auto inner_sock = NetlinkSocket::open(NETLINK_ROUTE, kernel_ns.get());
     if (!outer_sock || !inner_sock) die("netlink sockets");
@@ -218,7 +250,7 @@ int main(int argc, char** argv) {
       req(build_route(b, RTM_NEWROUTE, RouteSpec{*Prefix::parse("::/0"), std::nullopt, idx, 1024}));
       if (!s) die("kernel variant: " + s.error().text());
       // The same file work as vpnns (in place), unlike the scripts' `>` that truncates.
-      if (Status d = kernel_dns.write(kDns); !d) die(d.error().text());
+      write_dns_in_place(ns_kernel);
       r_kernel.push_back(ms_since(r0));
       t_kernel.push_back(ms_since(t0));
     });

@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "common/unique_fd.h"
 
@@ -74,6 +77,19 @@ bool helper_running(pid_t pid, std::uint64_t start_time) {
   const auto info = process_info(pid);
   return info && info->state != 'Z' && info->state != 'X' && info->start_time == start_time &&
          info->comm == kHelperComm;
+}
+
+Result<uid_t> effective_uid_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return sys_error("reading /proc/" + std::to_string(pid) + "/status", errno);
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    unsigned long real = 0, effective = 0;
+    if (fields >> real >> effective) return static_cast<uid_t>(effective);
+  }
+  return Error(Code::kSystem, "no Uid line in /proc/" + std::to_string(pid) + "/status");
 }
 
 }  // namespace vpnns

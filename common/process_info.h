@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
+
 namespace vpnns {
 
 inline constexpr const char* kHelperComm = "vpnns-helper";
@@ -36,5 +38,9 @@ bool process_running(pid_t pid);
 // The helper that wrote a state file, still running: same pid and start time, named
 // vpnns-helper, not a zombie.
 bool helper_running(pid_t pid, std::uint64_t start_time);
+
+// A process's effective uid from /proc/PID/status (the kernel's word, not the process's): the
+// seal follows openvpn's privilege drop with it, vpnnsctl status shows it.
+Result<uid_t> effective_uid_of(pid_t pid);
 
 }  // namespace vpnns

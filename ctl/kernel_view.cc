@@ -1,10 +1,7 @@
 #include "ctl/kernel_view.h"
 
 #include <fcntl.h>
-#include <libnftnl/common.h>
-#include <libnftnl/set.h>
 #include <linux/if.h>
-#include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,16 +9,13 @@
 #include <cerrno>
 #include <sstream>
 
+#include "common/etc_netns.h"
 #include "common/process_info.h"
 #include "common/unique_fd.h"
-#include "helper/client_sets.h"
-#include "helper/dns.h"
-#include "helper/dns_pin_nft.h"
-#include "helper/netns.h"
-#include "helper/nft.h"
-#include "helper/rtnl.h"
-#include "helper/seal.h"
-#include "helper/seal_nft.h"
+#include "kernel/netns.h"
+#include "kernel/nft_read.h"
+#include "kernel/owned_tables.h"
+#include "kernel/rtnl.h"
 
 namespace vpnns::ctl {
 namespace {
@@ -186,33 +180,12 @@ KernelDns parse_resolv_conf(const std::string& text) {
 }
 
 Result<std::optional<std::uint64_t>> count_set_members(NetlinkSocket& sock, const SetRef& ref) {
-  alignas(nlmsghdr) char buf[4096];
-  NftSet s(nftnl_set_alloc());
-  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, ref.table.c_str());
-  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, ref.set.c_str());
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nfproto_of(ref.family), 0, 0);
-  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
   std::uint64_t count = 0;
-  Status st = sock.dump(
-      nlh,
-      [&](const nlmsghdr* m) -> Status {
-        NftSet got(nftnl_set_alloc());
-        if (nftnl_set_elems_nlmsg_parse(m, got.get()) < 0) return ok_status();
-        nftnl_set_elems_iter* it = nftnl_set_elems_iter_create(got.get());
-        for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it); e != nullptr;
-             e = nftnl_set_elems_iter_next(it)) {
-          // An interval set holds a range as its start and an end marker: count the starts.
-          const bool end =
-              nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-              (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
-          if (!end) ++count;
-        }
-        nftnl_set_elems_iter_destroy(it);
-        return ok_status();
-      },
-      "reading set " + ref.str());
-  if (!st.ok() && st.error().sys_errno() == ENOENT) return std::optional<std::uint64_t>();
-  VPNNS_TRY(st);
+  // An interval set holds a range as its start and an end marker: count the starts.
+  VPNNS_ASSIGN_OR_RETURN(bool exists, nft_read_elements(sock, ref, [&](const NftElement& e) {
+                           if (!e.interval_end) ++count;
+                         }));
+  if (!exists) return std::optional<std::uint64_t>();
   return std::optional<std::uint64_t>(count);
 }
 

@@ -1,8 +1,8 @@
 // KernelView: what the kernel holds for one vpnns instance, read independently of the helper.
 //
 // `vpnnsctl status` compares this with the instance's state file (status_report.h). Everything
-// is read with the same libmnl/libnftnl code the helper uses, but from vpnnsctl's side and
-// without trusting the helper's word for anything:
+// is read with the kernel vocabulary the helper uses too (kernel/: rtnl.h, nft_read.h,
+// owned_tables.h), but from vpnnsctl's side and without trusting the helper's word for anything:
 //
 //   namespace   /run/netns/NAME: its identity (st_dev, st_ino), every link, the addresses of
 //               the state file's device (IPv6 link-local left out: the kernel's own), and the
@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/state.h"
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 namespace vpnns::ctl {
 

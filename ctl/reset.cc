@@ -8,14 +8,14 @@
 //   nft table inet vpnns-INSTANCE   in vpnnsctl's current network namespace (run it where
 //                                   openvpn ran: `nsenter --net=/proc/PID/ns/net` or `ip netns
 //                                   exec`); only if its comment shows vpnns made it for this
-//                                   instance (seal.h) and its owner is not running
+//                                   instance (kernel/owned_tables.h) and its owner is not running
 //   client sets                     a server's sets as the state file lists them, emptied (they
 //                                   belong to vpnns by configuration), in the namespace they
 //                                   live in: the state file's netns=, or the current one
-//   /etc/netns/NS/resolv.conf,      only if they begin with vpnns's header (helper/dns.cc); the
-//   /etc/netns/NS/nsswitch.conf     directory too if that leaves it empty
+//   /etc/netns/NS/resolv.conf,      only if they begin with vpnns's header (common/etc_netns.h);
+//   /etc/netns/NS/nsswitch.conf     the directory too if that leaves it empty
 //   nft table inet vpnns-dns        dns=pin's table in /run/netns/NS, only if its comment shows
-//                                   vpnns made it for this instance (dns_pin.h)
+//                                   vpnns made it for this instance (kernel/owned_tables.h)
 //   --netns: /run/netns/NS          unmounted and unlinked like `ip netns del`, only if its
 //            and /run/vpnns/netns/NS  marker (one line "DEV:INO", st_dev and st_ino of
 //                                   /run/netns/NS, written by the helper that used it;
@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "common/etc_netns.h"
 #include "common/netns_marker.h"
 #include "common/process_info.h"
 #include "common/unique_fd.h"
@@ -53,12 +54,11 @@
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "ctl/status_report.h"
-#include "helper/client_sets.h"
-#include "helper/dns.h"
-#include "helper/dns_pin.h"
-#include "helper/netns.h"
-#include "helper/nft.h"
-#include "helper/seal.h"
+#include "kernel/netns.h"
+#include "kernel/nft.h"
+#include "kernel/nft_build.h"
+#include "kernel/nft_sets.h"
+#include "kernel/owned_tables.h"
 
 namespace vpnns::ctl {
 namespace {

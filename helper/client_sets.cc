@@ -1,17 +1,15 @@
 #include "helper/client_sets.h"
 
-#include <libnftnl/common.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
-#include <cstring>
+
+#include "kernel/nft_build.h"  // kNftTypeIpv4, kNftTypeIpv6
+#include "kernel/nft_read.h"
 
 namespace vpnns {
 namespace {
-
-constexpr std::uint32_t kTypeIpv4 = 7;  // nftables' ipv4_addr
-constexpr std::uint32_t kTypeIpv6 = 8;  // ipv6_addr
 
 std::string join(const std::vector<SetRef>& sets) {
   std::string out;
@@ -19,98 +17,9 @@ std::string join(const std::vector<SetRef>& sets) {
   return out.empty() ? "no sets" : out;
 }
 
-// The address one past the last of `prefix`, or nothing if that wraps around.
-std::optional<IpAddr> end_of(const Prefix& prefix) {
-  IpAddr last = prefix.addr.last_in_prefix(prefix.len);
-  std::array<std::uint8_t, 16> b{};
-  const auto bytes = last.bytes();
-  std::copy(bytes.begin(), bytes.end(), b.begin());
-  for (int i = static_cast<int>(bytes.size()) - 1; i >= 0; --i) {
-    if (++b[static_cast<std::size_t>(i)] != 0) {
-      return IpAddr::from_bytes({b.data(), bytes.size()});
-    }
-  }
-  return std::nullopt;
-}
-
-NftSet set_object(const SetRef& ref) {
-  NftSet s(nftnl_set_alloc());
-  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, ref.table.c_str());
-  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, ref.set.c_str());
-  nftnl_set_set_u32(s.get(), NFTNL_SET_FAMILY, nfproto_of(ref.family));
-  return s;
-}
-
-struct SetCheck {
-  bool exists = false;
-  std::uint32_t key_type = 0, key_len = 0, flags = 0;
-};
-
-Result<SetCheck> read_set(NetlinkSocket& sock, const SetRef& ref) {
-  alignas(nlmsghdr) char buf[4096];
-  NftSet s = set_object(ref);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, nfproto_of(ref.family), 0, 0);
-  nftnl_set_nlmsg_build_payload(nlh, s.get());
-  SetCheck out;
-  Status st = sock.request(nlh, "reading set " + ref.str(), [&](const nlmsghdr* m) -> Status {
-    NftSet got(nftnl_set_alloc());
-    if (nftnl_set_nlmsg_parse(m, got.get()) < 0) return ok_status();
-    out.exists = true;
-    out.key_type = nftnl_set_get_u32(got.get(), NFTNL_SET_KEY_TYPE);
-    out.key_len = nftnl_set_get_u32(got.get(), NFTNL_SET_KEY_LEN);
-    out.flags = nftnl_set_get_u32(got.get(), NFTNL_SET_FLAGS);
-    return ok_status();
-  });
-  if (!st.ok() && st.error().sys_errno() == ENOENT) return out;
-  VPNNS_TRY(st);
-  return out;
-}
-
 Error refuse(const std::string& why) { return Error(Code::kInvalidArgument, why); }
 
 }  // namespace
-
-std::uint16_t nfproto_of(const std::string& family) {
-  if (family == "ip") return NFPROTO_IPV4;
-  if (family == "ip6") return NFPROTO_IPV6;
-  return NFPROTO_INET;
-}
-
-void build_set_prefixes(NftBatch& b, const SetRef& set, bool interval, bool add,
-                        const std::vector<Prefix>& prefixes) {
-  NftSet s = set_object(set);
-  for (const Prefix& prefix : prefixes) {
-    nftnl_set_elem* start = nftnl_set_elem_alloc();
-    nftnl_set_elem_set(start, NFTNL_SET_ELEM_KEY, prefix.addr.bytes().data(),
-                       static_cast<std::uint32_t>(prefix.addr.bytes().size()));
-    nftnl_set_elem_add(s.get(), start);
-    if (!interval) continue;
-    if (auto end = end_of(prefix)) {
-      nftnl_set_elem* e = nftnl_set_elem_alloc();
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, end->bytes().data(),
-                         static_cast<std::uint32_t>(end->bytes().size()));
-      nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-      nftnl_set_elem_add(s.get(), e);
-    }
-  }
-  const std::string what =
-      prefixes.size() == 1 ? prefixes[0].str() : std::to_string(prefixes.size()) + " entries";
-  // An element pair of an IPv6 prefix takes under 100 bytes.
-  nlmsghdr* nlh = b.add(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, nfproto_of(set.family),
-                        add ? NLM_F_CREATE : 0,
-                        std::string(add ? "adding " : "removing ") + what +
-                            (add ? " to set " : " from set ") + set.str(),
-                        512 + 100 * prefixes.size());
-
-  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
-}
-
-void build_set_flush(NftBatch& b, const SetRef& set) {
-  NftSet s = set_object(set);
-  // A DELSETELEM without elements empties the set.
-  nlmsghdr* nlh = b.add(NFT_MSG_DELSETELEM, nfproto_of(set.family), 0, "emptying set " + set.str());
-  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
-}
 
 Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
   std::vector<ClassRule> rules;
@@ -125,14 +34,15 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
   std::string problems;
   for (const SetRef& ref : all) {
     if (kinds.contains(ref)) continue;
-    VPNNS_ASSIGN_OR_RETURN(SetCheck c, read_set(sock, ref));
+    VPNNS_ASSIGN_OR_RETURN(std::optional<NftSetInfo> info, nft_read_set_info(sock, ref));
+    const NftSetInfo c = info.value_or(NftSetInfo{});
     std::string problem;
-    if (!c.exists) {
+    if (!info) {
       problem = "does not exist";
     } else if ((c.flags & (NFT_SET_MAP | NFT_SET_OBJECT | NFT_SET_CONCAT)) != 0) {
       problem = "is a map or a concatenation, not a set of addresses";
-    } else if (!(c.key_type == kTypeIpv4 && c.key_len == 4) &&
-               !(c.key_type == kTypeIpv6 && c.key_len == 16)) {
+    } else if (!(c.key_type == kNftTypeIpv4 && c.key_len == 4) &&
+               !(c.key_type == kNftTypeIpv6 && c.key_len == 16)) {
       problem = "is not of type ipv4_addr or ipv6_addr";
     }
     if (!problem.empty()) {
@@ -140,7 +50,7 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
       problems += "set " + ref.str() + " " + problem;
       continue;
     }
-    kinds.emplace(ref, SetKind{c.key_type == kTypeIpv4 ? Family::kV4 : Family::kV6,
+    kinds.emplace(ref, SetKind{c.key_type == kNftTypeIpv4 ? Family::kV4 : Family::kV6,
                                (c.flags & NFT_SET_INTERVAL) != 0});
   }
   if (!problems.empty()) {

@@ -48,26 +48,11 @@
 #include "common/messages.h"
 #include "common/state.h"
 #include "helper/classes.h"
-#include "helper/netlink.h"
-#include "helper/nft.h"
+#include "kernel/netlink.h"
+#include "kernel/nft.h"
+#include "kernel/nft_sets.h"  // build_set_prefixes, build_set_flush
 
 namespace vpnns {
-
-// NFPROTO_* of an nftables family name (ip, ip6, inet).
-std::uint16_t nfproto_of(const std::string& family);
-
-// Adds (or removes) `prefixes` to (from) `set` in one message (at most kMaxPrefixesPerMessage):
-// in an interval set each as the pair of elements [network, broadcast + 1), in a plain set each
-// as its address (only whole addresses, /32 or /128, belong there).
-inline constexpr std::size_t kMaxPrefixesPerMessage = 600;
-void build_set_prefixes(NftBatch& batch, const SetRef& set, bool interval, bool add,
-                        const std::vector<Prefix>& prefixes);
-inline void build_set_prefix(NftBatch& batch, const SetRef& set, bool interval, bool add,
-                             const Prefix& prefix) {
-  build_set_prefixes(batch, set, interval, add, {prefix});
-}
-// Removes every element of `set`.
-void build_set_flush(NftBatch& batch, const SetRef& set);
 
 class ClientSets {
  public:

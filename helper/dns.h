@@ -22,13 +22,10 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/etc_netns.h"  // kNetnsEtcDir, kVpnnsFileHeader
 #include "common/messages.h"
 
 namespace vpnns {
-
-inline constexpr const char* kNetnsEtcDir = "/etc/netns";
-// Both files begin with this: `vpnnsctl reset` removes only files that do.
-inline constexpr const char* kVpnnsFileHeader = "# Written by vpnns";
 
 std::string render_resolv_conf(const DnsConfig& dns);
 // `host` is the host's /etc/nsswitch.conf ("" if it has none).

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "helper/nft_build.h"
+#include "kernel/nft_build.h"
 
 namespace vpnns {
 namespace {
@@ -18,16 +18,6 @@ std::string list(const std::vector<IpAddr>& servers) {
 }
 
 }  // namespace
-
-std::string dns_pin_comment_prefix(const std::string& instance) {
-  return "vpnns DNS pin for openvpn instance '" + instance + "'";
-}
-
-std::string dns_pin_comment(const std::string& instance, const std::string& netns,
-                            pid_t helper_pid) {
-  return dns_pin_comment_prefix(instance) + " in network namespace '" + netns + "'; helper pid " +
-         std::to_string(helper_pid);
-}
 
 Result<DnsPin> DnsPin::open(const Config& config, int netns_fd) {
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER, netns_fd));

@@ -35,16 +35,11 @@
 #include "common/error.h"
 #include "common/ip.h"
 #include "helper/dns_pin_nft.h"
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 namespace vpnns {
 
-// The table's comment names its owner: "vpnns DNS pin for openvpn instance 'NAME' in network
-// namespace 'NS'; helper pid N" (the pid as seal_owner_pid() reads it). vpnnsctl reset removes
-// only a table whose comment starts with dns_pin_comment_prefix(NAME).
-std::string dns_pin_comment_prefix(const std::string& instance);
-std::string dns_pin_comment(const std::string& instance, const std::string& netns,
-                            pid_t helper_pid);
+// The table's comment names its owner (dns_pin_comment(): kernel/owned_tables.h).
 
 class DnsPin {
  public:

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "helper/nft_build.h"
+#include "kernel/nft_build.h"
 
 namespace vpnns {
 namespace {
@@ -87,34 +87,6 @@ void build_dns_pin_install(NftBatch& b, const DnsPinSpec& spec) {
 
 void build_dns_pin_server(NftBatch& b, const std::string& table, bool add, const IpAddr& server) {
   server_element(b, add, table, server);
-}
-
-Result<DnsPinState> read_dns_pin_state(NetlinkSocket& sock, const std::string& table) {
-  DnsPinState st;
-  VPNNS_ASSIGN_OR_RETURN(std::optional<std::string> comment, nft_read_table(sock, table));
-  if (!comment) return st;
-  st.exists = true;
-  st.comment = std::move(*comment);
-  VPNNS_ASSIGN_OR_RETURN(st.rules, nft_count_rules(sock, table, kDnsPinChain));
-  VPNNS_ASSIGN_OR_RETURN(
-      bool has_ports, nft_read_set(sock, table, kDnsPinPorts, [&](std::span<const std::uint8_t> k) {
-        std::uint16_t port = 0;
-        if (k.size() == sizeof port) {
-          std::memcpy(&port, k.data(), sizeof port);
-          st.ports.push_back(ntohs(port));
-        }
-      }));
-  (void)has_ports;  // a missing set leaves `ports` empty, which no spec matches
-  auto add_server = [&](std::span<const std::uint8_t> k) {
-    if (auto a = IpAddr::from_bytes(k)) st.servers.push_back(*a);
-  };
-  VPNNS_ASSIGN_OR_RETURN(bool has4, nft_read_set(sock, table, kDnsPinServers4, add_server));
-  VPNNS_ASSIGN_OR_RETURN(bool has6, nft_read_set(sock, table, kDnsPinServers6, add_server));
-  st.has_server_sets = has4 && has6;
-  VPNNS_ASSIGN_OR_RETURN(std::optional<std::uint64_t> dropped,
-                         nft_read_counter(sock, table, kDnsPinCounter));
-  st.dropped_packets = dropped.value_or(0);
-  return st;
 }
 
 bool dns_pin_intact(const DnsPinState& st, const DnsPinSpec& spec) {

@@ -34,8 +34,8 @@
 //
 // One table per namespace, fixed name: a client's namespace holds one tunnel only (tunnel.h
 // refuses a second). The comment names its owner. Builders are pure and write into an NftBatch
-// (tests/unit/dns_pin_nft_test.cc parses them back); read_dns_pin_state() asks the kernel what the
-// table really holds.
+// (tests/unit/dns_pin_nft_test.cc parses them back), from kernel/nft_build.h's vocabulary;
+// read_dns_pin_state() (kernel/owned_tables.h) asks the kernel what the table really holds.
 #pragma once
 
 #include <cstdint>
@@ -44,17 +44,13 @@
 
 #include "common/error.h"
 #include "common/ip.h"
-#include "helper/netlink.h"
-#include "helper/nft.h"
+#include "kernel/nft.h"
+#include "kernel/owned_tables.h"
 
 namespace vpnns {
 
-inline constexpr const char* kDnsPinTable = "vpnns-dns";
-inline constexpr const char* kDnsPinChain = "output";
-inline constexpr const char* kDnsPinCounter = "dropped";
-inline constexpr const char* kDnsPinPorts = "ports";
-inline constexpr const char* kDnsPinServers4 = "servers4";
-inline constexpr const char* kDnsPinServers6 = "servers6";
+// The names, DnsPinState and read_dns_pin_state() are kernel/owned_tables.h's (vpnnsctl reads
+// them too).
 inline constexpr std::size_t kDnsPinRules = 5;
 // The ports pinned: DNS and DNS over TLS.
 inline constexpr std::uint16_t kDnsPorts[] = {53, 853};
@@ -71,18 +67,6 @@ void build_dns_pin_install(NftBatch& batch, const DnsPinSpec& spec);
 // Adds (or removes) a server to (from) the servers4/servers6 set of its family.
 void build_dns_pin_server(NftBatch& batch, const std::string& table, bool add,
                           const IpAddr& server);
-
-// What the kernel holds under the pin's table name.
-struct DnsPinState {
-  bool exists = false;
-  std::string comment;
-  std::size_t rules = 0;             // in chain "output"
-  std::vector<std::uint16_t> ports;  // elements of "ports", host byte order
-  std::vector<IpAddr> servers;       // servers4 and servers6 elements
-  bool has_server_sets = false;
-  std::uint64_t dropped_packets = 0;
-};
-Result<DnsPinState> read_dns_pin_state(NetlinkSocket& sock, const std::string& table);
 
 // Whether the table is vpnns's pin in its full shape (whatever servers it holds), so that only
 // set elements need to change.

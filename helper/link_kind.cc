@@ -1,7 +1,5 @@
 #include "helper/link_kind.h"
 
-#include <cerrno>
-
 namespace vpnns {
 namespace {
 
@@ -43,21 +41,6 @@ Status check_link_kind(const std::string& dev, std::string_view kind, DeviceUse 
                   "plugin line (the same N), or add 'disable-dco' to the openvpn configuration");
   }
   return ok_status();
-}
-
-Result<std::optional<LinkInfo>> find_link(NetlinkSocket& sock, const std::string& name) {
-  MessageBuffer buf;
-  std::optional<LinkInfo> found;
-  Status s = sock.request(build_link_get(buf, name), "looking up device " + name,
-                          [&](const nlmsghdr* nlh) -> Status {
-                            VPNNS_ASSIGN_OR_RETURN(found, parse_link(nlh));
-                            return ok_status();
-                          });
-  if (!s) {
-    if (s.error().sys_errno() == ENODEV) return std::optional<LinkInfo>();
-    return s.error();
-  }
-  return found;
 }
 
 }  // namespace vpnns

@@ -1,5 +1,5 @@
-// openvpn's device at UP: finding it, and deciding from its rtnetlink link kind whether vpnns can
-// work with it.
+// openvpn's device at UP: deciding from its rtnetlink link kind whether vpnns can work with it
+// (finding it is kernel/link.h's find_link, included here for the callers).
 //
 // Data channel offload (DCO) hands the VPN's data channel to the kernel. Its device is not a
 // tun: OpenVPN 2.6's out-of-tree module makes one of link kind "ovpn-dco"; OpenVPN 2.7 uses the
@@ -31,8 +31,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "helper/netlink.h"
-#include "helper/rtnl.h"
+#include "kernel/link.h"  // find_link, the reader; the decision is here
 
 namespace vpnns {
 
@@ -51,8 +50,5 @@ enum class DeviceUse : std::uint8_t {
 // Refusals are kFailedPrecondition and name the line to add.
 Status check_link_kind(const std::string& dev, std::string_view kind, DeviceUse use,
                        bool seal_mark);
-
-// The device `name` as the kernel describes it in `sock`'s namespace; nullopt if there is none.
-Result<std::optional<LinkInfo>> find_link(NetlinkSocket& sock, const std::string& name);
 
 }  // namespace vpnns

@@ -53,38 +53,6 @@ std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(n
 
 }  // namespace
 
-std::string seal_comment_prefix(const std::string& instance) {
-  return "vpnns seal for openvpn instance '" + instance + "'";
-}
-
-std::string seal_comment(const std::string& instance, pid_t helper_pid) {
-  return seal_comment_prefix(instance) + "; helper pid " + std::to_string(helper_pid);
-}
-
-std::optional<pid_t> seal_owner_pid(const std::string& comment) {
-  constexpr std::string_view kPid = "; helper pid ";
-  const auto at = comment.rfind(kPid);
-  if (at == std::string::npos) return std::nullopt;
-  const std::string_view digits = std::string_view(comment).substr(at + kPid.size());
-  pid_t pid = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
-  if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) return std::nullopt;
-  return pid;
-}
-
-Result<uid_t> effective_uid_of(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  if (!status) return sys_error("reading /proc/" + std::to_string(pid) + "/status", errno);
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Uid:", 0) != 0) continue;
-    std::istringstream fields(line.substr(4));
-    unsigned long real = 0, effective = 0;
-    if (fields >> real >> effective) return static_cast<uid_t>(effective);
-  }
-  return Error(Code::kSystem, "no Uid line in /proc/" + std::to_string(pid) + "/status");
-}
-
 Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   SealSpec spec;
   spec.table = config.seal_table();

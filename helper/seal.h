@@ -41,10 +41,11 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
+#include "common/process_info.h"  // effective_uid_of
 #include "common/state.h"
 #include "common/unique_fd.h"
-#include "helper/netlink.h"
 #include "helper/seal_nft.h"
+#include "kernel/netlink.h"
 
 namespace vpnns {
 
@@ -107,15 +108,7 @@ class Seal {
   std::optional<std::string> stale_owner_;  // comment of a stale table found at start
 };
 
-// openvpn's effective uid from /proc/<pid>/status (the kernel's word, not openvpn's).
-Result<uid_t> effective_uid_of(pid_t pid);
-
-// The table's comment names its owner: "vpnns seal for openvpn instance 'NAME'; helper pid N".
-// Only a table whose comment starts with seal_comment_prefix(NAME) is vpnns's (vpnnsctl reset
-// removes nothing else); a helper replaces one whose owner is gone.
-std::string seal_comment_prefix(const std::string& instance);
-std::string seal_comment(const std::string& instance, pid_t helper_pid);
-// The helper pid in such a comment.
-std::optional<pid_t> seal_owner_pid(const std::string& comment);
+// The table's comment names its owner (seal_comment(), seal_owner_pid(): kernel/owned_tables.h);
+// a helper replaces a table whose owner is gone.
 
 }  // namespace vpnns

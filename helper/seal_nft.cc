@@ -3,9 +3,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include <cstring>
-
-#include "helper/nft_build.h"
+#include "kernel/nft_build.h"
 
 namespace vpnns {
 namespace {
@@ -82,37 +80,6 @@ void build_seal_server(NftBatch& b, const std::string& table, bool add, const Ip
 
 void build_seal_uid(NftBatch& b, const std::string& table, bool add, std::uint32_t uid) {
   uid_element(b, add, table, uid);
-}
-
-void build_table_delete(NftBatch& b, const std::string& table) {
-  nft_table_message(b, NFT_MSG_DELTABLE, 0, table, {}, "removing " + nft_where(table));
-}
-
-Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table) {
-  SealState st;
-  VPNNS_ASSIGN_OR_RETURN(std::optional<std::string> comment, nft_read_table(sock, table));
-  if (!comment) return st;
-  st.exists = true;
-  st.comment = std::move(*comment);
-  VPNNS_ASSIGN_OR_RETURN(st.rules, nft_count_rules(sock, table, kSealChain));
-  VPNNS_ASSIGN_OR_RETURN(st.has_uid_set,
-                         nft_read_set(sock, table, kSealUids, [&](std::span<const std::uint8_t> k) {
-                           std::uint32_t uid = 0;
-                           if (k.size() == sizeof uid) {
-                             std::memcpy(&uid, k.data(), sizeof uid);
-                             st.uids.insert(uid);
-                           }
-                         }));
-  auto add_server = [&](std::span<const std::uint8_t> k) {
-    if (auto a = IpAddr::from_bytes(k)) st.servers.push_back(*a);
-  };
-  VPNNS_ASSIGN_OR_RETURN(bool has4, nft_read_set(sock, table, kSealServer4, add_server));
-  VPNNS_ASSIGN_OR_RETURN(bool has6, nft_read_set(sock, table, kSealServer6, add_server));
-  st.has_server_sets = has4 && has6;
-  VPNNS_ASSIGN_OR_RETURN(std::optional<std::uint64_t> dropped,
-                         nft_read_counter(sock, table, kSealCounter));
-  if (dropped) st.dropped_packets = *dropped;
-  return st;
 }
 
 bool seal_matches(const SealState& st, const SealSpec& spec) {

@@ -22,8 +22,9 @@
 // moment without a seal.
 //
 // One table per openvpn instance, in openvpn's own network namespace. Builders are pure and
-// write into an NftBatch (tests/unit/seal_nft_test.cc parses them back with libnftnl);
-// read_seal_state() asks the kernel what the table really holds.
+// write into an NftBatch (tests/unit/seal_nft_test.cc parses them back with libnftnl), from
+// kernel/nft_build.h's vocabulary; read_seal_state() (kernel/owned_tables.h) asks the kernel
+// what the table really holds.
 #pragma once
 
 #include <cstdint>
@@ -34,16 +35,14 @@
 
 #include "common/error.h"
 #include "common/ip.h"
-#include "helper/netlink.h"
-#include "helper/nft.h"
+#include "kernel/nft.h"
+#include "kernel/nft_build.h"  // build_table_delete
+#include "kernel/owned_tables.h"
 
 namespace vpnns {
 
-inline constexpr const char* kSealChain = "output";
-inline constexpr const char* kSealCounter = "dropped";
-inline constexpr const char* kSealUids = "uids";
-inline constexpr const char* kSealServer4 = "server4";
-inline constexpr const char* kSealServer6 = "server6";
+// The names, SealState and read_seal_state() are kernel/owned_tables.h's (vpnnsctl reads them
+// too).
 inline constexpr std::size_t kSealRules = 4;
 
 struct SealSpec {
@@ -63,22 +62,6 @@ void build_seal_server(NftBatch& batch, const std::string& table, bool add, cons
 
 // Adds (or removes) an accepted socket owner.
 void build_seal_uid(NftBatch& batch, const std::string& table, bool add, std::uint32_t uid);
-
-// Deletes the table.
-void build_table_delete(NftBatch& batch, const std::string& table);
-
-// What the kernel holds under the seal's table name.
-struct SealState {
-  bool exists = false;
-  std::string comment;
-  std::size_t rules = 0;  // in chain "output"
-  std::set<std::uint32_t> uids;
-  std::vector<IpAddr> servers;  // server4 and server6 elements
-  bool has_uid_set = false;
-  bool has_server_sets = false;
-  std::uint64_t dropped_packets = 0;
-};
-Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table);
 
 // Whether `state` is exactly what `spec` asks for.
 bool seal_matches(const SealState& state, const SealSpec& spec);

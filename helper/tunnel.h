@@ -43,9 +43,9 @@
 #include "common/state.h"
 #include "helper/dns.h"
 #include "helper/dns_pin.h"
-#include "helper/netlink.h"
-#include "helper/netns.h"
-#include "helper/rtnl.h"
+#include "kernel/netlink.h"
+#include "kernel/netns.h"
+#include "kernel/rtnl.h"
 
 namespace vpnns {
 

@@ -17,7 +17,7 @@
 
 #include "common/error.h"
 #include "common/messages.h"
-#include "helper/rtnl.h"
+#include "kernel/rtnl.h"
 
 namespace vpnns {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "helper/nft.h"
+#include "kernel/nft.h"
 
 namespace vpnns::testing {
 

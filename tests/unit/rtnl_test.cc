@@ -1,6 +1,6 @@
 // rtnetlink builders: build a message, parse it back with libmnl, compare. The kernel's side of
 // the same messages is exercised by tests/priv.
-#include "helper/rtnl.h"
+#include "kernel/rtnl.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/if.h>

@@ -5,8 +5,6 @@
 
 #include <functional>
 
-#include "helper/seal.h"
-
 namespace vpnns::ctl {
 namespace {
 
@@ -284,20 +282,6 @@ TEST(StatusText, PrintableKeepsControlsFromTheTerminal) {
             "csi?31m");                                                  // C1 CSI
   EXPECT_EQ(printable("\xff\xc3"), "??");                                // not UTF-8
   EXPECT_EQ(printable("caf\xc3\xa9 \xc2\xa0"), "caf\xc3\xa9 \xc2\xa0");  // é and NBSP pass
-}
-
-// The seal table's comment: what reset and status read its owner from.
-TEST(SealComment, NamesInstanceAndOwner) {
-  const std::string c = seal_comment("work", 1234);
-  EXPECT_EQ(c, "vpnns seal for openvpn instance 'work'; helper pid 1234");
-  EXPECT_TRUE(c.starts_with(seal_comment_prefix("work")));
-  EXPECT_FALSE(c.starts_with(seal_comment_prefix("wor")));
-  EXPECT_EQ(seal_owner_pid(c), 1234);
-  for (const char* bad :
-       {"", "vpnns seal", "x; helper pid ", "x; helper pid 12a", "x; helper pid -3",
-        "x; helper pid 0", "x; helper pid 99999999999999999999"}) {
-    EXPECT_EQ(seal_owner_pid(bad), std::nullopt) << bad;
-  }
 }
 
 TEST(ResolvConf, ParsesServersAndSearch) {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 namespace vpnns {
 
@@ -90,5 +90,10 @@ class NftBatch {
 
 // Sends `batch` over `sock` (a NETLINK_NETFILTER socket) and waits for every ack.
 Status nft_commit(NetlinkSocket& sock, NftBatch& batch);
+
+// NFPROTO_* of an nftables family name (ip, ip6, inet; anything else is taken for inet).
+std::uint16_t nfproto_of(const std::string& family);
+// "table inet NAME", for messages about the tables vpnns owns (all inet).
+std::string nft_where(const std::string& table);
 
 }  // namespace vpnns

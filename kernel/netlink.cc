@@ -1,4 +1,4 @@
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 #include <sys/socket.h>
 
@@ -6,7 +6,7 @@
 #include <set>
 #include <vector>
 
-#include "helper/netns.h"
+#include "kernel/netns.h"
 
 namespace vpnns {
 namespace {

@@ -1,7 +1,8 @@
-#include "helper/nft.h"
+#include "kernel/nft.h"
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -75,5 +76,13 @@ Status nft_commit(NetlinkSocket& sock, NftBatch& batch) {
   return sock.batch(bytes, batch.first_seq(), batch.last_seq(),
                     [&](std::uint32_t seq) { return batch.describe(seq); });
 }
+
+std::uint16_t nfproto_of(const std::string& family) {
+  if (family == "ip") return NFPROTO_IPV4;
+  if (family == "ip6") return NFPROTO_IPV6;
+  return NFPROTO_INET;
+}
+
+std::string nft_where(const std::string& table) { return "table inet " + table; }
 
 }  // namespace vpnns

@@ -19,7 +19,7 @@
 
 #include "common/error.h"
 #include "common/ip.h"
-#include "helper/netlink.h"
+#include "kernel/netlink.h"
 
 namespace vpnns {
 

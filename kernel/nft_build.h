@@ -1,7 +1,8 @@
-// Building blocks for an nftables table vpnns owns: rule expressions, the objects of a
-// transaction, and reading a table back. The seal (seal_nft.h) and the DNS pin (dns_pin_nft.h)
-// are built from them.
-
+// Building blocks for the nftables tables vpnns owns: rule expressions and the objects of a
+// transaction (tables, chains, counters, sets, elements), all in the inet family. The seal
+// (helper/seal_nft.h) and the DNS pin (helper/dns_pin_nft.h) are built from them; sets that
+// belong to someone else, named by family/table/set, are nft_sets.h's; reading back is
+// nft_read.h's.
 //
 // The tables are small and fixed in shape, so they are written out expression by expression,
 // exactly as `nft --debug=netlink` shows the textual rules in each table's header comment; the
@@ -9,20 +10,14 @@
 // for data and register 0 for the verdict. Sets get the nftables datatype and byte order that
 // make `nft list` print their elements readably.
 //
-// Builders are pure (they only fill an NftBatch); the readers send GET requests over a
-// NETLINK_NETFILTER socket and report a missing table, chain, set or counter as "absent" rather
-// than as an error, so a caller can tell "damaged" from "broken".
+// Builders are pure: they only fill an NftBatch (nft.h), which nft_commit() sends.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <optional>
-#include <span>
 #include <string>
 
 #include "common/error.h"
-#include "helper/netlink.h"
-#include "helper/nft.h"
+#include "kernel/nft.h"
 
 namespace vpnns {
 
@@ -75,22 +70,7 @@ void nft_base_chain(NftBatch& b, const std::string& table, const char* chain, st
                     std::int32_t priority);
 // Appends `rule` to its chain.
 void nft_append_rule(NftBatch& b, const NftRule& rule, const std::string& what);
-
-// --- reading back (over a NETLINK_NETFILTER socket in the table's namespace)
-
-// The table's comment; std::nullopt if there is no such table.
-Result<std::optional<std::string>> nft_read_table(NetlinkSocket& sock, const std::string& table);
-// How many rules `chain` holds (0 if it does not exist).
-Result<std::size_t> nft_count_rules(NetlinkSocket& sock, const std::string& table,
-                                    const char* chain);
-// Calls `on_key` for every element key of `set`; false if there is no such set.
-Result<bool> nft_read_set(NetlinkSocket& sock, const std::string& table, const char* set,
-                          const std::function<void(std::span<const std::uint8_t>)>& on_key);
-// The packets a named counter has counted; std::nullopt if there is no such counter.
-Result<std::optional<std::uint64_t>> nft_read_counter(NetlinkSocket& sock, const std::string& table,
-                                                      const char* counter);
-
-// "table inet NAME", for messages.
-std::string nft_where(const std::string& table);
+// Deletes `table` (DELTABLE; the kernel refuses if there is none).
+void build_table_delete(NftBatch& batch, const std::string& table);
 
 }  // namespace vpnns

@@ -1,4 +1,4 @@
-#include "helper/nft_build.h"
+#include "kernel/nft_build.h"
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -36,20 +36,7 @@ NftSet named_set(const std::string& table, const char* name, std::uint32_t id) {
   return s;
 }
 
-int comment_cb(const nftnl_udata* attr, void* data) {
-  if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT) {
-    const char* v = static_cast<const char*>(nftnl_udata_get(attr));
-    const auto len = nftnl_udata_len(attr);
-    static_cast<std::string*>(data)->assign(v, strnlen(v, len));
-  }
-  return 0;
-}
-
-bool is_missing(const Status& s) { return !s.ok() && s.error().sys_errno() == ENOENT; }
-
 }  // namespace
-
-std::string nft_where(const std::string& table) { return "table inet " + table; }
 
 // --- rule expressions
 
@@ -192,102 +179,8 @@ void nft_append_rule(NftBatch& b, const NftRule& rule, const std::string& what) 
   nftnl_rule_nlmsg_build_payload(nlh, rule.get());
 }
 
-// --- reading back
-
-Result<std::optional<std::string>> nft_read_table(NetlinkSocket& sock, const std::string& table) {
-  alignas(nlmsghdr) char buf[4096];
-  NftTable t(nftnl_table_alloc());
-  nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table.c_str());
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, kFamily, 0, 0);
-  nftnl_table_nlmsg_build_payload(nlh, t.get());
-  std::optional<std::string> comment;
-  Status s = sock.request(nlh, "reading " + nft_where(table), [&](const nlmsghdr* m) -> Status {
-    NftTable got(nftnl_table_alloc());
-    if (nftnl_table_nlmsg_parse(m, got.get()) < 0) return ok_status();
-    comment.emplace();
-    std::uint32_t len = 0;
-    const void* ud = nftnl_table_get_data(got.get(), NFTNL_TABLE_USERDATA, &len);
-    if (ud != nullptr) nftnl_udata_parse(ud, len, comment_cb, &*comment);
-    return ok_status();
-  });
-  if (is_missing(s)) return std::optional<std::string>();
-  VPNNS_TRY(s);
-  return comment;
-}
-
-Result<std::size_t> nft_count_rules(NetlinkSocket& sock, const std::string& table,
-                                    const char* chain) {
-  alignas(nlmsghdr) char buf[4096];
-  NftRule r(nftnl_rule_alloc());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, kFamily, 0, 0);
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  std::size_t rules = 0;
-  Status s = sock.dump(
-      nlh,
-      [&](const nlmsghdr*) -> Status {
-        ++rules;
-        return ok_status();
-      },
-      "reading the rules of " + nft_where(table));
-  if (is_missing(s)) return std::size_t{0};
-  VPNNS_TRY(s);
-  return rules;
-}
-
-Result<bool> nft_read_set(NetlinkSocket& sock, const std::string& table, const char* set,
-                          const std::function<void(std::span<const std::uint8_t>)>& on_key) {
-  alignas(nlmsghdr) char buf[4096];
-  NftSet s(nftnl_set_alloc());
-  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str());
-  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, kFamily, 0, 0);
-  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
-  Status status = sock.dump(
-      nlh,
-      [&](const nlmsghdr* m) -> Status {
-        NftSet got(nftnl_set_alloc());
-        if (nftnl_set_elems_nlmsg_parse(m, got.get()) < 0) return ok_status();
-        nftnl_set_elems_iter* it = nftnl_set_elems_iter_create(got.get());
-        for (nftnl_set_elem* e = nftnl_set_elems_iter_next(it); e != nullptr;
-             e = nftnl_set_elems_iter_next(it)) {
-          std::uint32_t len = 0;
-          const auto* key =
-              static_cast<const std::uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
-          if (key != nullptr) on_key({key, len});
-        }
-        nftnl_set_elems_iter_destroy(it);
-        return ok_status();
-      },
-      std::string("reading set ") + set + " of " + nft_where(table));
-  if (is_missing(status)) return false;
-  VPNNS_TRY(status);
-  return true;
-}
-
-Result<std::optional<std::uint64_t>> nft_read_counter(NetlinkSocket& sock, const std::string& table,
-                                                      const char* counter) {
-  alignas(nlmsghdr) char buf[4096];
-  NftObj o(nftnl_obj_alloc());
-  nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, table.c_str());
-  nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, counter);
-  nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, kFamily, 0, 0);
-  nftnl_obj_nlmsg_build_payload(nlh, o.get());
-  std::optional<std::uint64_t> packets;
-  Status s =
-      sock.request(nlh, "reading counter " + std::string(counter) + " of " + nft_where(table),
-                   [&](const nlmsghdr* m) -> Status {
-                     NftObj got(nftnl_obj_alloc());
-                     if (nftnl_obj_nlmsg_parse(m, got.get()) == 0) {
-                       packets = nftnl_obj_get_u64(got.get(), NFTNL_OBJ_CTR_PKTS);
-                     }
-                     return ok_status();
-                   });
-  if (is_missing(s)) return std::optional<std::uint64_t>();
-  VPNNS_TRY(s);
-  return packets;
+void build_table_delete(NftBatch& b, const std::string& table) {
+  nft_table_message(b, NFT_MSG_DELTABLE, 0, table, {}, "removing " + nft_where(table));
 }
 
 }  // namespace vpnns

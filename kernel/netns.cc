@@ -1,4 +1,4 @@
-#include "helper/netns.h"
+#include "kernel/netns.h"
 
 #include <fcntl.h>
 #include <linux/magic.h>

@@ -1,4 +1,4 @@
-#include "helper/rtnl.h"
+#include "kernel/rtnl.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

@@ -1,7 +1,7 @@
-// The client sets' nftables messages, parsed back with libnftnl: an address or iroute subnet is
-// the interval [network, broadcast + 1) in the set of its family; emptying a set is a
-// DELSETELEM without elements.
-#include "helper/client_sets.h"
+// The element messages for the administrator's sets (kernel/nft_sets.h; the client sets fill
+// them), parsed back: an address or iroute subnet is the interval [network, broadcast + 1) in
+// the set of its family; emptying a set is a DELSETELEM without elements.
+#include "kernel/nft_sets.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -97,7 +97,7 @@ std::vector<Message> parse(NftBatch& b) {
   return out;
 }
 
-TEST(ClientSetsNft, AnAddressIsAOneAddressInterval) {
+TEST(NftSets, AnAddressIsAOneAddressInterval) {
   NftBatch b(1);
   build_set_prefix(b, SetRef{"inet", "fw", "clients"}, true, true, *Prefix::parse("192.0.2.2/32"));
   auto msgs = parse(b);
@@ -113,7 +113,7 @@ TEST(ClientSetsNft, AnAddressIsAOneAddressInterval) {
   EXPECT_TRUE(msgs[0].elements[1].end);
 }
 
-TEST(ClientSetsNft, SubnetsAndIpv6) {
+TEST(NftSets, SubnetsAndIpv6) {
   NftBatch b(1);
   build_set_prefix(b, SetRef{"ip", "f", "s"}, true, true, *Prefix::parse("203.0.113.128/25"));
   build_set_prefix(b, SetRef{"ip6", "f", "s6"}, true, false,
@@ -130,14 +130,14 @@ TEST(ClientSetsNft, SubnetsAndIpv6) {
   EXPECT_EQ(msgs[2].elements[1].key, "2001:db8:6::");
 }
 
-TEST(ClientSetsNft, TheTopOfTheAddressSpaceHasNoEndElement) {
+TEST(NftSets, TheTopOfTheAddressSpaceHasNoEndElement) {
   NftBatch b(1);
   build_set_prefix(b, SetRef{"ip", "f", "s"}, true, true, *Prefix::parse("255.255.255.255/32"));
   auto msgs = parse(b);
   ASSERT_EQ(msgs[0].elements.size(), 1u);
 }
 
-TEST(ClientSetsNft, APlainSetHoldsTheAddressAlone) {
+TEST(NftSets, APlainSetHoldsTheAddressAlone) {
   NftBatch b(1);
   build_set_prefixes(b, SetRef{"inet", "fw", "hosts"}, false, true,
                      {*Prefix::parse("192.0.2.2/32"), *Prefix::parse("192.0.2.9/32")});
@@ -150,7 +150,7 @@ TEST(ClientSetsNft, APlainSetHoldsTheAddressAlone) {
   EXPECT_FALSE(msgs[0].elements[1].end);
 }
 
-TEST(ClientSetsNft, FlushIsADeleteWithoutElements) {
+TEST(NftSets, FlushIsADeleteWithoutElements) {
   NftBatch b(1);
   build_set_flush(b, SetRef{"inet", "fw", "clients"});
   auto msgs = parse(b);
