@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace vpnns::ctl {
 namespace {
@@ -14,6 +15,37 @@ std::string join(const std::vector<T>& items, F text, const char* sep = ", ") {
     out += text(i);
   }
   return out;
+}
+
+// The length of the valid UTF-8 sequence that starts at text[pos] (a byte >= 0x80), or 0 if
+// none does (overlong forms, surrogates and values past U+10FFFF are not UTF-8).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+  const unsigned char c = b(0);
+  std::size_t n = 0;
+  unsigned cp = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1fu;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0fu;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07u;
+  } else {
+    return 0;
+  }
+  if (pos + n > text.size()) return 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i) & 0x3fu);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+      (cp >= 0xd800 && cp <= 0xdfff)) {
+    return 0;
+  }
+  return n;
 }
 
 std::string ip_text(const IpAddr& a) { return a.str(); }
@@ -196,9 +228,9 @@ Json addresses_json(const std::vector<StateAddress>& addrs) {
   Json out = Json::array();
   for (const auto& a : addrs) {
     Json j = Json::object();
-    j.set("address", address_text(a));
-    j.set("peer", a.peer ? Json(a.peer->str()) : Json());
-    out.push(std::move(j));
+    j["address"] = address_text(a);
+    j["peer"] = a.peer ? Json(a.peer->str()) : Json();
+    out.push_back(std::move(j));
   }
   return out;
 }
@@ -207,111 +239,111 @@ Json routes_json(const std::vector<StateRoute>& routes) {
   Json out = Json::array();
   for (const auto& r : routes) {
     Json j = Json::object();
-    j.set("dst", r.dst.str());
-    j.set("gateway", r.gateway ? Json(r.gateway->str()) : Json());
-    j.set("metric", r.metric);
-    out.push(std::move(j));
+    j["dst"] = r.dst.str();
+    j["gateway"] = r.gateway ? Json(r.gateway->str()) : Json();
+    j["metric"] = r.metric;
+    out.push_back(std::move(j));
   }
   return out;
 }
 
 Json ips_json(const std::vector<IpAddr>& ips) {
   Json out = Json::array();
-  for (const auto& a : ips) out.push(a.str());
+  for (const auto& a : ips) out.push_back(a.str());
   return out;
 }
 
 Json strings_json(const std::vector<std::string>& v) {
   Json out = Json::array();
-  for (const auto& s : v) out.push(s);
+  for (const auto& s : v) out.push_back(s);
   return out;
 }
 
 Json kernel_json(const KernelView& k) {
   Json out = Json::object();
-  out.set("openvpn_uid", k.openvpn_uid ? Json(*k.openvpn_uid) : Json());
+  out["openvpn_uid"] = k.openvpn_uid ? Json(*k.openvpn_uid) : Json();
   if (k.netns) {
     Json n = Json::object();
-    n.set("name", k.netns->name);
-    n.set("exists", k.netns->exists);
-    n.set("dev", k.netns->dev);
-    n.set("ino", k.netns->ino);
-    n.set("links", strings_json(k.netns->links));
+    n["name"] = k.netns->name;
+    n["exists"] = k.netns->exists;
+    n["dev"] = k.netns->dev;
+    n["ino"] = k.netns->ino;
+    n["links"] = strings_json(k.netns->links);
     if (k.netns->device) {
       Json d = Json::object();
-      d.set("name", k.netns->device->name);
-      d.set("ifindex", k.netns->device->ifindex);
-      d.set("up", k.netns->device->up);
-      d.set("mtu", k.netns->device->mtu);
-      n.set("device", std::move(d));
+      d["name"] = k.netns->device->name;
+      d["ifindex"] = k.netns->device->ifindex;
+      d["up"] = k.netns->device->up;
+      d["mtu"] = k.netns->device->mtu;
+      n["device"] = std::move(d);
     } else {
-      n.set("device", nullptr);
+      n["device"] = nullptr;
     }
-    n.set("addresses", addresses_json(k.netns->addresses));
-    n.set("routes", routes_json(k.netns->routes));
-    out.set("netns", std::move(n));
+    n["addresses"] = addresses_json(k.netns->addresses);
+    n["routes"] = routes_json(k.netns->routes);
+    out["netns"] = std::move(n);
   } else {
-    out.set("netns", nullptr);
+    out["netns"] = nullptr;
   }
   if (k.dns) {
     Json d = Json::object();
-    d.set("path", k.dns->path);
-    d.set("exists", k.dns->exists);
-    d.set("written_by_vpnns", k.dns->written_by_vpnns);
-    d.set("servers", ips_json(k.dns->servers));
-    d.set("search", strings_json(k.dns->search));
-    out.set("dns", std::move(d));
+    d["path"] = k.dns->path;
+    d["exists"] = k.dns->exists;
+    d["written_by_vpnns"] = k.dns->written_by_vpnns;
+    d["servers"] = ips_json(k.dns->servers);
+    d["search"] = strings_json(k.dns->search);
+    out["dns"] = std::move(d);
   } else {
-    out.set("dns", nullptr);
+    out["dns"] = nullptr;
   }
   if (k.dns_pin) {
     Json p = Json::object();
-    p.set("family", "inet");
-    p.set("table", k.dns_pin->table);
-    p.set("exists", k.dns_pin->exists);
-    p.set("owner_pid",
-          k.dns_pin->owner_pid ? Json(static_cast<std::int64_t>(*k.dns_pin->owner_pid)) : Json());
-    p.set("servers", ips_json(k.dns_pin->servers));
-    p.set("dropped_packets", k.dns_pin->dropped_packets);
-    out.set("dns_pin", std::move(p));
+    p["family"] = "inet";
+    p["table"] = k.dns_pin->table;
+    p["exists"] = k.dns_pin->exists;
+    p["owner_pid"] =
+        k.dns_pin->owner_pid ? Json(static_cast<std::int64_t>(*k.dns_pin->owner_pid)) : Json();
+    p["servers"] = ips_json(k.dns_pin->servers);
+    p["dropped_packets"] = k.dns_pin->dropped_packets;
+    out["dns_pin"] = std::move(p);
   } else {
-    out.set("dns_pin", nullptr);
+    out["dns_pin"] = nullptr;
   }
   if (k.seal) {
     Json s = Json::object();
-    s.set("family", "inet");
-    s.set("table", k.seal->table);
-    s.set("namespace", k.seal->where);
-    s.set("exists", k.seal->exists);
-    s.set("owner_pid",
-          k.seal->owner_pid ? Json(static_cast<std::int64_t>(*k.seal->owner_pid)) : Json());
-    s.set("servers", ips_json(k.seal->servers));
+    s["family"] = "inet";
+    s["table"] = k.seal->table;
+    s["namespace"] = k.seal->where;
+    s["exists"] = k.seal->exists;
+    s["owner_pid"] =
+        k.seal->owner_pid ? Json(static_cast<std::int64_t>(*k.seal->owner_pid)) : Json();
+    s["servers"] = ips_json(k.seal->servers);
     if (k.seal->uids) {
       Json uids = Json::array();
-      for (std::uint32_t u : *k.seal->uids) uids.push(u);
-      s.set("uids", std::move(uids));
+      for (std::uint32_t u : *k.seal->uids) uids.push_back(u);
+      s["uids"] = std::move(uids);
     } else {
-      s.set("uids", nullptr);
+      s["uids"] = nullptr;
     }
-    s.set("dropped_packets", k.seal->dropped_packets);
-    out.set("seal", std::move(s));
+    s["dropped_packets"] = k.seal->dropped_packets;
+    out["seal"] = std::move(s);
   } else {
-    out.set("seal", nullptr);
+    out["seal"] = nullptr;
   }
   if (k.client_sets) {
     Json sets = Json::array();
     for (const auto& s : *k.client_sets) {
       Json j = Json::object();
-      j.set("set", s.set.str());
-      j.set("exists", s.exists);
-      j.set("members", s.members);
-      sets.push(std::move(j));
+      j["set"] = s.set.str();
+      j["exists"] = s.exists;
+      j["members"] = s.members;
+      sets.push_back(std::move(j));
     }
-    out.set("client_sets", std::move(sets));
+    out["client_sets"] = std::move(sets);
   } else {
-    out.set("client_sets", nullptr);
+    out["client_sets"] = nullptr;
   }
-  out.set("errors", strings_json(k.errors));
+  out["errors"] = strings_json(k.errors);
   return out;
 }
 
@@ -483,30 +515,30 @@ void evaluate(InstanceReport& r) {
 
 Json report_json(const StatusReport& report) {
   Json out = Json::object();
-  out.set("vpnnsctl_status", kStatusVersion);
-  out.set("kernel_read", report.kernel_read);
-  out.set("healthy", report.healthy());
+  out["vpnnsctl_status"] = kStatusVersion;
+  out["kernel_read"] = report.kernel_read;
+  out["healthy"] = report.healthy();
   Json instances = Json::array();
   for (const InstanceReport& r : report.instances) {
     Json i = Json::object();
-    i.set("instance", r.instance);
-    i.set("state_file", r.path);
-    i.set("healthy", r.healthy());
-    i.set("stale", r.stale());
-    i.set("problems", strings_json(r.problems));
+    i["instance"] = r.instance;
+    i["state_file"] = r.path;
+    i["healthy"] = r.healthy();
+    i["stale"] = r.stale();
+    i["problems"] = strings_json(r.problems);
     Json helper = Json::object();
-    helper.set("pid", r.state ? Json(static_cast<std::int64_t>(r.state->helper_pid)) : Json());
-    helper.set("running", r.helper_running);
-    i.set("helper", std::move(helper));
+    helper["pid"] = r.state ? Json(static_cast<std::int64_t>(r.state->helper_pid)) : Json();
+    helper["running"] = r.helper_running;
+    i["helper"] = std::move(helper);
     Json openvpn = Json::object();
-    openvpn.set("pid", r.state ? Json(static_cast<std::int64_t>(r.state->openvpn_pid)) : Json());
-    openvpn.set("running", r.openvpn_running);
-    i.set("openvpn", std::move(openvpn));
-    i.set("state", r.state ? state_to_json(*r.state) : Json());
-    i.set("kernel", r.kernel ? kernel_json(*r.kernel) : Json());
-    instances.push(std::move(i));
+    openvpn["pid"] = r.state ? Json(static_cast<std::int64_t>(r.state->openvpn_pid)) : Json();
+    openvpn["running"] = r.openvpn_running;
+    i["openvpn"] = std::move(openvpn);
+    i["state"] = r.state ? state_to_json(*r.state) : Json();
+    i["kernel"] = r.kernel ? kernel_json(*r.kernel) : Json();
+    instances.push_back(std::move(i));
   }
-  out.set("instances", std::move(instances));
+  out["instances"] = std::move(instances);
   return out;
 }
 
