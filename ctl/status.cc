@@ -20,7 +20,9 @@
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
+#include "ctl/status_json.h"
 #include "ctl/status_report.h"
+#include "ctl/status_text.h"
 
 namespace vpnns::ctl {
 namespace {
