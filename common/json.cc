@@ -1,412 +1,140 @@
+// json_parse's strictness is a SAX handler over nlohmann's parser: the library lexes and checks the
+// grammar, the handler builds the value and refuses what vpnns never writes (see json.h).
 #include "common/json.h"
 
-#include <algorithm>
-#include <charconv>
-#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 namespace vpnns {
 namespace {
 
-void append_hex4(std::string& out, unsigned v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\u00";
-  out += kHex[(v >> 4) & 0xf];
-  out += kHex[v & 0xf];
-}
-
-void newline(std::string& out, bool pretty, int depth) {
-  if (!pretty) return;
-  out += '\n';
-  out.append(static_cast<std::size_t>(depth) * 2, ' ');
-}
-
-class Parser {
+class StrictBuilder {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  using number_integer_t = Json::number_integer_t;
+  using number_unsigned_t = Json::number_unsigned_t;
+  using number_float_t = Json::number_float_t;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
 
-  Result<Json> document() {
-    if (text_.size() > Json::kMaxText) {
-      return Error(Code::kInvalidArgument,
-                   "JSON text is over " + std::to_string(Json::kMaxText) + " bytes");
-    }
-    VPNNS_ASSIGN_OR_RETURN(Json v, value(0));
-    skip_space();
-    if (pos_ != text_.size()) return fail("trailing characters after the JSON value");
-    return v;
+  [[nodiscard]] const std::string& problem() const { return problem_; }
+  Json take() { return std::move(root_); }
+
+  bool null() { return put(Json()); }
+  bool boolean(bool b) { return put(Json(b)); }
+  bool number_integer(number_integer_t v) { return put(Json(v)); }
+  bool number_unsigned(number_unsigned_t v) {
+    if (v > static_cast<number_unsigned_t>(INT64_MAX)) return refuse("integer out of range");
+    return put(Json(static_cast<std::int64_t>(v)));
+  }
+  bool number_float(number_float_t /*v*/, const string_t& text) {
+    // The library reads integers too large for 64 bits as floating point.
+    if (text.find_first_of(".eE") == string_t::npos) return refuse("integer out of range");
+    return refuse("only integers are accepted, not " + text);
+  }
+  bool string(string_t& s) { return put(Json(std::move(s))); }
+  bool binary(binary_t& /*b*/) { return refuse("binary values are not JSON"); }
+
+  bool start_object(std::size_t /*n*/) { return open(Json::object()); }
+  bool key(string_t& k) {
+    Frame& f = stack_.back();
+    if (!f.keys.insert(k).second) return refuse("duplicate member " + json_quote(k));
+    f.key = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t /*n*/) { return open(Json::array()); }
+  bool end_array() { return close(); }
+
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 4: syntax
+    // error while parsing value - invalid literal; last read: '...'; expected ...". Keep the
+    // reason only: the last read token may be a hostile file's bytes.
+    std::string what = e.what();
+    if (auto colon = what.find(": "); colon != std::string::npos) what.erase(0, colon + 2);
+    if (auto last = what.find("; last read"); last != std::string::npos) what.erase(last);
+    problem_ = what + " at byte " + std::to_string(position);
+    return false;
   }
 
  private:
-  Error fail(const std::string& what) const {
-    return Error(Code::kInvalidArgument, "JSON: " + what + " at byte " + std::to_string(pos_));
+  struct Frame {
+    Json* value;
+    std::set<std::string> keys;  // objects: the names seen, to refuse duplicates
+    std::string key;             // objects: the member the next value is for
+  };
+
+  bool refuse(std::string what) {
+    problem_ = std::move(what);
+    return false;
   }
 
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
+  // Places a complete value: the document, an array's next item or an object's member.
+  Json* place(Json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
     }
+    Json& parent = *stack_.back().value;
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+      return &parent.back();
+    }
+    Json& slot = parent[stack_.back().key];
+    slot = std::move(v);
+    return &slot;
   }
-
-  bool literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
+  bool put(Json v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(Json container) {
+    if (static_cast<int>(stack_.size()) >= kJsonMaxDepth + 1) {
+      return refuse("nesting deeper than " + std::to_string(kJsonMaxDepth));
+    }
+    // Pointers into the parent stay valid: nothing is added to it until this child is closed.
+    stack_.push_back(Frame{place(std::move(container)), {}, {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
     return true;
   }
 
-  Result<Json> value(int depth) {
-    if (depth > Json::kMaxDepth)
-      return fail("nesting deeper than " + std::to_string(Json::kMaxDepth));
-    skip_space();
-    if (pos_ >= text_.size()) return fail("unexpected end");
-    const char c = text_[pos_];
-    if (c == '{') return object(depth);
-    if (c == '[') return array(depth);
-    if (c == '"') {
-      VPNNS_ASSIGN_OR_RETURN(std::string s, string());
-      return Json(std::move(s));
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return number();
-    if (literal("true")) return Json(true);
-    if (literal("false")) return Json(false);
-    if (literal("null")) return Json();
-    return fail("unexpected character");
-  }
-
-  Result<Json> number() {
-    const std::size_t start = pos_;
-    if (text_[pos_] == '-') ++pos_;
-    if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9') return fail("bad number");
-    if (text_[pos_] == '0' && pos_ + 1 < text_.size() && text_[pos_ + 1] >= '0' &&
-        text_[pos_ + 1] <= '9') {
-      return fail("leading zero in a number");
-    }
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-    if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      return fail("only integers are accepted");
-    }
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, v);
-    if (ec != std::errc() || end != text_.data() + pos_) return fail("integer out of range");
-    return Json(v);
-  }
-
-  Result<unsigned> hex4() {
-    if (pos_ + 4 > text_.size()) return fail("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char h = text_[pos_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') {
-        v |= static_cast<unsigned>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        v |= static_cast<unsigned>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        v |= static_cast<unsigned>(h - 'A' + 10);
-      } else {
-        return fail("bad \\u escape");
-      }
-    }
-    return v;
-  }
-
-  static void put_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
-
-  // Length of the valid UTF-8 sequence starting at pos_ (a byte >= 0x80), or 0.
-  [[nodiscard]] std::size_t utf8_length() const { return utf8_sequence_length(text_, pos_); }
-
-  Result<std::string> string() {
-    ++pos_;  // the opening quote
-    std::string out;
-    for (;;) {
-      if (pos_ >= text_.size()) return fail("unterminated string");
-      const char c = text_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in a string");
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        const std::size_t n = utf8_length();
-        if (n == 0) return fail("invalid UTF-8 in a string");
-        out.append(text_.substr(pos_, n));
-        pos_ += n;
-        continue;
-      }
-      ++pos_;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) return fail("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          VPNNS_ASSIGN_OR_RETURN(unsigned cp, hex4());
-          if (cp >= 0xdc00 && cp <= 0xdfff) return fail("lone low surrogate");
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (!literal("\\u")) return fail("lone high surrogate");
-            VPNNS_ASSIGN_OR_RETURN(unsigned low, hex4());
-            if (low < 0xdc00 || low > 0xdfff) return fail("lone high surrogate");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          }
-          put_utf8(out, cp);
-          break;
-        }
-        default:
-          return fail("unknown escape");
-      }
-    }
-  }
-
-  Result<Json> array(int depth) {
-    ++pos_;
-    Json out = Json::array();
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      return out;
-    }
-    for (;;) {
-      VPNNS_ASSIGN_OR_RETURN(Json v, value(depth + 1));
-      out.push(std::move(v));
-      skip_space();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return out;
-      }
-      return fail("expected ',' or ']'");
-    }
-  }
-
-  Result<Json> object(int depth) {
-    ++pos_;
-    Json out = Json::object();
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      return out;
-    }
-    for (;;) {
-      skip_space();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return fail("expected a member name");
-      VPNNS_ASSIGN_OR_RETURN(std::string key, string());
-      if (out.find(key) != nullptr) return fail("duplicate member \"" + key + "\"");
-      skip_space();
-      if (pos_ >= text_.size() || text_[pos_] != ':') return fail("expected ':'");
-      ++pos_;
-      VPNNS_ASSIGN_OR_RETURN(Json v, value(depth + 1));
-      out.set(std::move(key), std::move(v));
-      skip_space();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
-        return out;
-      }
-      return fail("expected ',' or '}'");
-    }
-  }
-
-  std::string_view text_;
-  std::size_t pos_ = 0;
+  Json root_;
+  std::vector<Frame> stack_;
+  std::string problem_;
 };
 
 }  // namespace
 
-Json Json::array(std::vector<Json> items) {
-  Json out(Type::kArray);
-  out.items_ = std::move(items);
-  return out;
-}
-
-Json& Json::push(Json value) {
-  items_.push_back(std::move(value));
-  return *this;
-}
-
-Json& Json::set(std::string key, Json value) {
-  const auto it = std::find(keys_.begin(), keys_.end(), key);
-  if (it != keys_.end()) {
-    items_[static_cast<std::size_t>(it - keys_.begin())] = std::move(value);
-  } else {
-    keys_.push_back(std::move(key));
-    items_.push_back(std::move(value));
+Result<Json> json_parse(std::string_view text) {
+  if (text.size() > kJsonMaxText) {
+    return Error(Code::kInvalidArgument,
+                 "JSON text is over " + std::to_string(kJsonMaxText) + " bytes");
   }
-  return *this;
+  StrictBuilder builder;
+  const bool ok = Json::sax_parse(text.begin(), text.end(), &builder,
+                                  nlohmann::detail::input_format_t::json, /*strict=*/true,
+                                  /*ignore_comments=*/false);
+  if (!ok) {
+    return Error(Code::kInvalidArgument,
+                 "JSON: " + (builder.problem().empty() ? "not accepted" : builder.problem()));
+  }
+  return builder.take();
 }
 
-const Json* Json::find(std::string_view key) const {
-  if (type_ != Type::kObject) return nullptr;
-  for (std::size_t i = 0; i < keys_.size(); ++i) {
-    if (keys_[i] == key) return &items_[i];
-  }
-  return nullptr;
+std::string json_dump(const Json& value, bool pretty) {
+  return value.dump(pretty ? 2 : -1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
 }
 
-std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
-  const unsigned char c = b(0);
-  std::size_t n = 0;
-  unsigned cp = 0;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    cp = c & 0x1fu;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    cp = c & 0x0fu;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    cp = c & 0x07u;
-  } else {
-    return 0;
-  }
-  if (pos + n > text.size()) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i) & 0x3fu);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-      (cp >= 0xd800 && cp <= 0xdfff)) {
-    return 0;
-  }
-  return n;
-}
+std::string json_quote(std::string_view s) { return json_dump(Json(std::string(s))); }
 
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      // Valid UTF-8 passes through; any other byte (an event message may quote what a hostile
-      // peer sent) becomes U+FFFD, so that what is written always parses.
-      const std::size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        out += "\\ufffd";
-      } else {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          append_hex4(out, static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
+const Json* json_find(const Json& value, std::string_view key) {
+  if (!value.is_object()) return nullptr;
+  const auto it = value.find(key);
+  return it == value.end() ? nullptr : &*it;
 }
-
-void Json::write(std::string& out, bool pretty, int depth) const {
-  switch (type_) {
-    case Type::kNull:
-      out += "null";
-      return;
-    case Type::kBool:
-      out += int_ != 0 ? "true" : "false";
-      return;
-    case Type::kInt:
-      out += std::to_string(int_);
-      return;
-    case Type::kString:
-      out += json_quote(str_);
-      return;
-    case Type::kArray:
-    case Type::kObject: {
-      const bool obj = type_ == Type::kObject;
-      out += obj ? '{' : '[';
-      if (items_.empty()) {
-        out += obj ? '}' : ']';
-        return;
-      }
-      for (std::size_t i = 0; i < items_.size(); ++i) {
-        if (i > 0) out += ',';
-        newline(out, pretty, depth + 1);
-        if (obj) {
-          out += json_quote(keys_[i]);
-          out += pretty ? ": " : ":";
-        }
-        items_[i].write(out, pretty, depth + 1);
-      }
-      newline(out, pretty, depth);
-      out += obj ? '}' : ']';
-      return;
-    }
-  }
-}
-
-std::string Json::dump(bool pretty) const {
-  std::string out;
-  write(out, pretty, 0);
-  return out;
-}
-
-Result<Json> Json::parse(std::string_view text) { return Parser(text).document(); }
 
 }  // namespace vpnns

@@ -1,101 +1,47 @@
-// Json: a small JSON value, writer and strict parser for vpnns's own documents.
+// Json: vpnns's two JSON documents, through nlohmann/json (Debian's nlohmann-json3-dev).
 //
-// Two documents need it: the state file the helper writes under /run/vpnns (common/state.h) and
-// `vpnnsctl status --json`. Both are vpnns's own, so this is deliberately small rather than
-// general: values are null, booleans, 64-bit integers, strings, arrays and objects (members kept
-// in insertion order, so output is stable and diffs are readable). Numbers with a fraction or an
-// exponent are refused, as are duplicate keys, control characters in strings, invalid UTF-8,
-// lone surrogates, nesting deeper than kMaxDepth and trailing bytes: a state file is read back by
-// root, and anything but what vpnns writes is an error with its byte offset, not a guess.
+// Two documents need JSON: the state file the helper writes under /run/vpnns (common/state.h) and
+// `vpnnsctl status --json` (ctl/status_json.cc). The value type is nlohmann's ordered_json, so
+// members keep their insertion order and the output is stable and diffs are readable; this file
+// adds only vpnns's policy on top of the library.
 //
-// Writing escapes every control character and '"', '\\'; valid UTF-8 passes through, and every
-// byte that is not part of it is written as U+FFFD (event messages may quote a hostile peer's
-// bytes): whatever is written parses. The text is one line, or indented by two spaces per level
-// with `pretty`.
+// Reading is strict, because a state file is read back by root and anything but what vpnns writes
+// is an error, not a guess: the library refuses what is not JSON (trailing bytes, invalid UTF-8,
+// lone surrogates, leading zeros, comments), and json_parse also refuses numbers with a fraction
+// or an exponent, integers outside int64, duplicate member names, nesting deeper than
+// kJsonMaxDepth and texts over kJsonMaxText bytes. Integers are always read as int64.
+//
+// Writing (json_dump) escapes control characters, '"' and '\\'; valid UTF-8 passes through and
+// every byte that is not part of it becomes U+FFFD (event messages may quote a hostile peer's
+// bytes): whatever is written parses. One line, or two spaces of indent per level with `pretty`.
+//
+// Only the library's forward declarations are included here; code that builds or reads values
+// includes <nlohmann/json.hpp> itself.
 #pragma once
 
-#include <cstdint>
-#include <initializer_list>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "common/error.h"
 
 namespace vpnns {
 
-class Json {
- public:
-  enum class Type : std::uint8_t { kNull, kBool, kInt, kString, kArray, kObject };
+using Json = nlohmann::ordered_json;
 
-  static constexpr int kMaxDepth = 32;
-  static constexpr std::size_t kMaxText = 1 << 20;
-  static constexpr std::int64_t kIntMax = INT64_MAX;
+inline constexpr int kJsonMaxDepth = 32;
+inline constexpr std::size_t kJsonMaxText = 1 << 20;
 
-  Json() = default;                                      // null
-  Json(std::nullptr_t) {}                                // NOLINT(google-explicit-constructor)
-  Json(bool b) : type_(Type::kBool), int_(b) {}          // NOLINT(google-explicit-constructor)
-  Json(int v) : type_(Type::kInt), int_(v) {}            // NOLINT(google-explicit-constructor)
-  Json(std::int64_t v) : type_(Type::kInt), int_(v) {}   // NOLINT(google-explicit-constructor)
-  Json(std::uint32_t v) : type_(Type::kInt), int_(v) {}  // NOLINT(google-explicit-constructor)
-  // Counts and sizes; values past INT64_MAX are clamped (none occur in vpnns's documents).
-  Json(std::uint64_t v)  // NOLINT(google-explicit-constructor)
-      : type_(Type::kInt), int_(v > kIntMax ? kIntMax : static_cast<std::int64_t>(v)) {}
-  Json(std::string s)  // NOLINT(google-explicit-constructor)
-      : type_(Type::kString), str_(std::move(s)) {}
-  Json(const char* s) : Json(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+// One JSON document, strictly (see above); the error says what is wrong and where.
+[[nodiscard]] Result<Json> json_parse(std::string_view text);
 
-  static Json array() { return Json(Type::kArray); }
-  static Json object() { return Json(Type::kObject); }
-  static Json array(std::vector<Json> items);
+// The document as text: one line, or indented with `pretty`.
+std::string json_dump(const Json& value, bool pretty = false);
 
-  [[nodiscard]] Type type() const { return type_; }
-  [[nodiscard]] bool is_null() const { return type_ == Type::kNull; }
-  [[nodiscard]] bool is_bool() const { return type_ == Type::kBool; }
-  [[nodiscard]] bool is_int() const { return type_ == Type::kInt; }
-  [[nodiscard]] bool is_string() const { return type_ == Type::kString; }
-  [[nodiscard]] bool is_array() const { return type_ == Type::kArray; }
-  [[nodiscard]] bool is_object() const { return type_ == Type::kObject; }
-
-  // Values; only meaningful for the matching type (false, 0, "" otherwise).
-  [[nodiscard]] bool as_bool() const { return type_ == Type::kBool && int_ != 0; }
-  [[nodiscard]] std::int64_t as_int() const { return type_ == Type::kInt ? int_ : 0; }
-  [[nodiscard]] const std::string& as_string() const { return str_; }
-
-  // Arrays: the items. Objects: the values, in order (keys() gives the keys).
-  [[nodiscard]] const std::vector<Json>& items() const { return items_; }
-  [[nodiscard]] const std::vector<std::string>& keys() const { return keys_; }
-  [[nodiscard]] std::size_t size() const { return items_.size(); }
-
-  // Appends to an array.
-  Json& push(Json value);
-  // Sets a member of an object (replacing one of the same key, keeping its place).
-  Json& set(std::string key, Json value);
-  // The member `key` of an object, or nullptr.
-  [[nodiscard]] const Json* find(std::string_view key) const;
-
-  [[nodiscard]] std::string dump(bool pretty = false) const;
-  static Result<Json> parse(std::string_view text);
-
-  friend bool operator==(const Json&, const Json&) = default;
-
- private:
-  explicit Json(Type t) : type_(t) {}
-  void write(std::string& out, bool pretty, int depth) const;
-
-  Type type_ = Type::kNull;
-  std::int64_t int_ = 0;
-  std::string str_;
-  std::vector<std::string> keys_;  // objects
-  std::vector<Json> items_;        // arrays: items; objects: values, parallel to keys_
-};
-
-// `s` as a JSON string literal, quotes included.
+// `s` as a JSON string literal, quotes included (for error messages that quote a value).
 std::string json_quote(std::string_view s);
 
-// The length of the valid UTF-8 sequence that starts at text[pos] (a byte >= 0x80), or 0 if
-// none does (overlong forms, surrogates and values past U+10FFFF are not UTF-8).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t pos);
+// The member `key` of an object, or nullptr (also when `value` is not an object).
+const Json* json_find(const Json& value, std::string_view key);
 
 }  // namespace vpnns

@@ -1,6 +1,7 @@
 #include "common/state.h"
 
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "common/names.h"
 
@@ -16,96 +17,93 @@ Json int_or_null(const std::optional<T>& v) {
 
 Json to_json(const StateNetns& n) {
   Json out = Json::object();
-  out.set("name", n.name);
-  out.set("created", n.created);
-  out.set("dev", n.dev);
-  out.set("ino", n.ino);
-  out.set("tunnel", n.tunnel_up ? "up" : "down");
+  out["name"] = n.name;
+  out["created"] = n.created;
+  out["dev"] = n.dev;
+  out["ino"] = n.ino;
+  out["tunnel"] = n.tunnel_up ? "up" : "down";
+  out["device"] = nullptr;  // replaced below, in place
   if (n.device) {
     Json d = Json::object();
-    d.set("name", n.device->name);
-    d.set("ifindex", int_or_null(n.device->ifindex));
-    d.set("mtu", int_or_null(n.device->mtu));
-    out.set("device", std::move(d));
-  } else {
-    out.set("device", nullptr);
+    d["name"] = n.device->name;
+    d["ifindex"] = int_or_null(n.device->ifindex);
+    d["mtu"] = int_or_null(n.device->mtu);
+    out["device"] = std::move(d);
   }
   Json addrs = Json::array();
   for (const auto& a : n.addresses) {
     Json j = Json::object();
-    j.set("address", address_text(a));
-    j.set("peer", ip_or_null(a.peer));
-    addrs.push(std::move(j));
+    j["address"] = address_text(a);
+    j["peer"] = ip_or_null(a.peer);
+    addrs.push_back(std::move(j));
   }
-  out.set("addresses", std::move(addrs));
+  out["addresses"] = std::move(addrs);
   Json routes = Json::array();
   for (const auto& r : n.routes) {
     Json j = Json::object();
-    j.set("dst", r.dst.str());
-    j.set("gateway", ip_or_null(r.gateway));
-    j.set("metric", r.metric);
-    routes.push(std::move(j));
+    j["dst"] = r.dst.str();
+    j["gateway"] = ip_or_null(r.gateway);
+    j["metric"] = r.metric;
+    routes.push_back(std::move(j));
   }
-  out.set("routes", std::move(routes));
+  out["routes"] = std::move(routes);
+  out["dns"] = nullptr;  // replaced below, in place
   if (n.dns) {
     Json dns = Json::object();
     Json servers = Json::array();
-    for (const auto& s : n.dns->servers) servers.push(s.str());
+    for (const auto& s : n.dns->servers) servers.push_back(s.str());
     Json search = Json::array();
-    for (const auto& s : n.dns->search) search.push(s);
-    dns.set("servers", std::move(servers));
-    dns.set("search", std::move(search));
-    out.set("dns", std::move(dns));
-  } else {
-    out.set("dns", nullptr);
+    for (const auto& s : n.dns->search) search.push_back(s);
+    dns["servers"] = std::move(servers);
+    dns["search"] = std::move(search);
+    out["dns"] = std::move(dns);
   }
+  out["dns_pin"] = nullptr;  // replaced below, in place
   if (n.dns_pin) {
     Json pin = Json::object();
-    pin.set("table", kStateDnsPinTable);
-    pin.set("active", n.dns_pin->active);
+    pin["table"] = kStateDnsPinTable;
+    pin["active"] = n.dns_pin->active;
     Json servers = Json::array();
-    for (const auto& a : n.dns_pin->servers) servers.push(a.str());
-    pin.set("servers", std::move(servers));
-    out.set("dns_pin", std::move(pin));
-  } else {
-    out.set("dns_pin", nullptr);
+    for (const auto& a : n.dns_pin->servers) servers.push_back(a.str());
+    pin["servers"] = std::move(servers);
+    out["dns_pin"] = std::move(pin);
   }
   return out;
 }
 
 Json to_json(const StateSeal& s) {
   Json out = Json::object();
-  out.set("family", "inet");
-  out.set("table", s.table);
-  out.set("active", s.active);
+  out["family"] = "inet";
+  out["table"] = s.table;
+  out["active"] = s.active;
   Json servers = Json::array();
-  for (const auto& a : s.servers) servers.push(a.str());
-  out.set("servers", std::move(servers));
+  for (const auto& a : s.servers) servers.push_back(a.str());
+  out["servers"] = std::move(servers);
   Json accept = Json::object();
   if (s.mark) {
-    accept.set("mark", *s.mark);
+    accept["mark"] = *s.mark;
   } else {
     Json uids = Json::array();
-    for (std::uint32_t u : s.uids) uids.push(u);
-    accept.set("uids", std::move(uids));
+    for (std::uint32_t u : s.uids) uids.push_back(u);
+    accept["uids"] = std::move(uids);
   }
-  out.set("accept", std::move(accept));
+  out["accept"] = std::move(accept);
   return out;
 }
 
 Json to_json(const StateClientSets& c) {
   Json out = Json::object();
-  out.set("netns", c.netns ? Json(*c.netns) : Json());
-  out.set("clients", c.clients);
+  out["netns"] = c.netns ? Json(*c.netns) : Json();
+  out["clients"] = c.clients;
   Json sets = Json::array();
   for (const auto& s : c.sets) {
     Json j = Json::object();
-    j.set("set", s.set.str());
-    j.set("members", s.members);
-    j.set("interval", s.interval);
-    sets.push(std::move(j));
+    j["set"] = s.set.str();
+    j["members"] = s.members;
+    j["interval"] = s.interval;
+    sets.push_back(std::move(j));
   }
-  out.set("sets", std::move(sets));
+  out["sets"] = std::move(sets);
   return out;
 }
 
@@ -119,11 +117,11 @@ class Reader {
   }
 
   [[nodiscard]] bool ok() const { return problem_->empty(); }
-  [[nodiscard]] bool has(const char* key) const { return ok() && obj_->find(key) != nullptr; }
+  [[nodiscard]] bool has(const char* key) const { return ok() && json_find(*obj_, key); }
 
   const Json* member(const char* key, bool nullable = false) {
     if (!ok()) return nullptr;
-    const Json* v = obj_->find(key);
+    const Json* v = json_find(*obj_, key);
     if (v == nullptr) {
       note(key, "missing");
       return nullptr;
@@ -148,20 +146,15 @@ class Reader {
   bool boolean(const char* key) {
     const Json* v = member(key);
     if (v == nullptr) return false;
-    if (!v->is_bool()) note(key, "expected true or false");
-    return v->as_bool();
+    if (v->is_boolean()) return v->get<bool>();
+    note(key, "expected true or false");
+    return false;
   }
-  std::string string(const char* key) {
-    const Json* v = member(key);
-    if (v == nullptr) return {};
-    if (!v->is_string()) note(key, "expected a string");
-    return v->as_string();
-  }
+  std::string string(const char* key) { return text(member(key), key); }
   std::optional<std::string> optional_string(const char* key) {
     const Json* v = member(key, true);
     if (v == nullptr) return std::nullopt;
-    if (!v->is_string()) note(key, "expected a string");
-    return v->as_string();
+    return text(v, key);
   }
   std::optional<IpAddr> optional_ip(const char* key) {
     auto s = optional_string(key);
@@ -205,15 +198,22 @@ class Reader {
 
  private:
   std::int64_t check_int(const Json& v, const char* key, std::int64_t min, std::int64_t max) {
-    if (!v.is_int()) {
+    if (!v.is_number_integer()) {
       note(key, "expected an integer");
       return 0;
     }
-    if (v.as_int() < min || v.as_int() > max) {
-      note(key, "out of range: " + std::to_string(v.as_int()));
+    const auto i = v.get<std::int64_t>();
+    if (i < min || i > max) {
+      note(key, "out of range: " + std::to_string(i));
       return 0;
     }
-    return v.as_int();
+    return i;
+  }
+  std::string text(const Json* v, const char* key) {
+    if (v == nullptr) return {};
+    if (v->is_string()) return v->get<std::string>();
+    note(key, "expected a string");
+    return {};
   }
 
   const Json* obj_;
@@ -247,7 +247,7 @@ std::optional<StateNetns> read_netns(Reader& top) {
   }
   const Json& addrs = r->array("addresses");
   for (std::size_t i = 0; i < addrs.size() && r->ok(); ++i) {
-    Reader a = r->item(addrs.items()[i], "addresses", i);
+    Reader a = r->item(addrs[i], "addresses", i);
     const auto p = Prefix::parse(a.string("address"));
     if (a.ok() && !p) a.note("address", "not ADDRESS/LENGTH");
     if (!a.ok()) break;
@@ -255,7 +255,7 @@ std::optional<StateNetns> read_netns(Reader& top) {
   }
   const Json& routes = r->array("routes");
   for (std::size_t i = 0; i < routes.size() && r->ok(); ++i) {
-    Reader a = r->item(routes.items()[i], "routes", i);
+    Reader a = r->item(routes[i], "routes", i);
     const auto p = Prefix::parse(a.string("dst"));
     if (a.ok() && !p) a.note("dst", "not ADDRESS/LENGTH");
     if (!a.ok()) break;
@@ -266,20 +266,20 @@ std::optional<StateNetns> read_netns(Reader& top) {
   if (auto d = r->child("dns", true)) {
     DnsConfig dns;
     const Json& servers = d->array("servers");
-    for (const Json& s : servers.items()) {
+    for (const Json& s : servers) {
       if (!s.is_string()) {
         d->note("servers", "expected strings");
         break;
       }
-      dns.servers.push_back(d->ip(s.as_string(), "servers"));
+      dns.servers.push_back(d->ip(s.get<std::string>(), "servers"));
     }
     const Json& search = d->array("search");
-    for (const Json& s : search.items()) {
-      if (!s.is_string() || !is_valid_dns_name(s.as_string())) {
+    for (const Json& s : search) {
+      if (!s.is_string() || !is_valid_dns_name(s.get<std::string>())) {
         d->note("search", "expected DNS names");
         break;
       }
-      dns.search.push_back(s.as_string());
+      dns.search.push_back(s.get<std::string>());
     }
     n.dns = dns;
   }
@@ -291,12 +291,12 @@ std::optional<StateNetns> read_netns(Reader& top) {
         p->note("table", std::string("expected ") + kStateDnsPinTable);
       }
       pin.active = p->boolean("active");
-      for (const Json& a : p->array("servers").items()) {
+      for (const Json& a : p->array("servers")) {
         if (!a.is_string()) {
           p->note("servers", "expected strings");
           break;
         }
-        pin.servers.push_back(p->ip(a.as_string(), "servers"));
+        pin.servers.push_back(p->ip(a.get<std::string>(), "servers"));
       }
       n.dns_pin = pin;
     }
@@ -314,24 +314,25 @@ std::optional<StateSeal> read_seal(Reader& top) {
     r->note("table", "not a vpnns table name: " + json_quote(s.table));
   }
   s.active = r->boolean("active");
-  for (const Json& a : r->array("servers").items()) {
+  for (const Json& a : r->array("servers")) {
     if (!a.is_string()) {
       r->note("servers", "expected strings");
       break;
     }
-    s.servers.push_back(r->ip(a.as_string(), "servers"));
+    s.servers.push_back(r->ip(a.get<std::string>(), "servers"));
   }
   if (auto accept = r->child("accept", false)) {
     // {"mark": N} or {"uids": [...]}.
     if (accept->has("mark")) {
       s.mark = static_cast<std::uint32_t>(accept->integer("mark", 0, kU32));
     } else {
-      for (const Json& u : accept->array("uids").items()) {
-        if (!u.is_int() || u.as_int() < 0 || u.as_int() > kU32) {
+      for (const Json& u : accept->array("uids")) {
+        const std::int64_t uid = u.is_number_integer() ? u.get<std::int64_t>() : -1;
+        if (uid < 0 || uid > kU32) {
           accept->note("uids", "expected uids");
           break;
         }
-        s.uids.push_back(static_cast<std::uint32_t>(u.as_int()));
+        s.uids.push_back(static_cast<std::uint32_t>(uid));
       }
     }
   }
@@ -348,7 +349,7 @@ std::optional<StateClientSets> read_client_sets(Reader& top) {
   c.clients = static_cast<std::uint64_t>(r->integer("clients", 0, kI64));
   const Json& sets = r->array("sets");
   for (std::size_t i = 0; i < sets.size() && r->ok(); ++i) {
-    Reader s = r->item(sets.items()[i], "sets", i);
+    Reader s = r->item(sets[i], "sets", i);
     std::string problem;
     const std::string text = s.string("set");
     auto refs = parse_set_list(text, problem);
@@ -373,34 +374,33 @@ std::string state_file_path(const std::string& instance) {
 
 Json state_to_json(const InstanceState& s) {
   Json out = Json::object();
-  out.set("vpnns_state", kStateVersion);
-  out.set("instance", s.instance);
-  out.set("role", s.role == Role::kServer ? "server" : "client");
+  out["vpnns_state"] = kStateVersion;
+  out["instance"] = s.instance;
+  out["role"] = s.role == Role::kServer ? "server" : "client";
   Json helper = Json::object();
-  helper.set("pid", static_cast<std::int64_t>(s.helper_pid));
-  helper.set("start_time", s.helper_start_time);
-  out.set("helper", std::move(helper));
+  helper["pid"] = static_cast<std::int64_t>(s.helper_pid);
+  helper["start_time"] = s.helper_start_time;
+  out["helper"] = std::move(helper);
   Json openvpn = Json::object();
-  openvpn.set("pid", static_cast<std::int64_t>(s.openvpn_pid));
-  openvpn.set("uid", int_or_null(s.openvpn_uid));
-  out.set("openvpn", std::move(openvpn));
-  out.set("started_at", s.started_at);
-  out.set("updated_at", s.updated_at);
+  openvpn["pid"] = static_cast<std::int64_t>(s.openvpn_pid);
+  openvpn["uid"] = int_or_null(s.openvpn_uid);
+  out["openvpn"] = std::move(openvpn);
+  out["started_at"] = s.started_at;
+  out["updated_at"] = s.updated_at;
+  out["last_event"] = nullptr;  // replaced below, in place
   if (s.last_event) {
     Json e = Json::object();
-    e.set("name", s.last_event->name);
-    e.set("ok", s.last_event->ok);
+    e["name"] = s.last_event->name;
+    e["ok"] = s.last_event->ok;
     std::string message = s.last_event->message;
     if (message.size() > kStateMessageMax) message = message.substr(0, kStateMessageMax) + "...";
-    e.set("message", std::move(message));
-    e.set("at", s.last_event->at);
-    out.set("last_event", std::move(e));
-  } else {
-    out.set("last_event", nullptr);
+    e["message"] = std::move(message);
+    e["at"] = s.last_event->at;
+    out["last_event"] = std::move(e);
   }
-  out.set("netns", s.netns ? to_json(*s.netns) : Json());
-  out.set("seal", s.seal ? to_json(*s.seal) : Json());
-  out.set("client_sets", s.client_sets ? to_json(*s.client_sets) : Json());
+  out["netns"] = s.netns ? to_json(*s.netns) : Json();
+  out["seal"] = s.seal ? to_json(*s.seal) : Json();
+  out["client_sets"] = s.client_sets ? to_json(*s.client_sets) : Json();
   return out;
 }
 

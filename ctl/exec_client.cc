@@ -1,7 +1,6 @@
 // vpnnsctl exec through vpnns-execd: for everyone but root.
 //
-//   connect   the service's socket; a refusal of the socket's permissions (EACCES) is answered
-//             here with the same words the service would use, since it never heard of us
+//   connect   the service's socket (exec_connect.h)
 //   mode      a pty when stdin and stdout are terminals and vpnnsctl is in the terminal's
 //             foreground process group (a background `vpnnsctl exec ... &` must not take the
 //             terminal into raw mode); stderr joins the pty if it is the terminal too, else it
@@ -25,15 +24,12 @@
 //   the end   Exit from the service: vpnnsctl exits with the command's code or dies of its
 //             signal. The connection closing first is a failure of the service (125).
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +40,9 @@
 #include <optional>
 
 #include "common/netns_marker.h"
+#include "ctl/exec_connect.h"
 #include "ctl/exec_internal.h"
+#include "ctl/exec_terminal.h"
 
 extern char** environ;
 
@@ -55,76 +53,6 @@ namespace {
 // reach the master asynchronously) when something else keeps the slave open.
 constexpr int kDrainIdleMs = 100;
 constexpr int kDrainMaxMs = 2000;
-
-std::string own_user_name() {
-  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
-  return "uid " + std::to_string(::getuid());
-}
-
-// The socket's group refused us: the service's own words, plus a hint when the group lists us
-// but this login session predates it.
-std::string not_in_group(const std::string& socket_path) {
-  struct stat st {};
-  std::string group = "vpnns";
-  bool listed = false;
-  const std::string user = own_user_name();
-  if (::stat(socket_path.c_str(), &st) == 0) {
-    if (const struct group* g = ::getgrgid(st.st_gid); g != nullptr) {
-      group = g->gr_name;
-      for (char** m = g->gr_mem; m != nullptr && *m != nullptr; ++m) listed = listed || user == *m;
-    } else {
-      group = "gid " + std::to_string(st.st_gid);
-    }
-  }
-  std::string text = exec_not_in_group_message(user, group);
-  if (listed) {
-    text +=
-        " (the group lists you, but this login session started before you were added: log "
-        "in again)";
-  }
-  return text;
-}
-
-Result<UniqueFd> connect_service(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd) return sys_error("socket", errno);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return Error(Code::kInvalidArgument, "socket path too long: " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
-  const int err = errno;
-  switch (err) {
-    case EACCES:
-    case EPERM:
-      return Error(Code::kPermissionDenied, not_in_group(path));
-    case ENOENT:
-      return Error(Code::kUnavailable,
-                   "vpnns-execd is not running: no socket at " + path +
-                       " (an administrator enables it with `systemctl enable --now "
-                       "vpnns-execd.socket`; root can run vpnnsctl exec without it)");
-    case ECONNREFUSED:
-      return Error(Code::kUnavailable, "vpnns-execd is not running: nothing listens on " + path);
-    default:
-      return sys_error("connecting to vpnns-execd at " + path, err);
-  }
-}
-
-ExecTermModes modes_of(const termios& t) {
-  ExecTermModes m;
-  m.iflag = t.c_iflag;
-  m.oflag = t.c_oflag;
-  m.cflag = t.c_cflag;
-  m.lflag = t.c_lflag;
-  m.line = t.c_line;
-  static_assert(sizeof t.c_cc == 32);
-  std::copy(std::begin(t.c_cc), std::end(t.c_cc), m.cc.begin());
-  m.ispeed = ::cfgetispeed(&t);
-  m.ospeed = ::cfgetospeed(&t);
-  return m;
-}
 
 // Checks the bounds of exec_wire.h before sending, to say which one is exceeded.
 Status check_bounds(const ExecRequest& r, std::size_t frame_size) {
@@ -164,53 +92,6 @@ UniqueFd stdio_or_null(int fd, std::vector<int>& pass) {
   UniqueFd null(::open("/dev/null", (fd == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC));
   pass.push_back(null.get());
   return null;
-}
-
-// Restores the terminal on every way out of the relay.
-class RawTerminal {
- public:
-  explicit RawTerminal(int fd) : fd_(fd) {}
-  RawTerminal(const RawTerminal&) = delete;
-  RawTerminal& operator=(const RawTerminal&) = delete;
-  ~RawTerminal() { restore(); }
-
-  Status enter() {
-    if (!saved_) {
-      termios t{};
-      if (::tcgetattr(fd_, &t) < 0) return sys_error("tcgetattr", errno);
-      saved_ = t;
-    }
-    termios raw = *saved_;
-    ::cfmakeraw(&raw);
-    if (::tcsetattr(fd_, TCSADRAIN, &raw) < 0) return sys_error("raw mode", errno);
-    return ok_status();
-  }
-  void restore() {
-    if (saved_) (void)::tcsetattr(fd_, TCSADRAIN, &*saved_);
-  }
-  [[nodiscard]] const std::optional<termios>& saved() const { return saved_; }
-
- private:
-  int fd_;
-  std::optional<termios> saved_;
-};
-
-bool write_all(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd p{fd, POLLOUT, 0};
-        (void)::poll(&p, 1, -1);
-        continue;
-      }
-      return false;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
 }
 
 long now_ms() {
@@ -287,8 +168,12 @@ Result<ExecServiceMessage> Client::read_running(bool stopped_ok) {
   if (!message) return message.error();
   const bool expected = std::holds_alternative<ExecExit>(*message) ||
                         (stopped_ok && std::holds_alternative<ExecStopped>(*message));
-  if (expected && frame->fds.empty()) return std::move(*message);
-  return Error(Code::kInternal, "vpnns-execd sent an unexpected message");
+  if (!expected || !frame->fds.empty()) {
+    return Error(Code::kInternal, "vpnns-execd sent an unexpected message");
+  }
+  // The Result itself, not a moved-out variant: GCC 12 at -O1 warns (maybe-uninitialized)
+  // about the temporary the latter builds.
+  return message;
 }
 
 void Client::stop_like(int signo, int master, RawTerminal& terminal) {

@@ -26,12 +26,10 @@
 // names NAME as its namespace, that instance is meant. Without a state file, NAME is taken for
 // both the instance and the namespace.
 //
-// It refuses to touch anything while a running helper owns NAME (its state file's helper, the
-// seal table's owner, or a vpnns-helper process configured with instance=NAME or netns=NAME —
-// found by its command line, so also one that wrote no state file): the operator should stop
-// that openvpn, whose helper then cleans up itself. Every item is reported as removed, or left
-// alone and why. Exit status: 0 when nothing of vpnns's was left that could not be removed, 1
-// otherwise (a refusal, a namespace still in use or not proven vpnns's under --netns, a failure),
+// It refuses to touch anything while a running helper owns NAME (reset_target.h): the operator
+// should stop that openvpn, whose helper then cleans up itself. Every item is reported as removed,
+// or left alone and why. Exit status: 0 when nothing of vpnns's was left that could not be removed,
+// 1 otherwise (a refusal, a namespace still in use or not proven vpnns's under --netns, a failure),
 // 64 for a usage error.
 #include <dirent.h>
 #include <fcntl.h>
@@ -52,6 +50,8 @@
 #include "common/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
+#include "ctl/printable.h"
+#include "ctl/reset_target.h"
 #include "ctl/state_files.h"
 #include "ctl/status_report.h"
 #include "kernel/netns.h"
@@ -81,118 +81,6 @@ struct Outcome {
   }
   void not_found(const std::string& what) { say("not found: " + what); }
 };
-
-// What NAME refers to.
-struct Target {
-  std::string instance;
-  std::string netns;  // where the DNS files and --netns apply
-  std::optional<InstanceState> state;
-  std::string state_path;
-};
-
-Result<Target> resolve(const std::string& name) {
-  Target t{name, name, std::nullopt, state_file_path(name)};
-  auto own = load_state_file(t.state_path, name);
-  if (own) {
-    t.state = std::move(*own);
-  } else if (own.error().code() != Code::kNotFound) {
-    return own.error().wrap("cannot trust the state file, so nothing was touched");
-  }
-  if (!t.state) {
-    // NAME may be a namespace whose instance has another name.
-    VPNNS_ASSIGN_OR_RETURN(auto entries, list_state_files());
-    for (const auto& e : entries) {
-      auto s = load_state_file(e.path, e.instance);
-      if (s && s->netns && s->netns->name == name) {
-        std::printf("'%s' is the network namespace of instance '%s'\n", name.c_str(),
-                    e.instance.c_str());
-        t.instance = e.instance;
-        t.state = std::move(*s);
-        t.state_path = e.path;
-        break;
-      }
-    }
-  }
-  if (t.state && t.state->netns) t.netns = t.state->netns->name;
-  return t;
-}
-
-bool is_running_helper(pid_t pid) {
-  const auto info = process_info(pid);
-  return info && info->comm == kHelperComm && info->state != 'Z' && info->state != 'X';
-}
-
-// A running vpnns-helper whose configuration (its command line after "--", in the canonical
-// form of common/config.h) says instance=INSTANCE or netns=NETNS: it owns them whether or not it
-// wrote a state file.
-std::optional<pid_t> helper_configured_for(const Target& t) {
-  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
-  if (!proc) return std::nullopt;
-  const std::string instance = "instance=" + t.instance;
-  const std::string netns = "netns=" + t.netns;
-  while (const dirent* e = ::readdir(proc.get())) {
-    pid_t pid = 0;
-    const std::string_view name = e->d_name;
-    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (ec != std::errc() || end != name.data() + name.size() || !is_running_helper(pid)) continue;
-    UniqueFd fd(::open(("/proc/" + std::string(name) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) continue;
-    std::string cmdline(64 * 1024, '\0');
-    const ssize_t n = ::read(fd.get(), cmdline.data(), cmdline.size());
-    if (n <= 0) continue;
-    cmdline.resize(static_cast<std::size_t>(n));
-    bool config = false;  // past "--"
-    for (std::size_t at = 0; at < cmdline.size();) {
-      std::size_t nul = cmdline.find('\0', at);
-      if (nul == std::string::npos) nul = cmdline.size();
-      const std::string_view word(cmdline.data() + at, nul - at);
-      if (config && (word == instance || word == netns)) return pid;
-      if (word == "--") config = true;
-      at = nul + 1;
-    }
-  }
-  return std::nullopt;
-}
-
-// Refuses when a running helper owns the instance or its namespace.
-Status check_no_running_helper(const Target& t) {
-  if (t.state && helper_running(t.state->helper_pid, t.state->helper_start_time)) {
-    return Error(Code::kFailedPrecondition,
-                 "vpnns-helper pid " + std::to_string(t.state->helper_pid) + " (openvpn pid " +
-                     std::to_string(t.state->openvpn_pid) + ") is running and owns '" + t.instance +
-                     "'; stop that openvpn instead: its helper cleans up itself");
-  }
-  // A helper without a state file, found by its command line.
-  if (auto pid = helper_configured_for(t)) {
-    return Error(Code::kFailedPrecondition,
-                 "vpnns-helper pid " + std::to_string(*pid) + " is running with instance=" +
-                     t.instance + " or netns=" + t.netns + "; stop its openvpn instead");
-  }
-  // The seal table's owner, named in its comment: the same question asked of the kernel.
-  if (auto sock = socket_in("/proc/self/ns/net", NETLINK_NETFILTER)) {
-    auto st = read_seal_state(*sock, "vpnns-" + t.instance);
-    const auto owner = st ? seal_owner_pid(st->comment) : std::nullopt;
-    if (owner && st->comment.starts_with(seal_comment_prefix(t.instance)) &&
-        is_running_helper(*owner)) {
-      return Error(Code::kFailedPrecondition, "vpnns-helper pid " + std::to_string(*owner) +
-                                                  " is running and owns nft table inet vpnns-" +
-                                                  t.instance + "; stop its openvpn instead");
-    }
-  }
-  VPNNS_ASSIGN_OR_RETURN(auto entries, list_state_files());
-  for (const auto& e : entries) {
-    auto s = load_state_file(e.path, e.instance);
-    if (!s || !s->netns || s->netns->name != t.netns) continue;
-    if (helper_running(s->helper_pid, s->helper_start_time)) {
-      return Error(Code::kFailedPrecondition, "vpnns-helper pid " + std::to_string(s->helper_pid) +
-                                                  " (instance '" + e.instance + "', openvpn pid " +
-                                                  std::to_string(s->openvpn_pid) +
-                                                  ") is running in network namespace '" + t.netns +
-                                                  "'; stop that openvpn instead");
-    }
-  }
-  return ok_status();
-}
 
 void reset_seal(const Target& t, Outcome& out) {
   const std::string table = "vpnns-" + t.instance;

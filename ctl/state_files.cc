@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "common/names.h"
 #include "common/unique_fd.h"
@@ -73,7 +74,7 @@ Result<InstanceState> load_state_file(const std::string& path, const std::string
     return Error(Code::kPermissionDenied,
                  path + " is not a regular root-owned file writable by root alone; ignored");
   }
-  if (st.st_size > static_cast<off_t>(Json::kMaxText)) {
+  if (st.st_size > static_cast<off_t>(kJsonMaxText)) {
     return Error(Code::kInvalidArgument, path + " is over 1 MiB; ignored");
   }
   std::string text;
@@ -84,11 +85,11 @@ Result<InstanceState> load_state_file(const std::string& path, const std::string
     if (n < 0) return sys_error("reading " + path, errno);
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > Json::kMaxText) {
+    if (text.size() > kJsonMaxText) {
       return Error(Code::kInvalidArgument, path + " is over 1 MiB; ignored");
     }
   }
-  VPNNS_ASSIGN_OR_RETURN(Json json, Json::parse(text));
+  VPNNS_ASSIGN_OR_RETURN(Json json, json_parse(text));
   VPNNS_ASSIGN_OR_RETURN(InstanceState state, state_from_json(json));
   if (state.instance != instance) {
     return Error(Code::kInvalidArgument,

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,9 @@
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
+#include "ctl/status_json.h"
 #include "ctl/status_report.h"
+#include "ctl/status_text.h"
 
 namespace vpnns::ctl {
 namespace {
@@ -80,7 +83,7 @@ int status_command(std::span<char* const> args) {
   report.kernel_read = ::geteuid() == 0;
   for (const auto& e : entries) report.instances.push_back(inspect(e, report.kernel_read));
 
-  const std::string out = json ? report_json(report).dump(true) + "\n"
+  const std::string out = json ? json_dump(report_json(report), true) + "\n"
                                : report_text(report, static_cast<std::int64_t>(std::time(nullptr)));
   std::fputs(out.c_str(), stdout);
   return report.healthy() ? 0 : 1;

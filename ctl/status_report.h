@@ -1,5 +1,6 @@
 // The report of `vpnnsctl status`: per instance, the state file's word, the kernel's word, and
-// every place where they disagree — as text for people and as one JSON document for programs.
+// every place where they disagree. This file is the model and its health rules; it is written
+// for people by status_text.h and for programs by status_json.h.
 //
 // Pure: it is given what was read (state file, liveness, KernelView) and decides health and
 // words, so tests/unit/status_report_test.cc covers every rule without a kernel.
@@ -17,43 +18,16 @@
 // A failed last event is shown but is not a problem by itself (a hostile push is refused and
 // the tunnel carries on); what it left wrong shows up as a disagreement.
 // Unprivileged, only the state file and liveness are judged, and the report says so.
-//
-// JSON, version 1 ("vpnnsctl_status": 1). Field names are stable; a new field may be added
-// without a new version:
-//
-//   {"vpnnsctl_status": 1, "kernel_read": true|false, "healthy": true|false,
-//    "instances": [{
-//      "instance": "work", "state_file": "/run/vpnns/work.json",
-//      "healthy": true, "stale": false, "problems": ["..."],
-//      "helper": {"pid": 1234, "running": true}, "openvpn": {"pid": 1200, "running": true},
-//      "state": {the state file's document (common/state.h)} | null,
-//      "kernel": null | {                                   null unless read as root
-//        "openvpn_uid": 65534 | null,
-//        "netns": null | {"name", "exists", "dev", "ino", "links": [...],
-//                         "device": null | {"name", "ifindex", "up", "mtu"},
-//                         "addresses": [{"address", "peer"}], "routes": [{"dst", "gateway",
-//                         "metric"}]},                      routes: main table, proto vpnns
-//        "dns": null | {"path", "exists", "written_by_vpnns", "servers": [...], "search": [...]},
-//        "dns_pin": null | {"family": "inet", "table", "exists", "owner_pid", "servers": [...],
-//                           "dropped_packets"},          dns=pin: the table in the namespace
-//        "seal": null | {"family": "inet", "table", "namespace", "exists", "owner_pid",
-//                        "servers": [...], "uids": [...] | null, "dropped_packets"},
-//        "client_sets": null | [{"set", "exists", "members"}],
-//        "errors": ["what could not be read"]}}]}
 #pragma once
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "common/json.h"
 #include "common/state.h"
 #include "ctl/kernel_view.h"
 
 namespace vpnns::ctl {
-
-inline constexpr std::int64_t kStatusVersion = 1;
 
 struct InstanceReport {
   std::string instance;
@@ -78,13 +52,5 @@ struct StatusReport {
 
 // Fills in report.problems from what was read.
 void evaluate(InstanceReport& report);
-
-Json report_json(const StatusReport& report);
-
-// `s` safe for a terminal: control characters (C0, DEL, C1) and bytes that are not UTF-8
-// become '?'. Names and comments read from the kernel are anyone's with CAP_NET_ADMIN there.
-std::string printable(std::string_view s);
-// `now`: seconds since the epoch, for "12 s ago".
-std::string report_text(const StatusReport& report, std::int64_t now);
 
 }  // namespace vpnns::ctl

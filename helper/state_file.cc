@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 
 #include "common/process_info.h"
 
@@ -22,9 +23,9 @@ std::optional<InstanceState> read_existing(int dir, const std::string& name) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > Json::kMaxText) return std::nullopt;
+    if (text.size() > kJsonMaxText) return std::nullopt;
   }
-  auto json = Json::parse(text);
+  auto json = json_parse(text);
   if (!json) return std::nullopt;
   auto state = state_from_json(*json);
   if (!state) return std::nullopt;
@@ -58,7 +59,7 @@ Result<StateFile> StateFile::open(const std::string& instance, const std::string
 }
 
 Status StateFile::write(const InstanceState& state) {
-  const std::string text = state_to_json(state).dump(true) + "\n";
+  const std::string text = json_dump(state_to_json(state), true) + "\n";
   const std::string shown = dir_path_ + "/" + tmp_name_;
   // A temporary left by a helper that died mid-write is ours to replace.
   if (::unlinkat(dir_.get(), tmp_name_.c_str(), 0) < 0 && errno != ENOENT) {

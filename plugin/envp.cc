@@ -5,47 +5,14 @@
 #include <cstring>
 
 #include "common/names.h"
+#include "plugin/envp_values.h"
 
 namespace vpnns {
 namespace {
 
-// The value as it may be quoted in openvpn's log: at most 200 bytes, and every byte that is not
-// printable ASCII (control characters, C1 controls, any byte of a multi-byte sequence) as \xNN,
-// so that a hostile value cannot write terminal escapes or fake lines into the log.
-std::string quoted(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : value.substr(0, 200)) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x7f && b != '\\') {
-      out.push_back(c);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 15]);
-    }
-  }
-  return out;
-}
-
-Error bad(std::string_view var, std::string_view value, std::string_view why) {
-  return Error(Code::kInvalidArgument,
-               std::string(var) + "='" + quoted(value) + "': " + std::string(why));
-}
-
-std::optional<std::uint64_t> parse_uint(std::string_view s) {
-  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-Result<std::string_view> require(const Env& env, std::string_view name) {
-  auto v = env.get(name);
-  if (!v) return Error(Code::kInvalidArgument, std::string(name) + " is not set");
-  return *v;
-}
+using envp::bad;
+using envp::parse_uint;
+using envp::require;
 
 Result<std::string> dev_of(const Env& env) {
   VPNNS_ASSIGN_OR_RETURN(auto dev, require(env, "dev"));
@@ -271,22 +238,6 @@ Status parse_foreign_options(const Env& env, Parsed<RouteUpRequest>& out) {
   return ok_status();
 }
 
-// A certificate's common name as the helper will accept it: 1-64 characters, no control
-// characters (openvpn itself maps them to '_'; anything else did not come from openvpn).
-Result<std::string> common_name(std::string_view var, std::string_view cn) {
-  if (cn.empty() || cn.size() > kMaxCommonName) return bad(var, cn, "not 1-64 characters");
-  if (std::any_of(cn.begin(), cn.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return bad(var, cn, "contains a control character");
-  }
-  return std::string(cn);
-}
-
-Result<std::string> common_name_of(const Env& env) {
-  VPNNS_ASSIGN_OR_RETURN(auto cn, require(env, "common_name"));
-  return common_name("common_name", cn);
-}
-
 }  // namespace
 
 Env::Env(const char* const* envp) : envp_(envp) {}
@@ -421,77 +372,6 @@ Result<Parsed<IpChangeRequest>> parse_ipchange(const Env& env, const char* const
   Parsed<IpChangeRequest> out;
   // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; on the wire it is IPv4.
   out.request = IpChangeRequest{addr->unmapped(), static_cast<std::uint16_t>(*port)};
-  return out;
-}
-
-}  // namespace vpnns
-
-namespace vpnns {
-
-Result<Parsed<ClientConnectRequest>> parse_client_connect(const Env& env, std::uint64_t client) {
-  Parsed<ClientConnectRequest> out;
-  out.request.client = client;
-  VPNNS_ASSIGN_OR_RETURN(out.request.common_name, common_name_of(env));
-  return out;
-}
-
-Result<Parsed<ClientDisconnectRequest>> parse_client_disconnect(const Env& env,
-                                                                std::uint64_t client) {
-  Parsed<ClientDisconnectRequest> out;
-  out.request.client = client;
-  VPNNS_ASSIGN_OR_RETURN(out.request.common_name, common_name_of(env));
-  return out;
-}
-
-Result<Parsed<LearnAddressRequest>> parse_learn_address(const char* const* argv,
-                                                        std::optional<std::uint64_t> client) {
-  std::vector<std::string_view> args;
-  for (const char* const* a = argv != nullptr && argv[0] != nullptr ? argv + 1 : nullptr;
-       a != nullptr && *a != nullptr; ++a) {
-    args.emplace_back(*a);
-  }
-  if (args.size() < 2 || args.size() > 3) {
-    return Error(Code::kInvalidArgument, "learn-address: expected 'OP ADDRESS [CN]', got " +
-                                             std::to_string(args.size()) + " arguments");
-  }
-  Parsed<LearnAddressRequest> out;
-  LearnAddressRequest& r = out.request;
-  if (args[0] == "add") {
-    r.op = LearnOp::kAdd;
-  } else if (args[0] == "update") {
-    r.op = LearnOp::kUpdate;
-  } else if (args[0] == "delete") {
-    r.op = LearnOp::kDelete;
-  } else {
-    return bad("learn-address operation", args[0], "expected add, update or delete");
-  }
-  const std::string_view text = args[1];
-  std::optional<Prefix> prefix;
-  if (text.find('/') != std::string_view::npos) {
-    prefix = Prefix::parse(text);
-  } else if (auto a = IpAddr::parse(text)) {
-    prefix = Prefix{*a, static_cast<std::uint8_t>(max_prefix_len(a->family()))};
-  }
-  if (!prefix) {
-    // A tap server learns MAC addresses ("aa:bb:cc:dd:ee:ff@0"): not for IP address sets.
-    return bad("learn-address address", text,
-               "not an IP address or prefix (dev tap is not supported)");
-  }
-  r.address =
-      Prefix{prefix->addr.unmapped(),
-             static_cast<std::uint8_t>(prefix->addr.is_v4() || !prefix->addr.unmapped().is_v4()
-                                           ? prefix->len
-                                           : std::max(0, prefix->len - 96))};
-  if (r.op != LearnOp::kDelete) {
-    if (!client) {
-      return Error(Code::kInvalidArgument,
-                   "learn-address " + std::string(args[0]) + " without the client's context");
-    }
-    r.client = client;
-    if (args.size() == 3) {
-      VPNNS_ASSIGN_OR_RETURN(r.common_name, common_name("learn-address common name", args[2]));
-    }
-  }
   return out;
 }
 

@@ -301,7 +301,7 @@ in_ns "$NS_LAN" nft add rule inet watch in ip saddr "${V4[client]}" icmp type ec
 in_ns "$NS_LAN" nft add rule inet watch in ip saddr "${V4[client3]}" icmp type echo-request counter name from_guest
 lan_count() { in_ns "$NS_LAN" nft -j list counter inet watch "$1" | jq '.nftables[] | select(.counter) | .counter.packets'; }
 dropped() { in_ns "$NS_SRV" nft -j list counter inet fw dropped | jq '.nftables[] | select(.counter) | .counter.packets'; }
-in_ns "$NS_C1" ping -c 2 -W 2 "$LAN_HOST" >/dev/null || fail "the admin's ping to the LAN host got no answer"
+in_ns "$NS_C1" ping -c 2 -i 0.2 -W 2 "$LAN_HOST" >/dev/null || fail "the admin's ping to the LAN host got no answer"
 [ "$(lan_count from_admin)" -ge 2 ] || fail "the LAN host counted $(lan_count from_admin) of the admin's pings"
 drop_before=$(dropped)
 vpn_before=$(lan_count from_vpn)

@@ -35,15 +35,28 @@ class HostileTest : public HelperTest {
     expect_ok(route_up());
   }
 
-  // Everything a request could have touched, as text.
+  // Everything a request could have touched, as text: the whole nftables ruleset; links,
+  // addresses and routes in openvpn's namespace, the tunnel's and the root namespace; the list
+  // of namespaces; everything under /etc/netns. It is taken twice per case, so it costs one
+  // shell and seven processes (`ip -batch` lists links, addresses and routes in one), not a
+  // shell and a process per listing.
   std::string world() const {
-    std::string out = snapshot();
-    out += "== root namespace\n" + sh("ip -d link show") + sh("ip addr show") +
-           sh("ip route show table all") + sh("ip -6 route show table all");
-    out += "== /etc/netns\n" + sh("find /etc/netns -exec ls -ld --time-style=+ {} \\; -type f "
-                                  "-exec cat {} \\;",
-                                  true);
-    return out;
+    const char* const kListings = "printf 'link show\\naddr show\\nroute show table %s\\n'";
+    std::string script = "set -e\nnft list ruleset\n";
+    for (const std::string& ns : {outer_, target_}) {
+      script += "echo '== " + ns + "'\n";
+      script += std::string(kListings) + " main | ip -n " + ns + " -d -batch -\n";
+      script +=
+          "ip -n " + ns +
+          " -6 route show table main | { grep -v -e '^fe80::/64' -e '^multicast' || true; }\n";
+    }
+    script += "ls /run/netns | sort\n";
+    script += "echo '== root namespace'\n";
+    script += std::string(kListings) + " all | ip -d -batch -\n";  // all: IPv4 and IPv6
+    script += "echo '== /etc/netns'\n";
+    script += "ls -laR --time-style=+ /etc/netns 2>&1 || true\n";
+    script += "find /etc/netns -type f -exec cat {} + 2>&1 || true\n";
+    return sh(script);
   }
 
   // Sends raw bytes (with optional ancillary data) and returns the helper's reply.

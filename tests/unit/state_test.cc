@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "helper/state_file.h"
@@ -52,7 +53,7 @@ InstanceState full_state() {
 
 // The schema, written out: a change here is a change of the documented format (state.h).
 TEST(StateSchema, Version1Document) {
-  EXPECT_EQ(state_to_json(full_state()).dump(),
+  EXPECT_EQ(json_dump(state_to_json(full_state())),
             R"({"vpnns_state":1,"instance":"work","role":"client",)"
             R"("helper":{"pid":1234,"start_time":98765},"openvpn":{"pid":1200,"uid":65534},)"
             R"("started_at":1735689600,"updated_at":1735689601,)"
@@ -79,7 +80,7 @@ TEST(StateSchema, NullWhereNothingApplies) {
   s.role = Role::kServer;
   s.helper_pid = 2;
   s.openvpn_pid = 1;
-  EXPECT_EQ(state_to_json(s).dump(),
+  EXPECT_EQ(json_dump(state_to_json(s)),
             R"({"vpnns_state":1,"instance":"x","role":"server",)"
             R"("helper":{"pid":2,"start_time":0},"openvpn":{"pid":1,"uid":null},)"
             R"("started_at":0,"updated_at":0,"last_event":null,"netns":null,"seal":null,)"
@@ -103,7 +104,7 @@ TEST(StateSchema, RoundTrips) {
           m.openvpn_uid.reset();
           return m;
         }()}) {
-    auto json = Json::parse(state_to_json(v).dump(true));
+    auto json = json_parse(json_dump(state_to_json(v), true));
     ASSERT_TRUE(json);
     auto back = state_from_json(*json);
     ASSERT_TRUE(back) << back.error().text();
@@ -115,11 +116,11 @@ TEST(StateSchema, RoundTrips) {
 TEST(StateSchema, ReadsAnAbsentDnsPinAsNone) {
   InstanceState s = full_state();
   s.netns->dns_pin.reset();
-  std::string text = state_to_json(s).dump();
+  std::string text = json_dump(state_to_json(s));
   const std::string member = R"(,"dns_pin":null)";
   ASSERT_NE(text.find(member), std::string::npos);
   text.erase(text.find(member), member.size());
-  auto json = Json::parse(text);
+  auto json = json_parse(text);
   ASSERT_TRUE(json);
   auto back = state_from_json(*json);
   ASSERT_TRUE(back) << back.error().text();
@@ -136,26 +137,26 @@ TEST(StateSchema, CutsLongMessages) {
 
 TEST(StateSchema, IgnoresMembersItDoesNotKnow) {
   Json j = state_to_json(full_state());
-  j.set("future_member", Json::array());
+  j["future_member"] = Json::array();
   EXPECT_TRUE(state_from_json(j));
 }
 
 // Replaces one member (by path) of the full document and expects `why` in the refusal.
 void expect_refused(const std::vector<std::string>& path, Json value, const std::string& why) {
   Json doc = state_to_json(full_state());
-  // Rebuild along the path (Json has no mutable find).
+  // Rebuild along the path.
   std::function<Json(const Json&, std::size_t)> patch = [&](const Json& at, std::size_t i) {
     if (i == path.size()) return value;
     Json copy = at;
     if (at.is_array()) {
       Json out = Json::array();
       for (std::size_t k = 0; k < at.size(); ++k) {
-        out.push(std::to_string(k) == path[i] ? patch(at.items()[k], i + 1) : at.items()[k]);
+        out.push_back(std::to_string(k) == path[i] ? patch(at[k], i + 1) : at[k]);
       }
       return out;
     }
-    const Json* child = at.find(path[i]);
-    copy.set(path[i], child ? patch(*child, i + 1) : value);
+    const Json* child = json_find(at, path[i]);
+    copy[path[i]] = child ? patch(*child, i + 1) : value;
     return copy;
   };
   auto got = state_from_json(patch(doc, 0));
@@ -220,7 +221,7 @@ TEST_F(StateFileTest, WritesAtomicallyAndRemoves) {
   ASSERT_TRUE(file->write(s));
   s.openvpn_uid = 1000;
   ASSERT_TRUE(file->write(s));
-  auto json = Json::parse(read("work.json"));
+  auto json = json_parse(read("work.json"));
   ASSERT_TRUE(json);
   EXPECT_EQ(state_from_json(*json).value(), s);
   struct stat st {};
@@ -238,14 +239,14 @@ TEST_F(StateFileTest, ReplacesTheFileOfAHelperThatIsGone) {
     std::ofstream stale(dir_ + "/work.json");
     InstanceState dead = full_state();
     dead.helper_pid = 4'000'000;  // above any pid_max in use
-    stale << state_to_json(dead).dump();
+    stale << json_dump(state_to_json(dead));
     std::ofstream tmp(dir_ + "/.work.json.tmp");
     tmp << "half";
   }
   auto file = StateFile::open("work", dir_);
   ASSERT_TRUE(file) << file.error().text();
   ASSERT_TRUE(file->write(full_state()));
-  EXPECT_EQ(state_from_json(*Json::parse(read("work.json"))).value(), full_state());
+  EXPECT_EQ(state_from_json(*json_parse(read("work.json"))).value(), full_state());
 }
 
 TEST_F(StateFileTest, RefusesADirectoryOthersCanWrite) {

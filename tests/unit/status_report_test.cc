@@ -1,103 +1,17 @@
-// vpnnsctl status's judgement and rendering (ctl/status_report.h), with made-up kernel views.
+// vpnnsctl status's judgement (ctl/status_report.h), with made-up kernel views; and the words
+// the kernel view is read from (seal comments, resolv.conf).
 #include "ctl/status_report.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 
+#include "tests/unit/status_fixtures.h"
+
 namespace vpnns::ctl {
 namespace {
 
-IpAddr ip(const char* t) { return *IpAddr::parse(t); }
-Prefix prefix(const char* t) { return *Prefix::parse(t); }
-
-InstanceState client_state() {
-  InstanceState s;
-  s.instance = "work";
-  s.helper_pid = 1234;
-  s.helper_start_time = 5;
-  s.openvpn_pid = 1200;
-  s.openvpn_uid = 65534;
-  s.started_at = 1000;
-  s.updated_at = 1010;
-  s.last_event = StateEvent{"ROUTE_UP", true, "2 routes", 1010};
-  StateNetns n;
-  n.name = "work";
-  n.dev = 4;
-  n.ino = 77;
-  n.tunnel_up = true;
-  n.device = StateDevice{"tun0", 3, 1500};
-  n.addresses = {{ip("192.0.2.2"), 24, std::nullopt}, {ip("2001:db8:100::2"), 64, std::nullopt}};
-  n.routes = {{prefix("0.0.0.0/0"), std::nullopt, 0}, {prefix("::/0"), std::nullopt, 1024}};
-  n.dns = DnsConfig{{ip("192.0.2.53")}, {"example.test"}};
-  n.dns_pin = StateDnsPin{true, {ip("192.0.2.53")}};
-  s.netns = n;
-  s.seal = StateSeal{"vpnns-work", true, {ip("198.51.100.1")}, {0, 65534}, std::nullopt};
-  return s;
-}
-
-// What the kernel holds when all is well: the same, in another order.
-KernelView matching_kernel() {
-  KernelView k;
-  k.openvpn_running = true;
-  k.openvpn_uid = 65534;
-  KernelNetns n;
-  n.name = "work";
-  n.exists = true;
-  n.dev = 4;
-  n.ino = 77;
-  n.links = {"lo", "tun0"};
-  n.device = KernelLink{3, "tun0", true, 1500};
-  n.addresses = {{ip("2001:db8:100::2"), 64, std::nullopt}, {ip("192.0.2.2"), 24, std::nullopt}};
-  n.routes = {{prefix("::/0"), std::nullopt, 1024}, {prefix("0.0.0.0/0"), std::nullopt, 0}};
-  k.netns = n;
-  KernelDns d;
-  d.path = "/etc/netns/work/resolv.conf";
-  d.exists = true;
-  d.written_by_vpnns = true;
-  d.servers = {ip("192.0.2.53")};
-  d.search = {"example.test"};
-  k.dns = d;
-  KernelDnsPin pin;
-  pin.table = "vpnns-dns";
-  pin.exists = true;
-  pin.comment =
-      "vpnns DNS pin for openvpn instance 'work' in network namespace 'work'; helper pid 1234";
-  pin.owner_pid = 1234;
-  pin.servers = {ip("192.0.2.53")};
-  pin.dropped_packets = 2;
-  k.dns_pin = pin;
-  KernelSeal seal;
-  seal.table = "vpnns-work";
-  seal.where = "openvpn's network namespace (pid 1200)";
-  seal.exists = true;
-  seal.comment = "vpnns seal for openvpn instance 'work'; helper pid 1234";
-  seal.owner_pid = 1234;
-  seal.servers = {ip("198.51.100.1")};
-  seal.uids = std::vector<std::uint32_t>{65534, 0};
-  seal.dropped_packets = 7;
-  seal.rules = 4;
-  k.seal = seal;
-  return k;
-}
-
-InstanceReport report_of(InstanceState s, std::optional<KernelView> k, bool helper = true) {
-  InstanceReport r;
-  r.instance = s.instance;
-  r.path = "/run/vpnns/" + s.instance + ".json";
-  r.state = std::move(s);
-  r.helper_running = helper;
-  r.openvpn_running = true;
-  r.kernel = std::move(k);
-  evaluate(r);
-  return r;
-}
-
-std::string all(const InstanceReport& r) {
-  std::string out;
-  for (const auto& p : r.problems) out += p + "\n";
-  return out;
-}
+using namespace test;  // NOLINT(google-build-using-namespace)
 
 TEST(StatusEvaluate, HealthyWhenTheKernelAgrees) {
   auto r = report_of(client_state(), matching_kernel());
@@ -208,82 +122,7 @@ TEST(StatusEvaluate, ClientSets) {
             std::string::npos);
 }
 
-TEST(StatusJson, Version1Layout) {
-  StatusReport report;
-  report.kernel_read = true;
-  report.instances.push_back(report_of(client_state(), matching_kernel()));
-  const Json j = report_json(report);
-  EXPECT_EQ(j.keys(),
-            (std::vector<std::string>{"vpnnsctl_status", "kernel_read", "healthy", "instances"}));
-  EXPECT_EQ(j.find("vpnnsctl_status")->as_int(), 1);
-  EXPECT_TRUE(j.find("healthy")->as_bool());
-  const Json& i = j.find("instances")->items()[0];
-  EXPECT_EQ(i.keys(),
-            (std::vector<std::string>{"instance", "state_file", "healthy", "stale", "problems",
-                                      "helper", "openvpn", "state", "kernel"}));
-  EXPECT_EQ(*i.find("state"), state_to_json(client_state()));
-  EXPECT_EQ(i.find("helper")->dump(), R"({"pid":1234,"running":true})");
-  const Json& k = *i.find("kernel");
-  EXPECT_EQ(k.keys(), (std::vector<std::string>{"openvpn_uid", "netns", "dns", "dns_pin", "seal",
-                                                "client_sets", "errors"}));
-  EXPECT_EQ(k.find("dns_pin")->dump(),
-            R"({"family":"inet","table":"vpnns-dns","exists":true,"owner_pid":1234,)"
-            R"("servers":["192.0.2.53"],"dropped_packets":2})");
-  EXPECT_EQ(k.find("seal")->dump(),
-            R"({"family":"inet","table":"vpnns-work",)"
-            R"x("namespace":"openvpn's network namespace (pid 1200)","exists":true,)x"
-            R"("owner_pid":1234,"servers":["198.51.100.1"],"uids":[65534,0],)"
-            R"("dropped_packets":7})");
-  EXPECT_EQ(k.find("netns")->find("device")->dump(),
-            R"({"name":"tun0","ifindex":3,"up":true,"mtu":1500})");
-  EXPECT_TRUE(k.find("client_sets")->is_null());
-  // It parses back (one document).
-  EXPECT_TRUE(Json::parse(j.dump(true)));
-
-  report.instances.push_back(report_of(client_state(), std::nullopt, false));
-  EXPECT_FALSE(report_json(report).find("healthy")->as_bool());
-}
-
-TEST(StatusText, Compact) {
-  StatusReport report;
-  report.kernel_read = true;
-  report.instances.push_back(report_of(client_state(), matching_kernel()));
-  const std::string text = report_text(report, 1012);
-  EXPECT_EQ(text.rfind("work (client): healthy\n", 0), 0u) << text;
-  for (const char* want :
-       {"  processes    helper pid 1234 running, openvpn pid 1200 running as uid 65534\n",
-        "  namespace    'work', tun0 up, ifindex 3, mtu 1500\n",
-        "  addresses    192.0.2.2/24, 2001:db8:100::2/64\n", "  routes       0.0.0.0/0, ::/0\n",
-        "  dns          192.0.2.53; search example.test\n",
-        "  dns pin      on 192.0.2.53 (table inet vpnns-dns); 2 packets dropped\n",
-        "  seal         on 198.51.100.1 (table inet vpnns-work, accepting uids 0, 65534); 7 "
-        "packets dropped\n",
-        "(2 s ago): 2 routes\n"}) {
-    EXPECT_NE(text.find(want), std::string::npos) << want << "\nin:\n" << text;
-  }
-  EXPECT_EQ(text.find("needs root"), std::string::npos);
-
-  report.kernel_read = false;
-  report.instances[0] = report_of(client_state(), std::nullopt, false);
-  report.instances[0].state->last_event->message = "evil\x1b[2J";
-  const std::string stale = report_text(report, 1012);
-  EXPECT_NE(stale.find("work (client): STALE (its helper is gone)"), std::string::npos) << stale;
-  EXPECT_NE(stale.find("helper pid 1234 GONE"), std::string::npos);
-  EXPECT_NE(stale.find("  !            stale: helper pid 1234"), std::string::npos) << stale;
-  EXPECT_NE(stale.find("reading the kernel's state needs root"), std::string::npos);
-  EXPECT_EQ(stale.find('\x1b'), std::string::npos) << "control characters reach the terminal";
-  EXPECT_EQ(report_text(StatusReport{}, 0), "no vpnns instances are running\n");
-}
-
-TEST(StatusText, PrintableKeepsControlsFromTheTerminal) {
-  EXPECT_EQ(printable("a\x1b[2Jb\x7f\n"), "a?[2Jb??");
-  EXPECT_EQ(printable("csi\xc2\x9b"
-                      "31m"),
-            "csi?31m");                                                  // C1 CSI
-  EXPECT_EQ(printable("\xff\xc3"), "??");                                // not UTF-8
-  EXPECT_EQ(printable("caf\xc3\xa9 \xc2\xa0"), "caf\xc3\xa9 \xc2\xa0");  // é and NBSP pass
-}
-
+// The seal table's comment: what reset and status read its owner from.
 TEST(ResolvConf, ParsesServersAndSearch) {
   auto d = parse_resolv_conf(
       "# Written by vpnns: the DNS servers of this namespace's VPN tunnel.\n"
