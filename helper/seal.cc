@@ -17,6 +17,7 @@
 
 #include "common/names.h"
 #include "helper/link_kind.h"
+#include "helper/validate.h"
 
 namespace vpnns {
 namespace {
@@ -172,6 +173,17 @@ Status Seal::reconcile(std::vector<std::string>& warnings) {
   ever_installed_ = true;
   return ok_status();
 }
+
+Status Seal::validate(const UpRequest& req) const {
+  const std::optional<IpAddr> server = server_for(req);
+  if (!server) {
+    return Error(Code::kFailedPrecondition,
+                 "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
+  }
+  return validate_remote(*server);
+}
+
+Status Seal::validate(const IpChangeRequest& req) const { return validate_remote(req.remote); }
 
 Status Seal::check_device(const std::string& dev) {
   if (!is_valid_ifname(dev)) {

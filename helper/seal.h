@@ -41,6 +41,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
+#include "common/messages.h"
 #include "common/state.h"
 #include "common/unique_fd.h"
 #include "helper/netlink.h"
@@ -52,6 +53,16 @@ class Seal {
  public:
   // Opens the sockets, resolves seal-user, checks that no running helper owns the table name.
   static Result<Seal> open(const Config& config, pid_t openvpn_pid);
+
+  // The seal's part of UP and IPCHANGE, judged against what it holds (mode.h): the server to
+  // seal must be known and a unicast address. Pure.
+  Status validate(const UpRequest& req) const;
+  Status validate(const IpChangeRequest& req) const;
+  // The server UP seals: IPCHANGE (which precedes UP) is the authority on the server's address;
+  // the env's trusted_ip is the fallback.
+  [[nodiscard]] std::optional<IpAddr> server_for(const UpRequest& req) const {
+    return spec_.server ? spec_.server : req.remote;
+  }
 
   // The server is now `server` (IPCHANGE; UP when no IPCHANGE was seen): install or swap.
   Result<std::string> follow(const IpAddr& server, std::vector<std::string>& warnings);

@@ -77,11 +77,19 @@ class Service {
   // its last event.
   void mark_stale(std::optional<StateEvent> event);
 
+  // Hands the request to the modes it concerns: std::visit over one on() per request type.
+  // Each on() lets every mode validate before any applies (mode.h).
   Result<std::string> dispatch(const Request& request, Warnings& warnings);
-  Result<std::string> up(const UpRequest& req, Warnings& warnings);
-  Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
-  Result<std::string> down(const DownRequest& req, Warnings& warnings);
-  Result<std::string> ipchange(const IpChangeRequest& req, Warnings& warnings);
+  Result<std::string> on(const UpRequest& req, Warnings& warnings);
+  Result<std::string> on(const RouteUpRequest& req, Warnings& warnings);
+  Result<std::string> on(const RoutePredownRequest& req, Warnings& warnings);
+  Result<std::string> on(const DownRequest& req, Warnings& warnings);
+  Result<std::string> on(const IpChangeRequest& req, Warnings& warnings);
+  Result<std::string> on(const DnsUpdownRequest& req, Warnings& warnings);
+  Result<std::string> on(const CloseRequest& req, Warnings& warnings);
+  Result<std::string> on(const ClientConnectRequest& req, Warnings& warnings);
+  Result<std::string> on(const ClientDisconnectRequest& req, Warnings& warnings);
+  Result<std::string> on(const LearnAddressRequest& req, Warnings& warnings);
   // One dns-up/dns-down from vpnns-dns-updown on the updown socket, answered there.
   void serve_updown();
 
