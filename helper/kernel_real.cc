@@ -3,6 +3,7 @@
 #include <linux/rtnetlink.h>
 
 #include "helper/link_kind.h"
+#include "helper/nft.h"
 #include "helper/rtnl.h"
 
 namespace vpnns {
@@ -73,6 +74,36 @@ Result<std::vector<RouteInfo>> NetlinkLinkOps::routes(Family family) {
 Status NetlinkLinkOps::change_route(bool add, const RouteSpec& spec, const std::string& what) {
   MessageBuffer buf;
   return sock_.request(build_route(buf, add ? RTM_NEWROUTE : RTM_DELROUTE, spec), what);
+}
+
+Result<SealState> NetlinkNftOps::read_seal(const std::string& table) {
+  return read_seal_state(sock_, table);
+}
+
+Result<DnsPinState> NetlinkNftOps::read_dns_pin(const std::string& table) {
+  return read_dns_pin_state(sock_, table);
+}
+
+Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
+  if (changes.empty()) return ok_status();
+  NftBatch batch(sock_.next_seq());
+  struct Build {
+    NftBatch& b;
+    void operator()(const nft_change::SealInstall& c) const { build_seal_install(b, c.spec); }
+    void operator()(const nft_change::SealServer& c) const {
+      build_seal_server(b, c.table, c.add, c.server);
+    }
+    void operator()(const nft_change::SealUid& c) const {
+      build_seal_uid(b, c.table, c.add, c.uid);
+    }
+    void operator()(const nft_change::DnsPinInstall& c) const { build_dns_pin_install(b, c.spec); }
+    void operator()(const nft_change::DnsPinServer& c) const {
+      build_dns_pin_server(b, c.table, c.add, c.server);
+    }
+    void operator()(const nft_change::TableDelete& c) const { build_table_delete(b, c.table); }
+  };
+  for (const NftChange& c : changes) std::visit(Build{batch}, c);
+  return nft_commit(sock_, batch);
 }
 
 }  // namespace vpnns

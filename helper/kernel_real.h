@@ -1,8 +1,9 @@
-// NetlinkLinkOps: LinkOps (kernel_ops.h) over a real rtnetlink socket — the kernel side of the
-// seam that the modes' unit tests replace with a fake (tests/unit/fake_kernel.h).
+// NetlinkLinkOps and NetlinkNftOps: LinkOps (kernel_ops.h) over a real rtnetlink socket and
+// NftOps (nft_ops.h) over a real nftables socket — the kernel side of the seam that the modes'
+// unit tests replace with fakes (tests/unit/fake_kernel.h, fake_nft.h).
 //
-// This file and kernel_real.cc are the only ones in the modes that include the netlink and
-// rtnetlink vocabulary (netlink.h, rtnl.h builders, link_kind.h's find_link); when that
+// This file and kernel_real.cc are the only ones in the modes that include the netlink,
+// rtnetlink and nftables senders (netlink.h, rtnl.h, nft.h, link_kind.h's find_link); when that
 // vocabulary moves to its own folder, these include lines are all that change.
 //
 // The socket is opened by the caller (start-up, before the helper confines itself); the ops
@@ -11,6 +12,7 @@
 
 #include "helper/kernel_ops.h"
 #include "helper/netlink.h"
+#include "helper/nft_ops.h"
 
 namespace vpnns {
 
@@ -34,6 +36,18 @@ class NetlinkLinkOps final : public LinkOps {
  private:
   NetlinkSocket sock_;
   int move_target_fd_;
+};
+
+class NetlinkNftOps final : public NftOps {
+ public:
+  explicit NetlinkNftOps(NetlinkSocket sock) : sock_(std::move(sock)) {}
+
+  Result<SealState> read_seal(const std::string& table) override;
+  Result<DnsPinState> read_dns_pin(const std::string& table) override;
+  Status commit(const std::vector<NftChange>& changes) override;
+
+ private:
+  NetlinkSocket sock_;  // NETLINK_NETFILTER
 };
 
 }  // namespace vpnns

@@ -128,10 +128,7 @@ Result<std::string> Service::on(const UpRequest& req, Warnings& warnings) {
   std::string summary;
   if (seal_) {
     // The seal comes first and is fatal when it fails: openvpn must not carry on unsealed.
-    // The seal must be able to accept what openvpn's device sends (DCO: link_kind.h); with
-    // netns the tunnel refuses every DCO device itself.
-    if (!tunnel_) VPNNS_TRY(seal_->check_device(req.dev));
-    VPNNS_ASSIGN_OR_RETURN(summary, seal_->follow(*seal_->server_for(req), warnings));
+    VPNNS_ASSIGN_OR_RETURN(summary, plan_and_apply(*seal_, req, warnings));
   }
   if (tunnel_) {
     VPNNS_ASSIGN_OR_RETURN(std::string moved, plan_and_apply(*tunnel_, req, warnings));
@@ -172,8 +169,7 @@ Result<std::string> Service::on(const DownRequest& req, Warnings& warnings) {
 
 Result<std::string> Service::on(const IpChangeRequest& req, Warnings& warnings) {
   if (!seal_) return std::string();
-  VPNNS_TRY(seal_->validate(req));
-  return seal_->follow(req.remote, warnings);
+  return run_mode(*seal_, req, warnings);
 }
 
 Result<std::string> Service::on(const DnsUpdownRequest& req, Warnings& warnings) {

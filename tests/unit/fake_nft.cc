@@ -1,0 +1,133 @@
+#include "tests/unit/fake_nft.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace vpnns::testing {
+namespace {
+
+Error missing(const std::string& what) { return sys_error(what, ENOENT); }
+
+template <typename T>
+Result<T*> table_of(std::map<std::string, FakeNft::Table>& tables, const std::string& name) {
+  auto it = tables.find(name);
+  if (it == tables.end() || !std::holds_alternative<T>(it->second)) {
+    return missing("table inet " + name);
+  }
+  return &std::get<T>(it->second);
+}
+
+Status change_element(std::vector<IpAddr>& set, bool add, const IpAddr& a) {
+  auto it = std::ranges::find(set, a);
+  if (add) {
+    if (it == set.end()) set.push_back(a);
+    return ok_status();
+  }
+  if (it == set.end()) return missing("element " + a.str());
+  set.erase(it);
+  return ok_status();
+}
+
+struct Apply {
+  std::map<std::string, FakeNft::Table>& t;
+
+  Status operator()(const nft_change::SealInstall& c) const {
+    SealState st;
+    st.exists = true;
+    st.comment = c.spec.comment;
+    st.rules = kSealRules;
+    if (!c.spec.mark) st.uids = c.spec.uids;
+    if (c.spec.server) st.servers = {*c.spec.server};
+    st.has_uid_set = !c.spec.mark;
+    st.has_server_sets = true;
+    t[c.spec.table] = st;
+    return ok_status();
+  }
+  Status operator()(const nft_change::SealServer& c) const {
+    VPNNS_ASSIGN_OR_RETURN(SealState * st, table_of<SealState>(t, c.table));
+    return change_element(st->servers, c.add, c.server);
+  }
+  Status operator()(const nft_change::SealUid& c) const {
+    VPNNS_ASSIGN_OR_RETURN(SealState * st, table_of<SealState>(t, c.table));
+    if (c.add) {
+      st->uids.insert(c.uid);
+    } else if (st->uids.erase(c.uid) == 0) {
+      return missing("element " + std::to_string(c.uid));
+    }
+    return ok_status();
+  }
+  Status operator()(const nft_change::DnsPinInstall& c) const {
+    DnsPinState st;
+    st.exists = true;
+    st.comment = c.spec.comment;
+    st.rules = kDnsPinRules;
+    st.ports.assign(std::begin(kDnsPorts), std::end(kDnsPorts));
+    st.servers = c.spec.servers;
+    st.has_server_sets = true;
+    t[c.spec.table] = st;
+    return ok_status();
+  }
+  Status operator()(const nft_change::DnsPinServer& c) const {
+    VPNNS_ASSIGN_OR_RETURN(DnsPinState * st, table_of<DnsPinState>(t, c.table));
+    return change_element(st->servers, c.add, c.server);
+  }
+  Status operator()(const nft_change::TableDelete& c) const {
+    if (t.erase(c.table) == 0) return missing("table inet " + c.table);
+    return ok_status();
+  }
+};
+
+class FakeNftOps final : public NftOps {
+ public:
+  explicit FakeNftOps(FakeNft& nft) : nft_(nft) {}
+  Result<SealState> read_seal(const std::string& table) override {
+    const SealState* st = nft_.seal(table);
+    return st ? *st : SealState{};
+  }
+  Result<DnsPinState> read_dns_pin(const std::string& table) override {
+    const DnsPinState* st = nft_.dns_pin(table);
+    return st ? *st : DnsPinState{};
+  }
+  Status commit(const std::vector<NftChange>& changes) override { return nft_.commit(changes); }
+
+ private:
+  FakeNft& nft_;
+};
+
+}  // namespace
+
+std::unique_ptr<NftOps> FakeNft::ops() { return std::make_unique<FakeNftOps>(*this); }
+
+Status FakeNft::commit(const std::vector<NftChange>& changes) {
+  if (changes.empty()) return ok_status();  // nothing is sent
+  int err = 0;
+  if (!kernel_.take_change("nft commit of " + std::to_string(changes.size()), err)) {
+    return sys_error("nftables transaction", err);
+  }
+  std::map<std::string, Table> next = tables_;
+  for (const NftChange& c : changes) {
+    VPNNS_TRY(std::visit(Apply{next}, c));
+  }
+  tables_ = std::move(next);
+  ++commits_;
+  last_ = changes;
+  return ok_status();
+}
+
+void FakeNft::damage(const std::string& table) {
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return;
+  std::visit([](auto& st) { st.rules = st.rules > 0 ? st.rules - 1 : 0; }, it->second);
+}
+
+const SealState* FakeNft::seal(const std::string& table) const {
+  auto it = tables_.find(table);
+  return it != tables_.end() ? std::get_if<SealState>(&it->second) : nullptr;
+}
+
+const DnsPinState* FakeNft::dns_pin(const std::string& table) const {
+  auto it = tables_.find(table);
+  return it != tables_.end() ? std::get_if<DnsPinState>(&it->second) : nullptr;
+}
+
+}  // namespace vpnns::testing
