@@ -2,6 +2,9 @@
 
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
+
+#include "helper/client_sets.h"
 #include "helper/link_kind.h"
 #include "helper/nft.h"
 #include "helper/rtnl.h"
@@ -84,8 +87,11 @@ Result<DnsPinState> NetlinkNftOps::read_dns_pin(const std::string& table) {
   return read_dns_pin_state(sock_, table);
 }
 
+Result<NftSetInfo> NetlinkNftOps::read_set(const SetRef& set) {
+  return read_client_set(sock_, set);
+}
+
 Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
-  if (changes.empty()) return ok_status();
   NftBatch batch(sock_.next_seq());
   struct Build {
     NftBatch& b;
@@ -101,8 +107,21 @@ Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
       build_dns_pin_server(b, c.table, c.add, c.server);
     }
     void operator()(const nft_change::TableDelete& c) const { build_table_delete(b, c.table); }
+    void operator()(const nft_change::SetElements& c) const {
+      // Several messages if need be (an element list is one attribute of at most 64 KiB);
+      // they are one transaction all the same.
+      const std::vector<Prefix>& all = c.prefixes;
+      for (std::size_t i = 0; i < all.size(); i += kMaxPrefixesPerMessage) {
+        const auto last = std::min(all.size(), i + kMaxPrefixesPerMessage);
+        build_set_prefixes(b, c.set, c.interval, c.add,
+                           std::vector<Prefix>(all.begin() + static_cast<long>(i),
+                                               all.begin() + static_cast<long>(last)));
+      }
+    }
+    void operator()(const nft_change::SetFlush& c) const { build_set_flush(b, c.set); }
   };
   for (const NftChange& c : changes) std::visit(Build{batch}, c);
+  if (batch.size() == 0) return ok_status();  // nothing to send
   return nft_commit(sock_, batch);
 }
 

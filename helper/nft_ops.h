@@ -1,6 +1,7 @@
 // NftOps: the seam between the nftables modes (seal.h, dns_pin.h) and the kernel's nftables.
 //
-// A mode reads its table back as a state (SealState, DnsPinState: what the kernel holds) and
+// A mode reads its table back as a state (SealState, DnsPinState: what the kernel holds; for
+// client_sets.h, the declaration of an administrator's set) and
 // changes it with one commit of NftChanges — one BEGIN/END batch, all or nothing, so a failure
 // changes nothing. The changes are the modes' vocabulary (install the whole table, add or remove
 // one set element, delete the table), not netlink messages: the real implementation
@@ -13,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
 #include "helper/dns_pin_nft.h"
@@ -46,11 +48,32 @@ struct DnsPinServer {
 struct TableDelete {
   std::string table;
 };
+// An administrator's set (client_sets.h): `prefixes` added to or removed from `set` — in an
+// interval set each as its range, in a plain set each as its address.
+struct SetElements {
+  SetRef set;
+  bool interval;
+  bool add;
+  std::vector<Prefix> prefixes;
+};
+// Every element of `set` removed.
+struct SetFlush {
+  SetRef set;
+};
 }  // namespace nft_change
 
 using NftChange =
     std::variant<nft_change::SealInstall, nft_change::SealServer, nft_change::SealUid,
-                 nft_change::DnsPinInstall, nft_change::DnsPinServer, nft_change::TableDelete>;
+                 nft_change::DnsPinInstall, nft_change::DnsPinServer, nft_change::TableDelete,
+                 nft_change::SetElements, nft_change::SetFlush>;
+
+// What the kernel says about an administrator's set (NFTNL_SET_* of its declaration).
+struct NftSetInfo {
+  bool exists = false;
+  std::uint32_t key_type = 0;
+  std::uint32_t key_len = 0;
+  std::uint32_t flags = 0;
+};
 
 class NftOps {
  public:
@@ -58,6 +81,7 @@ class NftOps {
   // What the kernel holds under `table` (exists == false if nothing).
   virtual Result<SealState> read_seal(const std::string& table) = 0;
   virtual Result<DnsPinState> read_dns_pin(const std::string& table) = 0;
+  virtual Result<NftSetInfo> read_set(const SetRef& set) = 0;
   // All of `changes` in one transaction.
   virtual Status commit(const std::vector<NftChange>& changes) = 0;
 };

@@ -186,19 +186,19 @@ Result<std::string> Service::on(const CloseRequest& /*req*/, Warnings& /*warning
   return Error(Code::kInternal, "CLOSE is handled by teardown");
 }
 
-Result<std::string> Service::on(const ClientConnectRequest& req, Warnings& /*warnings*/) {
+Result<std::string> Service::on(const ClientConnectRequest& req, Warnings& warnings) {
   if (!client_sets_) return not_expected(req);
-  return client_sets_->connect(req);
+  return run_mode(*client_sets_, req, warnings);
 }
 
-Result<std::string> Service::on(const ClientDisconnectRequest& req, Warnings& /*warnings*/) {
+Result<std::string> Service::on(const ClientDisconnectRequest& req, Warnings& warnings) {
   if (!client_sets_) return not_expected(req);
-  return client_sets_->disconnect(req);
+  return run_mode(*client_sets_, req, warnings);
 }
 
-Result<std::string> Service::on(const LearnAddressRequest& req, Warnings& /*warnings*/) {
+Result<std::string> Service::on(const LearnAddressRequest& req, Warnings& warnings) {
   if (!client_sets_) return not_expected(req);
-  return client_sets_->learn(req);
+  return run_mode(*client_sets_, req, warnings);
 }
 
 Reply Service::handle(const Request& request, bool with_pending) {

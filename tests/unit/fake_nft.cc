@@ -1,5 +1,7 @@
 #include "tests/unit/fake_nft.h"
 
+#include <linux/netfilter/nf_tables.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -30,6 +32,26 @@ Status change_element(std::vector<IpAddr>& set, bool add, const IpAddr& a) {
 
 struct Apply {
   std::map<std::string, FakeNft::Table>& t;
+  std::map<SetRef, FakeNft::Set>& sets;
+
+  Status operator()(const nft_change::SetElements& c) const {
+    auto it = sets.find(c.set);
+    if (it == sets.end()) return missing("set " + c.set.str());
+    for (const Prefix& p : c.prefixes) {
+      if (c.add) {
+        it->second.members.insert(p);
+      } else if (it->second.members.erase(p) == 0) {
+        return missing("element " + p.str() + " of set " + c.set.str());
+      }
+    }
+    return ok_status();
+  }
+  Status operator()(const nft_change::SetFlush& c) const {
+    auto it = sets.find(c.set);
+    if (it == sets.end()) return missing("set " + c.set.str());
+    it->second.members.clear();
+    return ok_status();
+  }
 
   Status operator()(const nft_change::SealInstall& c) const {
     SealState st;
@@ -88,6 +110,10 @@ class FakeNftOps final : public NftOps {
     const DnsPinState* st = nft_.dns_pin(table);
     return st ? *st : DnsPinState{};
   }
+  Result<NftSetInfo> read_set(const SetRef& ref) override {
+    const FakeNft::Set* s = nft_.set(ref);
+    return s ? s->info : NftSetInfo{};
+  }
   Status commit(const std::vector<NftChange>& changes) override { return nft_.commit(changes); }
 
  private:
@@ -105,13 +131,27 @@ Status FakeNft::commit(const std::vector<NftChange>& changes) {
     return sys_error("nftables transaction", err);
   }
   std::map<std::string, Table> next = tables_;
+  std::map<SetRef, Set> next_sets = sets_;
   for (const NftChange& c : changes) {
-    VPNNS_TRY(std::visit(Apply{next}, c));
+    VPNNS_TRY(std::visit(Apply{next, next_sets}, c));
   }
   tables_ = std::move(next);
+  sets_ = std::move(next_sets);
   ++commits_;
   last_ = changes;
   return ok_status();
+}
+
+void FakeNft::declare(const SetRef& ref, Family family, bool interval) {
+  const bool v4 = family == Family::kV4;
+  sets_[ref] = Set{NftSetInfo{true, v4 ? 7U : 8U, v4 ? 4U : 16U,
+                              interval ? static_cast<std::uint32_t>(NFT_SET_INTERVAL) : 0U},
+                   {}};
+}
+
+const FakeNft::Set* FakeNft::set(const SetRef& ref) const {
+  auto it = sets_.find(ref);
+  return it == sets_.end() ? nullptr : &it->second;
 }
 
 void FakeNft::damage(const std::string& table) {

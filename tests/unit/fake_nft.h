@@ -6,12 +6,16 @@
 // missing table, or the removal of a missing element or table, is ENOENT. A commit counts as one
 // change of the FakeKernel it shares (fail_at() there makes it fail, changing nothing).
 //
+// Administrators' sets hold prefixes: adding one already there is no error (NLM_F_CREATE
+// without EXCL), removing one that is not is ENOENT, as is any change to an undeclared set.
+//
 // Tests play the world around the modes with flush() (`nft flush ruleset`) and damage() (a rule
 // deleted by hand), and look at tables(), commits() and last_commit().
 #pragma once
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,6 +40,13 @@ class FakeNft {
   void damage(const std::string& table);
   // Someone else's table of that name (another owner's comment).
   void put(const std::string& name, Table table) { tables_[name] = std::move(table); }
+  // An administrator's set (client sets): declared with `info`, holding `members`.
+  struct Set {
+    NftSetInfo info;
+    std::set<Prefix> members;
+  };
+  void declare(const SetRef& ref, Family family, bool interval);
+  [[nodiscard]] const Set* set(const SetRef& ref) const;
 
   [[nodiscard]] const SealState* seal(const std::string& table) const;
   [[nodiscard]] const DnsPinState* dns_pin(const std::string& table) const;
@@ -45,6 +56,7 @@ class FakeNft {
  private:
   FakeKernel& kernel_;
   std::map<std::string, Table> tables_;
+  std::map<SetRef, Set> sets_;
   int commits_ = 0;
   std::vector<NftChange> last_;
 };
