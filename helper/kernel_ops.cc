@@ -1,3 +1,4 @@
+// RtnlTransaction and is_gone (kernel_ops.h): the undo-on-failure half of the rtnetlink seam.
 #include "helper/kernel_ops.h"
 
 #include <cerrno>

@@ -1,3 +1,4 @@
+// desired_routes (route_plan.h): pure; what a validated ROUTE_UP installs.
 #include "helper/route_plan.h"
 
 #include <algorithm>

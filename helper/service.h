@@ -2,9 +2,11 @@
 //
 // It owns every mode's state — the namespaced tunnel (netns=), the seal (seal=yes) and the
 // server's client sets (client-set=, client-classes=) — and hands each decoded request to the
-// modes it concerns. It never throws and never exits on bad
-// input: a refusal is a Reply with a reason. The configuration it was built with is fixed for
-// its whole life.
+// modes it concerns: std::visit over one on() per request type, so a request type nobody handles
+// does not compile. Each mode validates, plans and applies (mode.h); when a request concerns
+// two modes (UP: the seal and the tunnel), both validate before either changes anything. It
+// never throws and never exits on bad input: a refusal is a Reply with a reason
+// (Reply::from). The configuration it was built with is fixed for its whole life.
 //
 // After start-up it writes the state file (state_file.h) for `vpnnsctl status`; teardown
 // removes it. Requests and background work that change something only mark it stale: the main

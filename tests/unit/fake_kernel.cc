@@ -1,3 +1,4 @@
+// The in-memory rtnetlink of fake_kernel.h: links, addresses and routes per namespace.
 #include "tests/unit/fake_kernel.h"
 
 #include <linux/if.h>

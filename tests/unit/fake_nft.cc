@@ -1,3 +1,4 @@
+// The in-memory nftables of fake_nft.h: tables as states, sets as prefixes, atomic commits.
 #include "tests/unit/fake_nft.h"
 
 #include <linux/netfilter/nf_tables.h>
