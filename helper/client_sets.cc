@@ -8,6 +8,8 @@
 #include "kernel/nft_build.h"  // kNftTypeIpv4, kNftTypeIpv6
 #include "kernel/nft_read.h"
 
+#include "helper/kernel_real.h"
+
 namespace vpnns {
 namespace {
 
@@ -27,14 +29,18 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
     VPNNS_ASSIGN_OR_RETURN(rules, load_classes(config.client_classes));
   }
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER, netns_fd));
+  return open(config, std::make_unique<NetlinkNftOps>(std::move(sock)), std::move(rules));
+}
 
+Result<ClientSets> ClientSets::open(const Config& config, std::unique_ptr<NftOps> nft,
+                                    std::vector<ClassRule> rules) {
   std::vector<SetRef> all = config.client_sets;
   for (const ClassRule& r : rules) all.insert(all.end(), r.sets.begin(), r.sets.end());
   std::map<SetRef, SetKind> kinds;
   std::string problems;
   for (const SetRef& ref : all) {
     if (kinds.contains(ref)) continue;
-    VPNNS_ASSIGN_OR_RETURN(std::optional<NftSetInfo> info, nft_read_set_info(sock, ref));
+    VPNNS_ASSIGN_OR_RETURN(std::optional<NftSetInfo> info, nft->read_set(ref));
     const NftSetInfo c = info.value_or(NftSetInfo{});
     std::string problem;
     if (!info) {
@@ -59,20 +65,15 @@ Result<ClientSets> ClientSets::open(const Config& config, int netns_fd) {
                      " — declare each in the ruleset, e.g. `set NAME { type ipv4_addr; }` "
                      "(add `flags interval;` for iroute subnets), before openvpn starts");
   }
-  ClientSets sets(std::move(sock), config, std::move(rules), std::move(kinds));
+  ClientSets sets(std::move(nft), config, std::move(rules), std::move(kinds));
   VPNNS_TRY(sets.flush_all());
   return sets;
 }
 
-Status ClientSets::commit(NftBatch& batch) {
-  if (batch.size() == 0) return ok_status();
-  return nft_commit(sock_, batch);
-}
-
 Status ClientSets::flush_all() {
-  NftBatch batch(sock_.next_seq());
-  for (const auto& [ref, kind] : kinds_) build_set_flush(batch, ref);
-  VPNNS_TRY(commit(batch));
+  std::vector<NftChange> changes;
+  for (const auto& [ref, kind] : kinds_) changes.push_back(nft_change::SetFlush{ref});
+  if (!changes.empty()) VPNNS_TRY(nft_->commit(changes));
   clients_.clear();
   owner_.clear();
   members_.clear();
@@ -102,7 +103,7 @@ StateClientSets ClientSets::snapshot() const {
   return out;
 }
 
-void ClientSets::change(NftBatch& batch, const Client& client, bool add,
+void ClientSets::change(std::vector<NftChange>& changes, const Client& client, bool add,
                         const std::vector<Prefix>& prefixes) const {
   for (const SetRef& ref : client.sets) {
     auto k = kinds_.find(ref);
@@ -111,55 +112,76 @@ void ClientSets::change(NftBatch& batch, const Client& client, bool add,
     for (const Prefix& p : prefixes) {
       if (fits(k->second, p)) mine.push_back(p);
     }
-    // Several messages if need be (an element list is one attribute of at most 64 KiB); they are
-    // one transaction all the same.
-    for (std::size_t i = 0; i < mine.size(); i += kMaxPrefixesPerMessage) {
-      const auto last = std::min(mine.size(), i + kMaxPrefixesPerMessage);
-      build_set_prefixes(batch, ref, k->second.interval, add,
-                         std::vector<Prefix>(mine.begin() + static_cast<long>(i),
-                                             mine.begin() + static_cast<long>(last)));
+    if (!mine.empty()) {
+      changes.push_back(nft_change::SetElements{ref, k->second.interval, add, std::move(mine)});
     }
   }
 }
 
-Result<std::string> ClientSets::connect(const ClientConnectRequest& req) {
+Status ClientSets::validate(const ClientConnectRequest& req) const {
   if (clients_.contains(req.client)) {
     return refuse("client #" + std::to_string(req.client) + " is already connected");
   }
-  Client c;
-  c.common_name = req.common_name;
-  c.sets = config_.client_sets;
+  return ok_status();
+}
+
+Result<ClientSets::ConnectPlan> ClientSets::plan(const ClientConnectRequest& req,
+                                                 std::vector<std::string>& /*warnings*/) {
+  ConnectPlan plan{req.client, {}};
+  plan.record.common_name = req.common_name;
+  plan.record.sets = config_.client_sets;
   for (const SetRef& s : classes_of(rules_, req.common_name)) {
-    if (std::find(c.sets.begin(), c.sets.end(), s) == c.sets.end()) c.sets.push_back(s);
+    if (std::ranges::find(plan.record.sets, s) == plan.record.sets.end()) {
+      plan.record.sets.push_back(s);
+    }
   }
-  const std::string summary = "client '" + req.common_name + "' (#" + std::to_string(req.client) +
-                              ") goes into " + join(c.sets);
-  clients_.emplace(req.client, std::move(c));
+  return plan;
+}
+
+Result<std::string> ClientSets::apply(const ConnectPlan& plan,
+                                      std::vector<std::string>& /*warnings*/) {
+  const std::string summary = "client '" + plan.record.common_name + "' (#" +
+                              std::to_string(plan.client) + ") goes into " + join(plan.record.sets);
+  clients_.emplace(plan.client, plan.record);
   return summary;
 }
 
-Result<std::string> ClientSets::disconnect(const ClientDisconnectRequest& req) {
+Status ClientSets::validate(const ClientDisconnectRequest& req) const {
   auto it = clients_.find(req.client);
-  if (it == clients_.end())
-    return std::string("client #" + std::to_string(req.client) + " was not known");
-  if (it->second.common_name != req.common_name) {
+  if (it != clients_.end() && it->second.common_name != req.common_name) {
     return refuse("client #" + std::to_string(req.client) + " connected as '" +
                   it->second.common_name + "', not '" + req.common_name + "'");
   }
-  NftBatch batch(sock_.next_seq());
-  change(batch, it->second, false,
-         std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
-  VPNNS_TRY(commit(batch));
-  count(it->second, false,
-        std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
-  for (const Prefix& p : it->second.entries) owner_.erase(p);
-  const std::size_t n = it->second.entries.size();
-  clients_.erase(it);
-  return "client '" + req.common_name + "' left: " + std::to_string(n) + " entr" +
-         (n == 1 ? "y" : "ies") + " removed";
+  return ok_status();
 }
 
-Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
+Result<ClientSets::DisconnectPlan> ClientSets::plan(const ClientDisconnectRequest& req,
+                                                    std::vector<std::string>& /*warnings*/) {
+  DisconnectPlan plan{req.client, false, {}};
+  auto it = clients_.find(req.client);
+  if (it == clients_.end()) return plan;
+  plan.known = true;
+  change(plan.changes, it->second, false,
+         std::vector<Prefix>(it->second.entries.begin(), it->second.entries.end()));
+  return plan;
+}
+
+Result<std::string> ClientSets::apply(const DisconnectPlan& plan,
+                                      std::vector<std::string>& /*warnings*/) {
+  if (!plan.known) return "client #" + std::to_string(plan.client) + " was not known";
+  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
+  Client& c = clients_.at(plan.client);
+  const std::vector<Prefix> gone(c.entries.begin(), c.entries.end());
+  count(c, false, gone);
+  for (const Prefix& p : gone) owner_.erase(p);
+  const std::string summary = "client '" + c.common_name +
+                              "' left: " + std::to_string(gone.size()) + " entr" +
+                              (gone.size() == 1 ? "y" : "ies") + " removed";
+  clients_.erase(plan.client);
+  return summary;
+}
+
+Status ClientSets::validate(const LearnAddressRequest& req) const {
   const Prefix& p = req.address;
   const int min_len = p.family() == Family::kV4 ? 8 : 16;
   if (p.len < min_len) {
@@ -168,19 +190,7 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
   }
   if (p.has_host_bits()) return refuse("learn-address " + p.str() + ": host bits set");
   if (!p.addr.is_unicast()) return refuse("learn-address " + p.str() + ": not a unicast address");
-
-  auto owned = owner_.find(p);
-  if (req.op == LearnOp::kDelete) {
-    if (owned == owner_.end()) return p.str() + " was not known";
-    Client& old = clients_.at(owned->second);
-    NftBatch batch(sock_.next_seq());
-    change(batch, old, false, {p});
-    VPNNS_TRY(commit(batch));
-    count(old, false, {p});
-    old.entries.erase(p);
-    owner_.erase(owned);
-    return p.str() + " removed (it was '" + old.common_name + "')";
-  }
+  if (req.op == LearnOp::kDelete) return ok_status();
 
   if (!req.client) return refuse("learn-address without a client");
   auto it = clients_.find(*req.client);
@@ -189,12 +199,13 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
         Code::kFailedPrecondition,
         "learn-address for client #" + std::to_string(*req.client) + " that did not connect");
   }
-  Client& client = it->second;
+  const Client& client = it->second;
   if (!req.common_name.empty() && req.common_name != client.common_name) {
     return refuse("learn-address names '" + req.common_name + "', but client #" +
                   std::to_string(*req.client) + " connected as '" + client.common_name + "'");
   }
-  if (owned != owner_.end() && owned->second == *req.client) return p.str() + " already in place";
+  auto owned = owner_.find(p);
+  if (owned != owner_.end() && owned->second == *req.client) return ok_status();  // in place
   // A subnet (an iroute) goes only into interval sets; if the client has sets of its family but
   // none can hold it, the learn is refused (openvpn then does not route the subnet).
   std::vector<SetRef> plain;
@@ -213,28 +224,60 @@ Result<std::string> ClientSets::learn(const LearnAddressRequest& req) {
                   ": a subnet needs a set with 'flags interval', and " + "client '" +
                   client.common_name + "' has only " + join(plain));
   }
-
   if (client.entries.size() >= config_.client_max_entries) {
     return refuse(
         "client '" + client.common_name + "' already has " + std::to_string(client.entries.size()) +
         " entries (client-max-entries=" + std::to_string(config_.client_max_entries) + ")");
   }
-  // One transaction: out of the previous owner's sets, into the new owner's.
-  NftBatch batch(sock_.next_seq());
-  Client* previous = owned != owner_.end() ? &clients_.at(owned->second) : nullptr;
-  if (previous != nullptr) change(batch, *previous, false, {p});
-  change(batch, client, true, {p});
+  return ok_status();
+}
 
-  VPNNS_TRY(commit(batch));
-  if (previous != nullptr) count(*previous, false, {p});
-  count(client, true, {p});
-  std::string summary = p.str() + " -> '" + client.common_name + "'";
-  if (previous != nullptr) {
-    previous->entries.erase(p);
-    summary += " (moved from '" + previous->common_name + "')";
+Result<ClientSets::LearnPlan> ClientSets::plan(const LearnAddressRequest& req,
+                                               std::vector<std::string>& /*warnings*/) {
+  LearnPlan plan{req, std::nullopt, false, {}};
+  const Prefix& p = req.address;
+  auto owned = owner_.find(p);
+  if (owned != owner_.end()) plan.previous = owned->second;
+  if (req.op == LearnOp::kDelete) {
+    plan.nothing = !plan.previous;
+    if (plan.previous) change(plan.changes, clients_.at(*plan.previous), false, {p});
+    return plan;
   }
+  if (plan.previous == req.client) {
+    plan.nothing = true;
+    return plan;
+  }
+  // One transaction: out of the previous owner's sets, into the new owner's.
+  if (plan.previous) change(plan.changes, clients_.at(*plan.previous), false, {p});
+  change(plan.changes, clients_.at(*req.client), true, {p});
+  return plan;
+}
+
+Result<std::string> ClientSets::apply(const LearnPlan& plan,
+                                      std::vector<std::string>& /*warnings*/) {
+  const Prefix& p = plan.req.address;
+  if (plan.req.op == LearnOp::kDelete) {
+    if (plan.nothing) return p.str() + " was not known";
+    if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
+    Client& old = clients_.at(*plan.previous);
+    count(old, false, {p});
+    old.entries.erase(p);
+    owner_.erase(p);
+    return p.str() + " removed (it was '" + old.common_name + "')";
+  }
+  if (plan.nothing) return p.str() + " already in place";
+  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
+  Client& client = clients_.at(*plan.req.client);
+  std::string summary = p.str() + " -> '" + client.common_name + "'";
+  if (plan.previous) {
+    Client& previous = clients_.at(*plan.previous);
+    count(previous, false, {p});
+    previous.entries.erase(p);
+    summary += " (moved from '" + previous.common_name + "')";
+  }
+  count(client, true, {p});
   client.entries.insert(p);
-  owner_[p] = *req.client;
+  owner_[p] = *plan.req.client;
   return summary;
 }
 

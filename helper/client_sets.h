@@ -32,13 +32,17 @@
 // not grow with the number of clients. An address goes into the sets of its own family; a
 // prefix is the interval [network, broadcast + 1).
 //
-// Validation: addresses unicast, prefixes no shorter than /8 (IPv4) or /16 (IPv6) and without
-// host bits, at most client-max-entries per client, a known client for add/update, and the
-// common name it connected with. Sets live in the tunnel's namespace: openvpn's own, or netns=.
+// Validation (validate(), the one place each request is judged; mode.h): addresses unicast,
+// prefixes no shorter than /8 (IPv4) or /16 (IPv6) and without host bits, at most
+// client-max-entries per client, a known client for add/update, and the common name it
+// connected with. Sets live in the tunnel's namespace: openvpn's own, or netns=. The sets are
+// reached through NftOps (nft_ops.h): the kernel in the helper, a fake in unit tests.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +52,8 @@
 #include "common/messages.h"
 #include "common/state.h"
 #include "helper/classes.h"
+#include "helper/mode.h"
+#include "helper/nft_ops.h"
 #include "kernel/netlink.h"
 #include "kernel/nft.h"
 #include "kernel/nft_sets.h"  // build_set_prefixes, build_set_flush
@@ -59,10 +65,43 @@ class ClientSets {
   // Loads the classes file, checks every configured set (exists, address type, interval) in
   // the namespace `netns_fd` (-1: the helper's own), and empties them.
   static Result<ClientSets> open(const Config& config, int netns_fd);
+  // The same over a given nftables (unit tests: a fake) with the classes already loaded.
+  static Result<ClientSets> open(const Config& config, std::unique_ptr<NftOps> nft,
+                                 std::vector<ClassRule> rules);
 
-  Result<std::string> connect(const ClientConnectRequest& req);
-  Result<std::string> disconnect(const ClientDisconnectRequest& req);
-  Result<std::string> learn(const LearnAddressRequest& req);
+  struct Client {
+    std::string common_name;
+    std::vector<SetRef> sets;
+    std::set<Prefix> entries;
+  };
+  // What each request changes (mode.h): the batch, and what the records become once committed.
+  struct ConnectPlan {
+    std::uint64_t client;
+    Client record;
+  };
+  struct DisconnectPlan {
+    std::uint64_t client;
+    bool known = false;
+    std::vector<NftChange> changes;
+  };
+  struct LearnPlan {
+    LearnAddressRequest req;
+    std::optional<std::uint64_t> previous;  // the owner until now
+    bool nothing = false;                   // already so, or (delete) not known
+    std::vector<NftChange> changes;
+  };
+
+  Status validate(const ClientConnectRequest& req) const;
+  Status validate(const ClientDisconnectRequest& req) const;
+  Status validate(const LearnAddressRequest& req) const;
+  Result<ConnectPlan> plan(const ClientConnectRequest& req, std::vector<std::string>& warnings);
+  Result<DisconnectPlan> plan(const ClientDisconnectRequest& req,
+                              std::vector<std::string>& warnings);
+  Result<LearnPlan> plan(const LearnAddressRequest& req, std::vector<std::string>& warnings);
+  Result<std::string> apply(const ConnectPlan& plan, std::vector<std::string>& warnings);
+  Result<std::string> apply(const DisconnectPlan& plan, std::vector<std::string>& warnings);
+  Result<std::string> apply(const LearnPlan& plan, std::vector<std::string>& warnings);
+
   // Empties every configured set (EOF, close).
   Status flush_all();
 
@@ -72,12 +111,6 @@ class ClientSets {
   [[nodiscard]] StateClientSets snapshot() const;
 
  private:
-  struct Client {
-    std::string common_name;
-    std::vector<SetRef> sets;
-    std::set<Prefix> entries;
-  };
-
   struct SetKind {
     Family family;  // of its members
     bool interval;  // holds ranges (flags interval)
@@ -87,23 +120,19 @@ class ClientSets {
     return p.family() == k.family && (k.interval || p.len == max_prefix_len(p.family()));
   }
 
-  ClientSets(NetlinkSocket sock, const Config& config, std::vector<ClassRule> rules,
+  ClientSets(std::unique_ptr<NftOps> nft, const Config& config, std::vector<ClassRule> rules,
              std::map<SetRef, SetKind> kinds)
-      : sock_(std::move(sock)),
-        config_(config),
-        rules_(std::move(rules)),
-        kinds_(std::move(kinds)) {}
+      : nft_(std::move(nft)), config_(config), rules_(std::move(rules)), kinds_(std::move(kinds)) {}
 
-  // Adds to `batch` the element changes for `prefixes` in every set of `client`, one message
-  // per set, each prefix in the sets of its family.
-  void change(NftBatch& batch, const Client& client, bool add,
+  // Adds to `changes` the element changes for `prefixes` in every set of `client`, one per
+  // set, each prefix in the sets of its family.
+  void change(std::vector<NftChange>& changes, const Client& client, bool add,
               const std::vector<Prefix>& prefixes) const;
 
-  Status commit(NftBatch& batch);
   // Keeps members_ in step with a committed change() of the same arguments.
   void count(const Client& client, bool add, const std::vector<Prefix>& prefixes);
 
-  NetlinkSocket sock_;
+  std::unique_ptr<NftOps> nft_;
   Config config_;
   std::vector<ClassRule> rules_;
   std::map<SetRef, SetKind> kinds_;  // every configured set

@@ -16,7 +16,8 @@ constexpr const char* kHostsLine = "hosts:          files dns";
 
 // Opens (creating if missing) a directory that must belong to root and be writable by root
 // alone.
-Result<UniqueFd> open_root_dir(int parent, const std::string& name, const std::string& shown) {
+Result<UniqueFd> open_root_dir(int parent, const std::string& name, const std::string& shown,
+                               uid_t owner) {
   if (::mkdirat(parent, name.c_str(), 0755) < 0 && errno != EEXIST) {
     return sys_error("mkdir " + shown, errno);
   }
@@ -24,7 +25,7 @@ Result<UniqueFd> open_root_dir(int parent, const std::string& name, const std::s
   if (!fd) return sys_error("opening " + shown, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + shown, errno);
-  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+  if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Error(Code::kPermissionDenied,
                  shown + " must belong to root and not be writable by group or others");
   }
@@ -32,12 +33,12 @@ Result<UniqueFd> open_root_dir(int parent, const std::string& name, const std::s
 }
 
 Status write_in_place(int dir, const char* name, const std::string& shown,
-                      const std::string& content) {
+                      const std::string& content, uid_t owner) {
   UniqueFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644));
   if (!fd) return sys_error("opening " + shown, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + shown, errno);
-  if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0) {
+  if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != owner) {
     return Error(Code::kPermissionDenied,
                  shown + " must be a regular root-owned file with a single link");
   }
@@ -124,10 +125,11 @@ std::string render_nsswitch_conf(std::string_view host) {
   return out;
 }
 
-DnsFiles::DnsFiles(std::string netns, std::string etc_dir, std::string host_nsswitch)
+DnsFiles::DnsFiles(std::string netns, std::string etc_dir, std::string host_nsswitch, uid_t owner)
     : netns_(std::move(netns)),
       etc_dir_(std::move(etc_dir)),
-      host_nsswitch_(std::move(host_nsswitch)) {}
+      host_nsswitch_(std::move(host_nsswitch)),
+      owner_(owner) {}
 
 Status DnsFiles::write(const DnsConfig& dns) {
   VPNNS_ASSIGN_OR_RETURN(std::string host, read_small_file(host_nsswitch_));
@@ -135,13 +137,13 @@ Status DnsFiles::write(const DnsConfig& dns) {
   const std::string parent = slash == 0 ? "/" : etc_dir_.substr(0, slash);
   UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) return sys_error("opening " + parent, errno);
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd etc,
-                         open_root_dir(parent_fd.get(), etc_dir_.substr(slash + 1), etc_dir_));
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd dir, open_root_dir(etc.get(), netns_, this->dir()));
+  VPNNS_ASSIGN_OR_RETURN(
+      UniqueFd etc, open_root_dir(parent_fd.get(), etc_dir_.substr(slash + 1), etc_dir_, owner_));
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd dir, open_root_dir(etc.get(), netns_, this->dir(), owner_));
   VPNNS_TRY(write_in_place(dir.get(), "resolv.conf", this->dir() + "/resolv.conf",
-                           render_resolv_conf(dns)));
+                           render_resolv_conf(dns), owner_));
   VPNNS_TRY(write_in_place(dir.get(), "nsswitch.conf", this->dir() + "/nsswitch.conf",
-                           render_nsswitch_conf(host)));
+                           render_nsswitch_conf(host), owner_));
   written_ = dns;
   return ok_status();
 }

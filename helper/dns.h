@@ -17,6 +17,8 @@
 // (root; CAP_DAC_OVERRIDE is not needed when running as uid 0 on root-owned files).
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,9 +35,10 @@ std::string render_nsswitch_conf(std::string_view host);
 
 class DnsFiles {
  public:
-  // Files under `etc_dir`/`netns` (etc_dir is /etc/netns except in tests).
+  // Files under `etc_dir`/`netns` (etc_dir is /etc/netns except in tests, which also name
+  // the `owner` the directories and files must have: root's except in tests).
   DnsFiles(std::string netns, std::string etc_dir = kNetnsEtcDir,
-           std::string host_nsswitch = "/etc/nsswitch.conf");
+           std::string host_nsswitch = "/etc/nsswitch.conf", uid_t owner = 0);
 
   // Writes both files (creating the directory if needed).
   Status write(const DnsConfig& dns);
@@ -51,6 +54,7 @@ class DnsFiles {
   std::string netns_;
   std::string etc_dir_;
   std::string host_nsswitch_;
+  uid_t owner_;
   std::optional<DnsConfig> written_;
 };
 

@@ -1,11 +1,11 @@
 #include "helper/dns_pin.h"
 
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "helper/kernel_real.h"
 #include "kernel/nft_build.h"
 
 namespace vpnns {
@@ -23,40 +23,51 @@ Result<DnsPin> DnsPin::open(const Config& config, int netns_fd) {
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, NetlinkSocket::open(NETLINK_NETFILTER, netns_fd));
   DnsPinSpec spec;
   spec.comment = dns_pin_comment(config.instance, config.netns, ::getpid());
-  return DnsPin(std::move(sock), std::move(spec), config.netns);
+  return DnsPin(std::move(spec), std::make_unique<NetlinkNftOps>(std::move(sock)), config.netns);
 }
 
-Status DnsPin::reconcile(std::vector<std::string>& warnings) {
+Result<DnsPin::Plan> DnsPin::plan_for(DnsPinSpec want) {
+  Plan plan;
   VPNNS_ASSIGN_OR_RETURN(DnsPinState st, state());
-  if (dns_pin_matches(st, spec_)) return ok_status();
-
-  if (dns_pin_intact(st, spec_)) {
+  plan.want = std::move(want);
+  const DnsPinSpec& w = plan.want;
+  if (dns_pin_matches(st, w)) return plan;
+  if (dns_pin_intact(st, w)) {
     // Only the servers differ: remove the old, add the new, in one transaction.
-    NftBatch batch(sock_.next_seq());
+    using nft_change::DnsPinServer;
     for (const IpAddr& a : st.servers) {
-      if (std::ranges::find(spec_.servers, a) == spec_.servers.end()) {
-        build_dns_pin_server(batch, spec_.table, false, a);
+      if (std::ranges::find(w.servers, a) == w.servers.end()) {
+        plan.changes.push_back(DnsPinServer{w.table, false, a});
       }
     }
-    for (const IpAddr& a : spec_.servers) {
+    for (const IpAddr& a : w.servers) {
       if (std::ranges::find(st.servers, a) == st.servers.end()) {
-        build_dns_pin_server(batch, spec_.table, true, a);
+        plan.changes.push_back(DnsPinServer{w.table, true, a});
       }
     }
-    return nft_commit(sock_, batch);
+    return plan;
   }
+  plan.replace = true;
+  plan.existed = st.exists;
+  plan.found_comment = st.comment;
+  plan.changes.push_back(nft_change::DnsPinInstall{w});
+  return plan;
+}
 
-  NftBatch full(sock_.next_seq());
-  build_dns_pin_install(full, spec_);
-  VPNNS_TRY(nft_commit(sock_, full));
+Status DnsPin::commit(const Plan& plan, std::vector<std::string>& warnings) {
+  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
+  spec_ = plan.want;
+  active_ = true;
+  if (!plan.replace) return ok_status();
   const std::string what =
       "nftables table inet " + spec_.table + " in network namespace '" + netns_ + "'";
-  if (!ever_installed_ && st.exists && st.comment != spec_.comment) {
-    warnings.push_back("replaced a stale " + what + " (" +
-                       (st.comment.empty() ? std::string("an unnamed owner") : st.comment) + ")");
+  if (!ever_installed_ && plan.existed && plan.found_comment != spec_.comment) {
+    warnings.push_back(
+        "replaced a stale " + what + " (" +
+        (plan.found_comment.empty() ? std::string("an unnamed owner") : plan.found_comment) + ")");
   } else if (ever_installed_) {
     warnings.push_back("the DNS pin (" + what + ") had been " +
-                       (st.exists ? "changed" : "removed") + " underneath; reinstalled");
+                       (plan.existed ? "changed" : "removed") + " underneath; reinstalled");
   }
   ever_installed_ = true;
   return ok_status();
@@ -64,17 +75,15 @@ Status DnsPin::reconcile(std::vector<std::string>& warnings) {
 
 Result<std::string> DnsPin::apply(const std::vector<IpAddr>& servers,
                                   std::vector<std::string>& warnings) {
-  DnsPinSpec before = spec_;
-  const bool was_active = active_;
-  spec_.servers.clear();
+  DnsPinSpec want = spec_;
+  want.servers.clear();
   for (const IpAddr& s : servers) {
-    if (std::ranges::find(spec_.servers, s) == spec_.servers.end()) spec_.servers.push_back(s);
+    if (std::ranges::find(want.servers, s) == want.servers.end()) want.servers.push_back(s);
   }
-  active_ = true;
-  if (Status s = reconcile(warnings); !s) {
+  auto plan = plan_for(std::move(want));
+  Status s = plan ? commit(*plan, warnings) : plan.status();
+  if (!s) {
     // Nothing changed in the kernel (one transaction); keep believing what it holds.
-    spec_ = std::move(before);
-    active_ = was_active;
     return s.error().wrap("the DNS pin in network namespace '" + netns_ + "' was NOT updated");
   }
   if (spec_.servers.empty()) {
@@ -86,7 +95,8 @@ Result<std::string> DnsPin::apply(const std::vector<IpAddr>& servers,
 
 Status DnsPin::reassert(std::vector<std::string>& warnings) {
   if (!active_) return ok_status();
-  return reconcile(warnings);
+  VPNNS_ASSIGN_OR_RETURN(Plan plan, plan_for(spec_));
+  return commit(plan, warnings);
 }
 
 Status DnsPin::remove() {
@@ -95,10 +105,7 @@ Status DnsPin::remove() {
   // Only our own table: one left by an earlier helper is replaced at the next install, and one
   // of another owner is not ours to delete.
   if (!st.exists || st.comment != spec_.comment) return ok_status();
-  NftBatch batch(sock_.next_seq());
-  nft_table_message(batch, NFT_MSG_DELTABLE, 0, spec_.table, {},
-                    "removing " + nft_where(spec_.table));
-  return nft_commit(sock_, batch);
+  return nft_->commit({nft_change::TableDelete{spec_.table}});
 }
 
 }  // namespace vpnns

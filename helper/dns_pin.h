@@ -27,6 +27,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@
 #include "common/error.h"
 #include "common/ip.h"
 #include "helper/dns_pin_nft.h"
+#include "helper/nft_ops.h"
 #include "kernel/netlink.h"
 
 namespace vpnns {
@@ -45,8 +47,21 @@ class DnsPin {
  public:
   // Opens an nftables socket in the namespace `netns_fd` (start-up only).
   static Result<DnsPin> open(const Config& config, int netns_fd);
+  // Over a given nftables (unit tests: a fake).
+  DnsPin(DnsPinSpec spec, std::unique_ptr<NftOps> nft, std::string netns)
+      : nft_(std::move(nft)), spec_(std::move(spec)), netns_(std::move(netns)) {}
 
-  // Makes the pin hold exactly `servers`; returns a summary for openvpn's log.
+  // What a change of the pin does: the table made to hold `want` (mode.h's plan).
+  struct Plan {
+    DnsPinSpec want;
+    std::vector<NftChange> changes;  // one transaction; empty if the table already matches
+    bool replace = false;            // the whole table (missing, damaged or someone else's)
+    bool existed = false;
+    std::string found_comment;  // (when replaced) the comment of the table that was there
+  };
+
+  // Makes the pin hold exactly `servers`; returns a summary for openvpn's log. On failure
+  // nothing changed, in the kernel or here.
   Result<std::string> apply(const std::vector<IpAddr>& servers, std::vector<std::string>& warnings);
   // Brings the table back to the last applied servers, if a pin is in place.
   Status reassert(std::vector<std::string>& warnings);
@@ -56,16 +71,16 @@ class DnsPin {
   [[nodiscard]] bool active() const { return active_; }
   [[nodiscard]] const std::vector<IpAddr>& servers() const { return spec_.servers; }
 
-  Result<DnsPinState> state() { return read_dns_pin_state(sock_, spec_.table); }
+  Result<DnsPinState> state() { return nft_->read_dns_pin(spec_.table); }
 
  private:
-  DnsPin(NetlinkSocket sock, DnsPinSpec spec, std::string netns)
-      : sock_(std::move(sock)), spec_(std::move(spec)), netns_(std::move(netns)) {}
+  // Reads the table and plans the changes that make it hold `want`.
+  Result<Plan> plan_for(DnsPinSpec want);
+  // Commits the plan; only then does the pin believe `plan.want` (and that it is active).
+  Status commit(const Plan& plan, std::vector<std::string>& warnings);
 
-  Status reconcile(std::vector<std::string>& warnings);
-
-  NetlinkSocket sock_;  // NETLINK_NETFILTER, inside the namespace
-  DnsPinSpec spec_;     // what the table must hold
+  std::unique_ptr<NftOps> nft_;  // inside the namespace
+  DnsPinSpec spec_;              // what the table holds (while active_)
   std::string netns_;
   bool active_ = false;  // the pin should exist now
   bool ever_installed_ = false;

@@ -23,8 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
-#include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,20 @@ struct Args {
   std::vector<std::string> config_words;
 };
 
+// The whole of `text` as a decimal number in [min, max]: no sign, blank or trailing text.
+Result<long> parse_number(std::string_view option, std::string_view text, long min, long max) {
+  long value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || text.front() == '-' || ec != std::errc() || ptr != end || value < min ||
+      value > max) {
+    return Error(Code::kInvalidArgument, std::string(option) + "'" + std::string(text) +
+                                             "' is not a number from " + std::to_string(min) +
+                                             " to " + std::to_string(max));
+  }
+  return value;
+}
+
 Result<Args> parse_args(int argc, char** argv) {
   Args args;
   int i = 1;
@@ -53,10 +68,16 @@ Result<Args> parse_args(int argc, char** argv) {
       ++i;
       break;
     }
-    if (a.starts_with("--socket-fd=")) {
-      args.socket_fd = std::atoi(argv[i] + std::strlen("--socket-fd="));
-    } else if (a.starts_with("--parent-pid=")) {
-      args.parent = static_cast<pid_t>(std::atol(argv[i] + std::strlen("--parent-pid=")));
+    constexpr std::string_view kSocketFd = "--socket-fd=";
+    constexpr std::string_view kParentPid = "--parent-pid=";
+    if (a.starts_with(kSocketFd)) {
+      VPNNS_ASSIGN_OR_RETURN(long fd, parse_number(kSocketFd, a.substr(kSocketFd.size()), 0,
+                                                   std::numeric_limits<int>::max()));
+      args.socket_fd = static_cast<int>(fd);
+    } else if (a.starts_with(kParentPid)) {
+      VPNNS_ASSIGN_OR_RETURN(long pid, parse_number(kParentPid, a.substr(kParentPid.size()), 1,
+                                                    std::numeric_limits<pid_t>::max()));
+      args.parent = static_cast<pid_t>(pid);
     } else {
       return Error(Code::kInvalidArgument, "unknown option " + std::string(a));
     }
@@ -90,7 +111,7 @@ Status check_socket(int fd) {
 // Sends a start-up failure to the plugin, which logs the reason, and returns the exit status.
 // Only if that fails is stderr (openvpn's log, or nothing) the messenger.
 int fail_start(int fd, const Error& error) {
-  if (!send_frame(fd, encode_reply(Reply{error.code(), error.text(), {}}))) {
+  if (!send_frame(fd, encode_reply(Reply::from(error)))) {
     std::fprintf(stderr, "vpnns-helper: %s\n", error.text().c_str());
   }
   return 1;
@@ -165,14 +186,13 @@ int run(int argc, char** argv) {
       // Malformed at the socket level (oversized, ancillary data): refuse and carry on.
       // Anything else — EOF above all — means openvpn is gone.
       if (frame.error().code() != Code::kInvalidArgument) break;
-      if (!send_frame(fd, encode_reply(Reply{frame.error().code(), frame.error().text(), {}}))) {
+      if (!send_frame(fd, encode_reply(Reply::from(frame.status())))) {
         break;
       }
       continue;
     }
     auto request = decode_request(*frame);
-    Reply reply = request ? service->handle(*request)
-                          : Reply{request.error().code(), request.error().text(), {}};
+    Reply reply = request ? service->handle(*request) : Reply::from(request.status());
     if (!send_frame(fd, encode_reply(reply))) break;
     if (request && std::holds_alternative<CloseRequest>(*request)) return 0;
   }

@@ -16,7 +16,9 @@
 #include <string_view>
 
 #include "common/names.h"
+#include "helper/kernel_real.h"
 #include "helper/link_kind.h"
+#include "helper/validate.h"
 
 namespace vpnns {
 namespace {
@@ -83,8 +85,9 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer) return sys_error("timerfd_create", errno);
 
-  Seal seal(std::move(sock), std::move(links), std::move(monitor_fd), std::move(timer),
-            std::move(spec), openvpn_pid);
+  Seal seal(std::make_unique<NetlinkNftOps>(std::move(sock)),
+            std::make_unique<NetlinkLinkOps>(std::move(links)), std::move(monitor_fd),
+            std::move(timer), std::move(spec), openvpn_pid, !config.netns_mode());
   VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
   if (existing.exists) {
     const auto pid = seal_owner_pid(existing.comment);
@@ -100,52 +103,75 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   return seal;
 }
 
-Status Seal::reconcile(std::vector<std::string>& warnings) {
+Result<Seal::Plan> Seal::plan_for(SealSpec want) {
+  Plan plan;
+  plan.before = active_ ? spec_.server : std::nullopt;
   VPNNS_ASSIGN_OR_RETURN(SealState st, state());
-  if (seal_matches(st, spec_)) return ok_status();
+  plan.want = std::move(want);
+  const SealSpec& w = plan.want;
+  if (seal_matches(st, w)) return plan;
 
-  const bool intact = st.exists && st.comment == spec_.comment && st.rules == kSealRules &&
-                      st.has_server_sets && st.has_uid_set == !spec_.mark;
+  const bool intact = st.exists && st.comment == w.comment && st.rules == kSealRules &&
+                      st.has_server_sets && st.has_uid_set == !w.mark;
   if (intact) {
     // Only set members differ: change exactly those, in one transaction (an IPCHANGE is the
     // removal of the old address and the addition of the new one, applied at once).
-    NftBatch batch(sock_.next_seq());
+    using nft_change::SealServer;
+    using nft_change::SealUid;
     for (const IpAddr& a : st.servers) {
-      if (!spec_.server || a != *spec_.server) build_seal_server(batch, spec_.table, false, a);
+      if (!w.server || a != *w.server) plan.changes.push_back(SealServer{w.table, false, a});
     }
-    if (spec_.server && std::ranges::find(st.servers, *spec_.server) == st.servers.end()) {
-      build_seal_server(batch, spec_.table, true, *spec_.server);
+    if (w.server && std::ranges::find(st.servers, *w.server) == st.servers.end()) {
+      plan.changes.push_back(SealServer{w.table, true, *w.server});
     }
-    for (std::uint32_t uid : spec_.uids) {
-      if (!st.uids.contains(uid)) build_seal_uid(batch, spec_.table, true, uid);
+    for (std::uint32_t uid : w.uids) {
+      if (!st.uids.contains(uid)) plan.changes.push_back(SealUid{w.table, true, uid});
     }
     for (std::uint32_t uid : st.uids) {
-      if (!spec_.uids.contains(uid)) build_seal_uid(batch, spec_.table, false, uid);
+      if (!w.uids.contains(uid)) plan.changes.push_back(SealUid{w.table, false, uid});
     }
-    return nft_commit(sock_, batch);
+    return plan;
   }
+  plan.replace = true;
+  plan.existed = st.exists;
+  plan.changes.push_back(nft_change::SealInstall{w});
+  return plan;
+}
 
-  NftBatch full(sock_.next_seq());
-  build_seal_install(full, spec_);
-  VPNNS_TRY(nft_commit(sock_, full));
+Status Seal::commit(const Plan& plan, std::vector<std::string>& warnings) {
+  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
+  spec_ = plan.want;
+  active_ = true;
+  if (!plan.replace) return ok_status();
   if (stale_owner_) {
     warnings.push_back("replaced a stale nftables table inet " + spec_.table + " (" +
                        *stale_owner_ + ")");
     stale_owner_.reset();
   } else if (ever_installed_) {
     warnings.push_back("the seal (nftables table inet " + spec_.table + ") had been " +
-                       (st.exists ? "changed" : "removed") +
+                       (plan.existed ? "changed" : "removed") +
                        " underneath (nft flush ruleset? a firewall reload?); reinstalled");
   }
   ever_installed_ = true;
   return ok_status();
 }
 
+Status Seal::validate(const UpRequest& req) const {
+  const std::optional<IpAddr> server = server_for(req);
+  if (!server) {
+    return Error(Code::kFailedPrecondition,
+                 "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
+  }
+  return validate_remote(*server);
+}
+
+Status Seal::validate(const IpChangeRequest& req) const { return validate_remote(req.remote); }
+
 Status Seal::check_device(const std::string& dev) {
   if (!is_valid_ifname(dev)) {
     return Error(Code::kInvalidArgument, "device name '" + dev + "' is not a valid name");
   }
-  VPNNS_ASSIGN_OR_RETURN(std::optional<LinkInfo> link, find_link(links_, dev));
+  VPNNS_ASSIGN_OR_RETURN(std::optional<LinkInfo> link, links_->find_link(dev));
   // Fail closed: a device the helper cannot see might be one the seal cannot accept.
   if (!link) {
     return Error(Code::kNotFound, "device " + dev +
@@ -155,14 +181,25 @@ Status Seal::check_device(const std::string& dev) {
   return check_link_kind(dev, link->kind, DeviceUse::kSeal, spec_.mark.has_value());
 }
 
-Result<std::string> Seal::follow(const IpAddr& server, std::vector<std::string>& warnings) {
-  const std::optional<IpAddr> before = active_ ? spec_.server : std::nullopt;
-  spec_.server = server;
-  active_ = true;
-  Status s = reconcile(warnings);
-  if (!s) {
+Result<Seal::Plan> Seal::plan(const UpRequest& req, std::vector<std::string>& /*warnings*/) {
+  if (check_dco_) VPNNS_TRY(check_device(req.dev));
+  SealSpec want = spec_;
+  want.server = server_for(req);
+  return plan_for(std::move(want));
+}
+
+Result<Seal::Plan> Seal::plan(const IpChangeRequest& req, std::vector<std::string>& /*warnings*/) {
+  SealSpec want = spec_;
+  want.server = req.remote;
+  return plan_for(std::move(want));
+}
+
+Result<std::string> Seal::apply(const Plan& plan, std::vector<std::string>& warnings) {
+  const IpAddr& server = *plan.want.server;
+  if (Status s = commit(plan, warnings); !s) {
     return s.error().wrap("the VPN server address " + server.str() + " is NOT sealed");
   }
+  const std::optional<IpAddr>& before = plan.before;
   if (before && *before == server) return "seal on " + server.str() + " in place";
   if (before) return "seal moved from " + describe(before) + " to " + server.str();
   return "sealed " + server.str() + ": only openvpn's sockets may reach it (nftables table inet " +
@@ -171,7 +208,8 @@ Result<std::string> Seal::follow(const IpAddr& server, std::vector<std::string>&
 
 Status Seal::ensure(std::vector<std::string>& warnings) {
   if (!active_) return ok_status();
-  return reconcile(warnings);
+  VPNNS_ASSIGN_OR_RETURN(Plan plan, plan_for(spec_));
+  return commit(plan, warnings);
 }
 
 void Seal::watch_for_privilege_drop() {
@@ -232,9 +270,7 @@ Status Seal::remove() {
   // Only our own table: one of a running namesake is not ours to delete.
   const auto pid = seal_owner_pid(st.comment);
   if (st.comment != spec_.comment && pid && is_running_helper(*pid)) return ok_status();
-  NftBatch batch(sock_.next_seq());
-  build_table_delete(batch, spec_.table);
-  return nft_commit(sock_, batch);
+  return nft_->commit({nft_change::TableDelete{spec_.table}});
 }
 
 StateSeal Seal::snapshot() const {

@@ -34,6 +34,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,9 +42,13 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
+#include "common/messages.h"
 #include "common/process_info.h"  // effective_uid_of
 #include "common/state.h"
 #include "common/unique_fd.h"
+#include "helper/kernel_ops.h"
+#include "helper/mode.h"
+#include "helper/nft_ops.h"
 #include "helper/seal_nft.h"
 #include "kernel/netlink.h"
 
@@ -53,12 +58,38 @@ class Seal {
  public:
   // Opens the sockets, resolves seal-user, checks that no running helper owns the table name.
   static Result<Seal> open(const Config& config, pid_t openvpn_pid);
+  // Over a given kernel (unit tests: fakes); no monitor or timer. `check_dco`: UP checks the
+  // device's kind (seal mode alone; with netns the tunnel refuses every DCO device itself).
+  Seal(SealSpec spec, std::unique_ptr<NftOps> nft, std::unique_ptr<LinkOps> links, bool check_dco,
+       pid_t openvpn_pid = 0)
+      : Seal(std::move(nft), std::move(links), UniqueFd(), UniqueFd(), std::move(spec), openvpn_pid,
+             check_dco) {}
 
-  // The server is now `server` (IPCHANGE; UP when no IPCHANGE was seen): install or swap.
-  Result<std::string> follow(const IpAddr& server, std::vector<std::string>& warnings);
-  // Refuses UP if openvpn's device `dev` is a DCO device whose packets the seal cannot accept
-  // (link_kind.h); looked up in openvpn's namespace, where the seal lives.
-  Status check_device(const std::string& dev);
+  // What UP and IPCHANGE change (mode.h): the table made to hold `want`.
+  struct Plan {
+    SealSpec want;
+    std::vector<NftChange> changes;  // one transaction; empty if the table already matches
+    bool replace = false;            // the whole table (missing, damaged or someone else's)
+    bool existed = false;            // (when replaced) a table of that name was there
+    std::optional<IpAddr> before;    // the server sealed until now
+  };
+
+  // The seal's part of UP and IPCHANGE, judged against what it holds: the server to seal must
+  // be known and a unicast address. Pure.
+  Status validate(const UpRequest& req) const;
+  Status validate(const IpChangeRequest& req) const;
+  // The server UP seals: IPCHANGE (which precedes UP) is the authority on the server's address;
+  // the env's trusted_ip is the fallback.
+  [[nodiscard]] std::optional<IpAddr> server_for(const UpRequest& req) const {
+    return spec_.server ? spec_.server : req.remote;
+  }
+  // UP: refused if openvpn's device is a DCO device whose packets the seal cannot accept
+  // (link_kind.h; looked up in openvpn's namespace, where the seal lives); then as IPCHANGE.
+  Result<Plan> plan(const UpRequest& req, std::vector<std::string>& warnings);
+  // IPCHANGE: the server is now `req.remote`: install, or swap the address in one transaction.
+  Result<Plan> plan(const IpChangeRequest& req, std::vector<std::string>& warnings);
+  Result<std::string> apply(const Plan& plan, std::vector<std::string>& warnings);
+
   // Makes the kernel hold the desired table again if it does not (events, notifications).
   Status ensure(std::vector<std::string>& warnings);
   // Starts watching openvpn's uid (after ROUTE_UP: the privilege drop comes right after).
@@ -76,7 +107,7 @@ class Seal {
   void on_monitor(std::vector<std::string>& warnings);
   void on_timer(std::vector<std::string>& warnings);
 
-  Result<SealState> state() { return read_seal_state(sock_, spec_.table); }
+  Result<SealState> state() { return nft_->read_seal(spec_.table); }
 
   // What the seal should hold now, as the state file reports it.
   [[nodiscard]] StateSeal snapshot() const;
@@ -84,24 +115,30 @@ class Seal {
   [[nodiscard]] std::optional<std::uint32_t> openvpn_uid() const;
 
  private:
-  Seal(NetlinkSocket sock, NetlinkSocket links, UniqueFd monitor, UniqueFd timer, SealSpec spec,
-       pid_t openvpn_pid)
-      : sock_(std::move(sock)),
+  Seal(std::unique_ptr<NftOps> nft, std::unique_ptr<LinkOps> links, UniqueFd monitor,
+       UniqueFd timer, SealSpec spec, pid_t openvpn_pid, bool check_dco)
+      : nft_(std::move(nft)),
         links_(std::move(links)),
         monitor_(std::move(monitor)),
         timer_(std::move(timer)),
         spec_(std::move(spec)),
-        openvpn_pid_(openvpn_pid) {}
+        openvpn_pid_(openvpn_pid),
+        check_dco_(check_dco) {}
 
-  Status reconcile(std::vector<std::string>& warnings);
+  Status check_device(const std::string& dev);
+  // Reads the table and plans the changes that make it hold `want`.
+  Result<Plan> plan_for(SealSpec want);
+  // Commits the plan; only then does the seal believe `plan.want`.
+  Status commit(const Plan& plan, std::vector<std::string>& warnings);
   void stop_watching();
 
-  NetlinkSocket sock_;
-  NetlinkSocket links_;  // NETLINK_ROUTE: the device's kind at UP
-  UniqueFd monitor_;     // NETLINK_NETFILTER, member of NFNLGRP_NFTABLES, non-blocking
-  UniqueFd timer_;       // timerfd for the privilege-drop watch
-  SealSpec spec_;        // what the table must hold
+  std::unique_ptr<NftOps> nft_;     // in openvpn's namespace
+  std::unique_ptr<LinkOps> links_;  // the device's kind at UP
+  UniqueFd monitor_;                // NETLINK_NETFILTER, member of NFNLGRP_NFTABLES, non-blocking
+  UniqueFd timer_;                  // timerfd for the privilege-drop watch
+  SealSpec spec_;                   // what the table must hold
   pid_t openvpn_pid_;
+  bool check_dco_;
   bool active_ = false;  // the seal should exist now
   bool ever_installed_ = false;
   int watch_ticks_left_ = 0;

@@ -9,16 +9,20 @@
 #include "common/channel.h"
 #include "common/process_info.h"
 #include "common/wire.h"
-#include "helper/validate.h"
+#include "helper/mode.h"
 
 namespace vpnns {
 namespace {
 
 Reply reply_of(Result<std::string> result, Warnings warnings) {
-  Reply r = result ? Reply{Code::kOk, std::move(*result), {}}
-                   : Reply{result.error().code(), result.error().text(), {}};
+  Reply r = result ? Reply::from(ok_status(), std::move(*result)) : Reply::from(result.error());
   r.warnings = std::move(warnings);
   return r;
+}
+
+Error not_expected(const Request& request) {
+  return Error(Code::kFailedPrecondition,
+               std::string(request_name(request)) + " was not expected: no client sets are kept");
 }
 
 // Wall-clock seconds; clock_gettime is in the seccomp allowlist (time(2) is not).
@@ -117,34 +121,26 @@ void Service::publish(std::optional<StateEvent> event, Warnings& warnings) {
   published_ = std::move(next);
 }
 
-Result<std::string> Service::up(const UpRequest& req, Warnings& warnings) {
+Result<std::string> Service::on(const UpRequest& req, Warnings& warnings) {
+  // Every mode judges the request before any of them changes anything.
+  if (seal_) VPNNS_TRY(seal_->validate(req));
+  if (tunnel_) VPNNS_TRY(tunnel_->validate(req));
   std::string summary;
   if (seal_) {
     // The seal comes first and is fatal when it fails: openvpn must not carry on unsealed.
-    // IPCHANGE (which precedes UP) is the authority on the server's address; the env's
-    // trusted_ip is the fallback.
-    const std::optional<IpAddr> server = seal_->server() ? seal_->server() : req.remote;
-    if (!server) {
-      return Error(Code::kFailedPrecondition,
-                   "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
-    }
-    VPNNS_TRY(validate_remote(*server));
-    // The seal must be able to accept what openvpn's device sends (DCO: link_kind.h); with
-    // netns the tunnel refuses every DCO device itself.
-    if (!tunnel_) VPNNS_TRY(seal_->check_device(req.dev));
-    VPNNS_ASSIGN_OR_RETURN(summary, seal_->follow(*server, warnings));
+    VPNNS_ASSIGN_OR_RETURN(summary, plan_and_apply(*seal_, req, warnings));
   }
   if (tunnel_) {
-    VPNNS_ASSIGN_OR_RETURN(std::string moved, tunnel_->up(req, warnings));
+    VPNNS_ASSIGN_OR_RETURN(std::string moved, plan_and_apply(*tunnel_, req, warnings));
     summary = join(moved, summary);
   }
   return summary;
 }
 
-Result<std::string> Service::route_up(const RouteUpRequest& req, Warnings& warnings) {
+Result<std::string> Service::on(const RouteUpRequest& req, Warnings& warnings) {
   std::string summary;
   if (tunnel_) {
-    VPNNS_ASSIGN_OR_RETURN(summary, tunnel_->route_up(req, warnings));
+    VPNNS_ASSIGN_OR_RETURN(summary, run_mode(*tunnel_, req, warnings));
   }
   if (seal_) {
     VPNNS_TRY(seal_->ensure(warnings));
@@ -154,10 +150,15 @@ Result<std::string> Service::route_up(const RouteUpRequest& req, Warnings& warni
   return summary;
 }
 
-Result<std::string> Service::down(const DownRequest& req, Warnings& warnings) {
+Result<std::string> Service::on(const RoutePredownRequest& req, Warnings& warnings) {
+  if (!tunnel_) return std::string();
+  return run_mode(*tunnel_, req, warnings);
+}
+
+Result<std::string> Service::on(const DownRequest& req, Warnings& warnings) {
   std::string summary;
   if (tunnel_) {
-    VPNNS_ASSIGN_OR_RETURN(summary, tunnel_->down(req, warnings));
+    VPNNS_ASSIGN_OR_RETURN(summary, run_mode(*tunnel_, req, warnings));
   }
   if (seal_ && req.context == Context::kInit) {
     VPNNS_TRY(seal_->remove());
@@ -166,10 +167,38 @@ Result<std::string> Service::down(const DownRequest& req, Warnings& warnings) {
   return summary;
 }
 
-Result<std::string> Service::ipchange(const IpChangeRequest& req, Warnings& warnings) {
+Result<std::string> Service::on(const IpChangeRequest& req, Warnings& warnings) {
   if (!seal_) return std::string();
-  VPNNS_TRY(validate_remote(req.remote));
-  return seal_->follow(req.remote, warnings);
+  return run_mode(*seal_, req, warnings);
+}
+
+Result<std::string> Service::on(const DnsUpdownRequest& req, Warnings& warnings) {
+  if (!tunnel_) {
+    return Error(Code::kFailedPrecondition,
+                 "dns-updown was not expected: vpnns is not in netns mode (in seal mode the "
+                 "tunnel is the host's, and so is its DNS)");
+  }
+  return run_mode(*tunnel_, req, warnings);
+}
+
+Result<std::string> Service::on(const CloseRequest& /*req*/, Warnings& /*warnings*/) {
+  // handle() tears down on CLOSE before it dispatches.
+  return Error(Code::kInternal, "CLOSE is handled by teardown");
+}
+
+Result<std::string> Service::on(const ClientConnectRequest& req, Warnings& warnings) {
+  if (!client_sets_) return not_expected(req);
+  return run_mode(*client_sets_, req, warnings);
+}
+
+Result<std::string> Service::on(const ClientDisconnectRequest& req, Warnings& warnings) {
+  if (!client_sets_) return not_expected(req);
+  return run_mode(*client_sets_, req, warnings);
+}
+
+Result<std::string> Service::on(const LearnAddressRequest& req, Warnings& warnings) {
+  if (!client_sets_) return not_expected(req);
+  return run_mode(*client_sets_, req, warnings);
 }
 
 Reply Service::handle(const Request& request, bool with_pending) {
@@ -211,31 +240,8 @@ void Service::write_state_if_due() {
 }
 
 Result<std::string> Service::dispatch(const Request& request, Warnings& warnings) {
-  if (const auto* ip = std::get_if<IpChangeRequest>(&request)) return ipchange(*ip, warnings);
-  if (const auto* u = std::get_if<UpRequest>(&request)) return up(*u, warnings);
-  if (const auto* ru = std::get_if<RouteUpRequest>(&request)) return route_up(*ru, warnings);
-  if (const auto* pd = std::get_if<RoutePredownRequest>(&request)) {
-    return tunnel_ ? tunnel_->route_predown(*pd) : Result<std::string>(std::string());
-  }
-  if (const auto* d = std::get_if<DownRequest>(&request)) return down(*d, warnings);
-  if (const auto* dns = std::get_if<DnsUpdownRequest>(&request)) {
-    if (!tunnel_) {
-      return Error(Code::kFailedPrecondition,
-                   "dns-updown was not expected: vpnns is not in netns mode (in seal mode the "
-                   "tunnel is the host's, and so is its DNS)");
-    }
-    return tunnel_->dns_updown(*dns, warnings);
-  }
-  if (!client_sets_) {
-    return Error(Code::kFailedPrecondition,
-                 std::string(request_name(request)) + " was not expected: no client sets are kept");
-  }
-  if (const auto* c = std::get_if<ClientConnectRequest>(&request)) return client_sets_->connect(*c);
-  if (const auto* c = std::get_if<ClientDisconnectRequest>(&request)) {
-    return client_sets_->disconnect(*c);
-  }
-  if (const auto* l = std::get_if<LearnAddressRequest>(&request)) return client_sets_->learn(*l);
-  return Error(Code::kInternal, "unhandled request");
+  // One overload of on() per request type: a new type nobody handles does not compile.
+  return std::visit([&](const auto& req) { return on(req, warnings); }, request);
 }
 
 Reply Service::teardown() {
@@ -276,13 +282,13 @@ void Service::serve_updown() {
   if (Status caller = updown_->check_caller(conn->get()); !caller) {
     // Said to the caller; openvpn's log hears of it with the next reply to openvpn.
     pending_.push_back(caller.error().text());
-    reply = Reply{caller.error().code(), caller.error().text(), {}};
+    reply = Reply::from(caller);
   } else if (auto request = decode_request(*frame); !request) {
-    reply = Reply{request.error().code(), request.error().text(), {}};
+    reply = Reply::from(request.status());
   } else if (!std::holds_alternative<DnsUpdownRequest>(*request)) {
-    reply = Reply{Code::kPermissionDenied,
-                  std::string(request_name(*request)) + " is not taken on the dns-updown socket",
-                  {}};
+    reply =
+        Reply::from(Error(Code::kPermissionDenied, std::string(request_name(*request)) +
+                                                       " is not taken on the dns-updown socket"));
   } else {
     reply = handle(*request, false);
   }

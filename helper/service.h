@@ -2,9 +2,11 @@
 //
 // It owns every mode's state — the namespaced tunnel (netns=), the seal (seal=yes) and the
 // server's client sets (client-set=, client-classes=) — and hands each decoded request to the
-// modes it concerns. It never throws and never exits on bad
-// input: a refusal is a Reply with a reason. The configuration it was built with is fixed for
-// its whole life.
+// modes it concerns: std::visit over one on() per request type, so a request type nobody handles
+// does not compile. Each mode validates, plans and applies (mode.h); when a request concerns
+// two modes (UP: the seal and the tunnel), both validate before either changes anything. It
+// never throws and never exits on bad input: a refusal is a Reply with a reason
+// (Reply::from). The configuration it was built with is fixed for its whole life.
 //
 // After start-up it writes the state file (state_file.h) for `vpnnsctl status`; teardown
 // removes it. Requests and background work that change something only mark it stale: the main
@@ -77,11 +79,19 @@ class Service {
   // its last event.
   void mark_stale(std::optional<StateEvent> event);
 
+  // Hands the request to the modes it concerns: std::visit over one on() per request type.
+  // Each on() lets every mode validate before any applies (mode.h).
   Result<std::string> dispatch(const Request& request, Warnings& warnings);
-  Result<std::string> up(const UpRequest& req, Warnings& warnings);
-  Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
-  Result<std::string> down(const DownRequest& req, Warnings& warnings);
-  Result<std::string> ipchange(const IpChangeRequest& req, Warnings& warnings);
+  Result<std::string> on(const UpRequest& req, Warnings& warnings);
+  Result<std::string> on(const RouteUpRequest& req, Warnings& warnings);
+  Result<std::string> on(const RoutePredownRequest& req, Warnings& warnings);
+  Result<std::string> on(const DownRequest& req, Warnings& warnings);
+  Result<std::string> on(const IpChangeRequest& req, Warnings& warnings);
+  Result<std::string> on(const DnsUpdownRequest& req, Warnings& warnings);
+  Result<std::string> on(const CloseRequest& req, Warnings& warnings);
+  Result<std::string> on(const ClientConnectRequest& req, Warnings& warnings);
+  Result<std::string> on(const ClientDisconnectRequest& req, Warnings& warnings);
+  Result<std::string> on(const LearnAddressRequest& req, Warnings& warnings);
   // One dns-up/dns-down from vpnns-dns-updown on the updown socket, answered there.
   void serve_updown();
 

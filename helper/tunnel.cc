@@ -2,27 +2,17 @@
 
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <linux/rtnetlink.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "common/netns_marker.h"
+#include "helper/kernel_real.h"
 #include "helper/link_kind.h"
 #include "helper/validate.h"
 
 namespace vpnns {
 namespace {
-
-bool same_key(const RouteSpec& a, const RouteSpec& b) {
-  return a.dst == b.dst && a.priority == b.priority && a.table == b.table;
-}
-
-bool is_gone(const Error& e) {
-  return e.code() == Code::kSystem &&
-         (e.sys_errno() == ENODEV || e.sys_errno() == ESRCH || e.sys_errno() == ENOENT);
-}
 
 std::string describe_addresses(const UpRequest& req) {
   std::string out;
@@ -48,6 +38,14 @@ bool is_link_local_v6(const IpAddr& a) {
   return !a.is_v4() && a.bytes()[0] == 0xfe && (a.bytes()[1] & 0xc0) == 0x80;
 }
 
+Status check_pinned_dev(const std::string& dev, const std::optional<std::string>& pinned) {
+  if (pinned && dev != *pinned) {
+    return Error(Code::kFailedPrecondition, "request names device '" + dev +
+                                                "', but this tunnel's device is '" + *pinned + "'");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
@@ -64,22 +62,20 @@ Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
     VPNNS_ASSIGN_OR_RETURN(DnsPin p, DnsPin::open(config, ns.fd.get()));
     pin.emplace(std::move(p));
   }
-  return NetnsTunnel(config, std::move(ns), std::move(outer), std::move(inner), std::move(pin));
+  TunnelKernel kernel{std::make_unique<NetlinkLinkOps>(std::move(outer), ns.fd.get()),
+                      std::make_unique<NetlinkLinkOps>(std::move(inner))};
+  DnsFiles dns(config.netns);
+  return NetnsTunnel(config, std::move(ns), std::move(kernel), std::move(dns), std::move(pin));
 }
 
-Result<std::vector<LinkInfo>> NetnsTunnel::list_links(NetlinkSocket& sock) {
-  MessageBuffer buf;
-  std::vector<LinkInfo> links;
-  VPNNS_TRY(sock.dump(
-      build_link_dump(buf),
-      [&](const nlmsghdr* nlh) -> Status {
-        VPNNS_ASSIGN_OR_RETURN(auto link, parse_link(nlh));
-        links.push_back(std::move(link));
-        return ok_status();
-      },
-      "listing devices"));
-  return links;
-}
+NetnsTunnel::NetnsTunnel(Config config, NetnsHandle ns, TunnelKernel kernel, DnsFiles dns,
+                         std::optional<DnsPin> pin)
+    : config_(std::move(config)),
+      ns_(std::move(ns)),
+      outer_(std::move(kernel.outer)),
+      inner_(std::move(kernel.inner)),
+      dns_(std::move(dns)),
+      dns_pin_(std::move(pin)) {}
 
 Status NetnsTunnel::check_plain_tun(const LinkInfo& link) {
   // DCO devices (ovpn, ovpn-dco) and anything else but a tun are refused (link_kind.h).
@@ -106,7 +102,7 @@ Status NetnsTunnel::check_unconfigured(const LinkInfo& link) {
 Status NetnsTunnel::check_isolated(const std::string& dev) {
   // A server's namespace is a gateway's: the administrator puts its other side there.
   if (config_.role == Role::kServer) return ok_status();
-  VPNNS_ASSIGN_OR_RETURN(auto links, list_links(inner_));
+  VPNNS_ASSIGN_OR_RETURN(auto links, inner_->links());
   for (const auto& l : links) {
     if (l.name == "lo" || l.name == dev) continue;
     return Error(Code::kFailedPrecondition,
@@ -118,11 +114,9 @@ Status NetnsTunnel::check_isolated(const std::string& dev) {
 }
 
 Result<int> NetnsTunnel::move_into_namespace(const LinkInfo& link) {
-  MessageBuffer buf;
-  VPNNS_TRY(
-      outer_.request(build_link_move(buf, link.ifindex, ns_.fd.get()),
-                     "moving " + link.name + " into network namespace '" + config_.netns + "'"));
-  VPNNS_ASSIGN_OR_RETURN(auto moved, find_link(inner_, link.name));
+  VPNNS_TRY(outer_->move_link(
+      link.ifindex, "moving " + link.name + " into network namespace '" + config_.netns + "'"));
+  VPNNS_ASSIGN_OR_RETURN(auto moved, inner_->find_link(link.name));
   if (!moved) {
     return Error(Code::kInternal,
                  link.name + " vanished while it was moved into '" + config_.netns + "'");
@@ -131,59 +125,111 @@ Result<int> NetnsTunnel::move_into_namespace(const LinkInfo& link) {
 }
 
 Status NetnsTunnel::configure_link(int ifindex, const UpRequest& req) {
-  MessageBuffer buf;
-  VPNNS_ASSIGN_OR_RETURN(auto lo, find_link(inner_, "lo"));
+  LinkOps& ns = *inner_;
+  RtnlTransaction txn;
+  VPNNS_ASSIGN_OR_RETURN(auto lo, ns.find_link("lo"));
   if (lo && (lo->flags & IFF_UP) == 0) {
-    VPNNS_TRY(
-        inner_.request(build_link_set(buf, lo->ifindex, std::nullopt, true), "bringing lo up"));
+    const int lo_index = lo->ifindex;
+    txn.add(
+        [&ns, lo_index] { return ns.set_link(lo_index, std::nullopt, true, "bringing lo up"); },
+        [&ns, lo_index] { return ns.set_link(lo_index, std::nullopt, false, "undoing lo up"); });
   }
-  VPNNS_TRY(inner_.request(build_link_set(buf, ifindex, req.mtu, true),
-                           "setting " + req.dev + " up with mtu " + std::to_string(req.mtu)));
+  VPNNS_ASSIGN_OR_RETURN(auto links, ns.links());
+  auto dev = std::ranges::find_if(links, [&](const LinkInfo& l) { return l.ifindex == ifindex; });
+  const std::uint32_t old_mtu = dev != links.end() ? dev->mtu : req.mtu;
+  const bool was_up = dev != links.end() && (dev->flags & IFF_UP) != 0;
+  txn.add(
+      [&ns, ifindex, &req] {
+        return ns.set_link(ifindex, req.mtu, true,
+                           "setting " + req.dev + " up with mtu " + std::to_string(req.mtu));
+      },
+      [&ns, ifindex, old_mtu, was_up] {
+        return ns.set_link(ifindex, old_mtu, was_up, "undoing a link change");
+      });
 
   // Addresses: everything on the device that is not wanted goes (but the kernel's IPv6
-  // link-local address), everything wanted is added or replaced.
+  // link-local address), everything wanted and missing is added.
   const std::vector<AddrSpec> want = wanted_addresses(req);
-  std::vector<AddrSpec> stale;
-  VPNNS_TRY(inner_.dump(
-      build_addr_dump(buf),
-      [&](const nlmsghdr* nlh) -> Status {
-        auto a = parse_addr(nlh);
-        if (!a || a->ifindex != ifindex) return ok_status();
-        if (is_link_local_v6(a->spec.local)) return ok_status();
-        if (std::ranges::find(want, a->spec) == want.end()) {
-          stale.push_back(a->spec);
-        }
-        return ok_status();
-      },
-      "listing addresses"));
-  for (const auto& a : want) {
-    VPNNS_TRY(inner_.request(
-        build_addr(buf, RTM_NEWADDR, ifindex, a),
-        "adding address " + a.local.str() + "/" + std::to_string(a.prefix_len) + " to " + req.dev));
+  VPNNS_ASSIGN_OR_RETURN(auto addrs, ns.addresses());
+  std::vector<AddrSpec> have;
+  for (const AddrInfo& a : addrs) {
+    if (a.ifindex == ifindex && !is_link_local_v6(a.spec.local)) have.push_back(a.spec);
   }
-  for (const auto& a : stale) {
-    Status s = inner_.request(build_addr(buf, RTM_DELADDR, ifindex, a),
-                              "removing stale address " + a.local.str() + " from " + req.dev);
-    if (!s && !is_gone(s.error())) return s;
+  for (const AddrSpec& a : want) {
+    if (std::ranges::find(have, a) != have.end()) continue;
+    txn.add(
+        [&ns, ifindex, a, &req] {
+          return ns.change_address(true, ifindex, a,
+                                   "adding address " + a.local.str() + "/" +
+                                       std::to_string(a.prefix_len) + " to " + req.dev);
+        },
+        [&ns, ifindex, a] { return ns.change_address(false, ifindex, a, "undoing an address"); });
+  }
+  for (const AddrSpec& a : have) {
+    if (std::ranges::find(want, a) != want.end()) continue;
+    txn.add(
+        [&ns, ifindex, a, &req] {
+          return ns.change_address(false, ifindex, a,
+                                   "removing stale address " + a.local.str() + " from " + req.dev);
+        },
+        [&ns, ifindex, a] { return ns.change_address(true, ifindex, a, "restoring an address"); },
+        true);
+  }
+  return txn.commit();
+}
+
+Status NetnsTunnel::validate(const UpRequest& req) const {
+  VPNNS_TRY(validate_up(req, pinned_name_));
+  // --up-restart: the device stayed (persist-tun) where the first UP put it.
+  if (req.context == Context::kRestart && !pin_) {
+    return Error(Code::kFailedPrecondition, "UP restart before any UP init");
   }
   return ok_status();
 }
 
-Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& warnings) {
-  VPNNS_TRY(validate_up(req, pinned_name_));
-
+Result<NetnsTunnel::UpPlan> NetnsTunnel::plan(const UpRequest& req, Warnings& /*warnings*/) {
+  UpPlan plan{req, std::nullopt, 0};
   if (req.context == Context::kRestart) {
-    // --up-restart: the device stayed (persist-tun) where the first UP put it.
-    if (!pin_) {
-      return Error(Code::kFailedPrecondition, "UP restart before any UP init");
-    }
-    VPNNS_ASSIGN_OR_RETURN(auto link, find_link(inner_, pin_->name));
+    VPNNS_ASSIGN_OR_RETURN(auto link, inner_->find_link(pin_->name));
     if (!link || link->ifindex != pin_->ifindex) {
       return Error(Code::kFailedPrecondition, "UP restart, but " + pin_->name +
                                                   " is no longer in network namespace '" +
                                                   config_.netns + "'");
     }
-    VPNNS_TRY(configure_link(pin_->ifindex, req));
+    plan.ifindex = pin_->ifindex;
+    return plan;
+  }
+  VPNNS_ASSIGN_OR_RETURN(auto outside, outer_->find_link(req.dev));
+  if (outside) {
+    VPNNS_TRY(check_plain_tun(*outside));
+    VPNNS_TRY(check_unconfigured(*outside));
+    VPNNS_TRY(check_isolated(req.dev));
+    plan.move = *outside;
+    return plan;
+  }
+  // Already inside: a repeated UP, or a restart that kept the device. It must be the same
+  // plain tun the helper pinned, not something else that took its name.
+  VPNNS_ASSIGN_OR_RETURN(auto inside, inner_->find_link(req.dev));
+  if (!inside) {
+    return Error(Code::kNotFound, "device " + req.dev +
+                                      " exists neither in openvpn's network namespace nor in '" +
+                                      config_.netns + "'");
+  }
+  if (!pin_ || pin_->ifindex != inside->ifindex) {
+    return Error(Code::kFailedPrecondition,
+                 "device " + req.dev + " is already in network namespace '" + config_.netns +
+                     "' but is not the tunnel vpnns moved there");
+  }
+  VPNNS_TRY(check_plain_tun(*inside));
+  VPNNS_TRY(check_isolated(req.dev));
+  plan.ifindex = inside->ifindex;
+  return plan;
+}
+
+Result<std::string> NetnsTunnel::apply(const UpPlan& plan, Warnings& warnings) {
+  const UpRequest& req = plan.req;
+  if (req.context == Context::kRestart) {
+    VPNNS_TRY(configure_link(plan.ifindex, req));
     link_ = req;
     std::string pinned;
     if (dns_pin_ && dns_pin_->active()) {
@@ -195,215 +241,30 @@ Result<std::string> NetnsTunnel::up(const UpRequest& req, Warnings& warnings) {
            "' reconfigured (mtu " + std::to_string(req.mtu) + ", " + describe_addresses(req) + ")" +
            pinned;
   }
-
-  VPNNS_ASSIGN_OR_RETURN(auto outside, find_link(outer_, req.dev));
-  int ifindex = 0;
-  std::string how;
-  if (outside) {
-    VPNNS_TRY(check_plain_tun(*outside));
-    VPNNS_TRY(check_unconfigured(*outside));
-    VPNNS_TRY(check_isolated(req.dev));
-    VPNNS_ASSIGN_OR_RETURN(ifindex, move_into_namespace(*outside));
-    how = "moved into";
-  } else {
-    // Already inside: a repeated UP, or a restart that kept the device. It must be the same
-    // plain tun the helper pinned, not something else that took its name.
-    VPNNS_ASSIGN_OR_RETURN(auto inside, find_link(inner_, req.dev));
-    if (!inside) {
-      return Error(Code::kNotFound, "device " + req.dev +
-                                        " exists neither in openvpn's network namespace nor in '" +
-                                        config_.netns + "'");
-    }
-    if (!pin_ || pin_->ifindex != inside->ifindex) {
-      return Error(Code::kFailedPrecondition,
-                   "device " + req.dev + " is already in network namespace '" + config_.netns +
-                       "' but is not the tunnel vpnns moved there");
-    }
-    VPNNS_TRY(check_plain_tun(*inside));
-    VPNNS_TRY(check_isolated(req.dev));
-    ifindex = inside->ifindex;
-    how = "kept in";
+  int ifindex = plan.ifindex;
+  if (plan.move) {
+    VPNNS_ASSIGN_OR_RETURN(ifindex, move_into_namespace(*plan.move));
   }
+  // Pinned from the move on: whatever follows, the device is in the namespace.
   pin_ = Pin{req.dev, ifindex};
   pinned_name_ = req.dev;
   VPNNS_TRY(configure_link(ifindex, req));
   link_ = req;
-  return req.dev + " " + how + " network namespace '" + config_.netns + "' (ifindex " +
-         std::to_string(ifindex) + "), mtu " + std::to_string(req.mtu) + ", " +
-         describe_addresses(req);
+  return req.dev + " " + (plan.move ? "moved into" : "kept in") + " network namespace '" +
+         config_.netns + "' (ifindex " + std::to_string(ifindex) + "), mtu " +
+         std::to_string(req.mtu) + ", " + describe_addresses(req);
 }
 
-Result<std::vector<RouteSpec>> NetnsTunnel::our_routes() {
-  std::vector<RouteSpec> ours;
-  MessageBuffer buf;
-  for (Family f : {Family::kV4, Family::kV6}) {
-    VPNNS_TRY(inner_.dump(
-        build_route_dump(buf, f),
-        [&](const nlmsghdr* nlh) -> Status {
-          auto r = parse_route(nlh);
-          if (r && r->spec.protocol == kRouteProtocol && r->spec.table == kMainTable) {
-            ours.push_back(r->spec);
-          }
-          return ok_status();
-        },
-        "listing routes"));
-  }
-  return ours;
+Status NetnsTunnel::validate(const DownRequest& req) const {
+  return check_pinned_dev(req.dev, pin_ ? std::optional(pin_->name) : std::nullopt);
 }
 
-Status NetnsTunnel::apply_routes(const std::vector<RouteSpec>& want,
-                                 const std::vector<RouteSpec>& have) {
-  MessageBuffer buf;
-  std::vector<RouteSpec> applied;
-  Status failed;
-  for (const auto& w : want) {
-    if (std::ranges::find(have, w) != have.end()) continue;
-    Status s = inner_.request(build_route(buf, RTM_NEWROUTE, w), "adding route " + w.dst.str());
-    if (!s) {
-      failed = s;
-      break;
-    }
-    applied.push_back(w);
-  }
-  if (!failed.ok()) {
-    // Put back what was there before this request, so a failed ROUTE_UP changes nothing.
-    for (const auto& a : applied) {
-      auto old = std::ranges::find_if(have, [&](const RouteSpec& h) { return same_key(h, a); });
-      if (old != have.end()) {
-        (void)inner_.request(build_route(buf, RTM_NEWROUTE, *old), "restoring a route");
-      } else {
-        (void)inner_.request(build_route(buf, RTM_DELROUTE, a), "undoing a route");
-      }
-    }
-    return failed;
-  }
-  for (const auto& h : have) {
-    if (std::ranges::any_of(want, [&](const RouteSpec& w) { return same_key(w, h); })) continue;
-    Status s =
-        inner_.request(build_route(buf, RTM_DELROUTE, h), "removing stale route " + h.dst.str());
-    if (!s && !is_gone(s.error())) return s;
-  }
-  routes_ = want;
-  return ok_status();
+Result<NetnsTunnel::DownPlan> NetnsTunnel::plan(const DownRequest& req, Warnings& /*warnings*/) {
+  return DownPlan{req.context == Context::kRestart};
 }
 
-Result<std::string> NetnsTunnel::route_up(const RouteUpRequest& req, Warnings& warnings) {
-  if (!link_ || !pin_) return Error(Code::kFailedPrecondition, "ROUTE_UP before UP");
-  VPNNS_TRY(validate_route_up(req, *link_));
-  const bool client = config_.role == Role::kClient;
-  const std::vector<RouteSpec> want = desired_routes(req, *link_, pin_->ifindex, client, warnings);
-  VPNNS_ASSIGN_OR_RETURN(auto have, our_routes());
-
-  // DNS is pinned before any route through the tunnel changes, so none exists without the pin.
-  const DnsConfig& dns = updown_dns_ ? *updown_dns_ : req.dns;
-  std::string pinned;
-  std::optional<std::vector<IpAddr>> pinned_before;
-  if (dns_pin_) {
-    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
-    VPNNS_ASSIGN_OR_RETURN(pinned, dns_pin_->apply(dns.servers, warnings));
-  }
-  if (Status s = apply_routes(want, have); !s) {
-    if (dns_pin_) {
-      Warnings ignored;
-      Status undo =
-          pinned_before ? dns_pin_->apply(*pinned_before, ignored).status() : dns_pin_->remove();
-      if (!undo) warnings.push_back("putting the DNS pin back: " + undo.error().text());
-    }
-    return s.error();
-  }
-  routed_ = true;
-
-  std::string summary = std::to_string(want.size()) + " route" + (want.size() == 1 ? "" : "s") +
-                        " through " + pin_->name + " in network namespace '" + config_.netns + "'";
-  if (config_.dns != DnsMode::kNo) {
-    VPNNS_TRY(dns_.write(dns));
-    summary += "; " + describe_dns(dns);
-  }
-  if (!pinned.empty()) summary += "; " + pinned;
-  return summary;
-}
-
-std::string NetnsTunnel::describe_dns(const DnsConfig& dns) const {
-  std::string out = dns_.dir() + "/resolv.conf: ";
-  if (dns.servers.empty()) out += "no DNS servers pushed";
-  for (std::size_t i = 0; i < dns.servers.size(); ++i) {
-    out += (i ? " " : "") + dns.servers[i].str();
-  }
-  if (!dns.search.empty()) {
-    out += ", search";
-    for (const auto& d : dns.search) out += " " + d;
-  }
-  return out;
-}
-
-Result<std::string> NetnsTunnel::apply_dns(const DnsConfig& dns, Warnings& warnings) {
-  std::string summary;
-  std::optional<std::vector<IpAddr>> pinned_before;
-  if (dns_pin_) {
-    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
-    VPNNS_ASSIGN_OR_RETURN(summary, dns_pin_->apply(dns.servers, warnings));
-  }
-  if (config_.dns != DnsMode::kNo) {
-    if (Status s = dns_.write(dns); !s) {
-      if (dns_pin_) {
-        Warnings ignored;
-        Status undo =
-            pinned_before ? dns_pin_->apply(*pinned_before, ignored).status() : dns_pin_->remove();
-        if (!undo) warnings.push_back("putting the DNS pin back: " + undo.error().text());
-      }
-      return s.error();
-    }
-    summary = summary.empty() ? describe_dns(dns) : describe_dns(dns) + "; " + summary;
-  }
-  return summary;
-}
-
-Result<std::string> NetnsTunnel::dns_updown(const DnsUpdownRequest& req, Warnings& warnings) {
-  VPNNS_TRY(validate_dns_updown(req, pinned_name_));
-  if (!req.up) {
-    updown_dns_ = DnsConfig{};
-    return std::string("DNS withdrawn; the namespace's files stay until new values or DOWN");
-  }
-  updown_dns_ = req.dns;
-  if (config_.dns == DnsMode::kNo) return std::string("dns=no: DNS left alone");
-  if (!routed_ || !pin_) {
-    return "DNS kept for the tunnel's ROUTE_UP: " + describe_dns(req.dns);
-  }
-  return apply_dns(req.dns, warnings);
-}
-
-Status NetnsTunnel::delete_our_routes() {
-  VPNNS_ASSIGN_OR_RETURN(auto have, our_routes());
-  MessageBuffer buf;
-  for (const auto& h : have) {
-    Status s = inner_.request(build_route(buf, RTM_DELROUTE, h), "removing route " + h.dst.str());
-    if (!s && !is_gone(s.error())) return s;
-  }
-  routes_.clear();
-  return ok_status();
-}
-
-Result<std::string> NetnsTunnel::route_predown(const RoutePredownRequest& req) {
-  if (!pin_) return std::string("no tunnel configured; nothing to remove");
-  if (req.dev != pin_->name) {
-    return Error(
-        Code::kFailedPrecondition,
-        "request names device '" + req.dev + "', but this tunnel's device is '" + pin_->name + "'");
-  }
-  VPNNS_TRY(delete_our_routes());
-  routed_ = false;
-  return "routes removed from network namespace '" + config_.netns + "'";
-}
-
-Result<std::string> NetnsTunnel::down(const DownRequest& req, Warnings& warnings) {
-  if (pin_ && req.dev != pin_->name) {
-    return Error(
-        Code::kFailedPrecondition,
-        "request names device '" + req.dev + "', but this tunnel's device is '" + pin_->name + "'");
-  }
-  if (req.context == Context::kRestart) {
-    return std::string("restart: the tunnel stays configured (persist-tun)");
-  }
+Result<std::string> NetnsTunnel::apply(const DownPlan& plan, Warnings& warnings) {
+  if (plan.restart) return std::string("restart: the tunnel stays configured (persist-tun)");
   teardown(warnings);
   return "network namespace '" + config_.netns + "' kept, with no route out";
 }
@@ -412,13 +273,16 @@ void NetnsTunnel::teardown(Warnings& warnings) {
   const Status routes_gone = delete_our_routes();
   if (!routes_gone) warnings.push_back(routes_gone.error().text());
   if (pin_) {
-    MessageBuffer buf;
-    auto link = find_link(inner_, pin_->name);
+    auto link = inner_->find_link(pin_->name);
     if (link && *link && (*link)->ifindex == pin_->ifindex) {
-      Status s = inner_.request(build_link_set(buf, pin_->ifindex, std::nullopt, false),
-                                "taking " + pin_->name + " down");
+      Status s =
+          inner_->set_link(pin_->ifindex, std::nullopt, false, "taking " + pin_->name + " down");
       if (!s && !is_gone(s.error())) warnings.push_back(s.error().text());
     }
+  }
+  // Routes that could not be deleted may have gone with the link: believe what is left.
+  if (!routes_gone) {
+    if (auto left = our_routes()) routes_ = std::move(*left);
   }
   if (config_.dns != DnsMode::kNo) {
     if (Status s = dns_.remove(); !s) warnings.push_back(s.error().text());
@@ -440,7 +304,7 @@ StateNetns NetnsTunnel::snapshot() const {
   out.created = ns_.created;
   // The identity of the namespace held open (the nsfs inode that /run/netns/NAME shows).
   struct stat st {};
-  if (::fstat(ns_.fd.get(), &st) == 0) {
+  if (ns_.fd && ::fstat(ns_.fd.get(), &st) == 0) {
     out.dev = st.st_dev;
     out.ino = st.st_ino;
   }

@@ -28,11 +28,19 @@
 // At start-up (open) the namespace is also marked as vpnns's: /run/vpnns/netns/NAME
 // (common/netns_marker.h), which vpnnsctl exec and reset check; the helper never removes it.
 //
-// Kernel work goes through two long-lived rtnetlink sockets: one in openvpn's namespace (to find
-// and move the device), one inside the target namespace (everything after the move); with
+// Each request goes validate → plan → apply (mode.h): validate judges it against the tunnel's
+// own state (validate.h's rules; nothing changes on a refusal), plan reads what the kernel holds
+// and what the request wants, apply makes the difference as one transaction (kernel_ops.h:
+// undone on failure) and only then updates what the tunnel believes. tunnel.cc holds the
+// device's part (UP, DOWN, teardown), tunnel_routes.cc the routes and DNS.
+//
+// Kernel work goes through two LinkOps (kernel_ops.h): one in openvpn's namespace (to find and
+// move the device), one inside the target namespace (everything after the move) — long-lived
+// rtnetlink sockets in the helper (kernel_real.h), an in-memory fake in unit tests; with
 // dns=pin, also an nftables socket inside the target namespace. All are opened at start-up.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,28 +51,73 @@
 #include "common/state.h"
 #include "helper/dns.h"
 #include "helper/dns_pin.h"
+#include "helper/kernel_ops.h"
+#include "helper/mode.h"
 #include "kernel/netlink.h"
 #include "kernel/netns.h"
 #include "kernel/rtnl.h"
 
 namespace vpnns {
 
-using Warnings = std::vector<std::string>;
+// The kernel as the tunnel sees it: openvpn's namespace and the target namespace (into which
+// outer->move_link() moves).
+struct TunnelKernel {
+  std::unique_ptr<LinkOps> outer;
+  std::unique_ptr<LinkOps> inner;
+};
 
 class NetnsTunnel {
  public:
   // Opens (or creates) the configured namespace and the sockets. Runs at helper start-up.
   static Result<NetnsTunnel> open(const Config& config);
+  // Over a given kernel (unit tests: a fake) and DNS files; `ns` may hold no descriptor.
+  NetnsTunnel(Config config, NetnsHandle ns, TunnelKernel kernel, DnsFiles dns,
+              std::optional<DnsPin> pin);
 
-  Result<std::string> up(const UpRequest& req, Warnings& warnings);
-  Result<std::string> route_up(const RouteUpRequest& req, Warnings& warnings);
+  // What each request changes (mode.h). UP: the device to move, or the one already inside.
+  struct UpPlan {
+    UpRequest req;
+    std::optional<LinkInfo> move;  // in openvpn's namespace: to be moved in
+    int ifindex = 0;               // otherwise: already inside
+  };
+  struct RouteUpPlan {
+    std::string dev;
+    DnsConfig dns;
+    std::vector<RouteSpec> want;
+    std::vector<RouteSpec> have;  // vpnns's routes the kernel holds now
+  };
+  struct DnsUpdownPlan {
+    DnsUpdownRequest req;
+  };
+  struct RoutePredownPlan {
+    bool nothing = false;  // no tunnel configured
+  };
+  struct DownPlan {
+    bool restart = false;
+  };
+
+  Status validate(const UpRequest& req) const;
+  Status validate(const RouteUpRequest& req) const;
   // openvpn 2.7's DNS (vpnns-dns-updown): dns-up keeps the values as this tunnel's DNS — applied
   // at once (files, pin) once ROUTE_UP has run, else at ROUTE_UP; dns-down withdraws them (a
   // reconnect that pushes none leaves none at the next ROUTE_UP). Once a dns-up or dns-down came,
   // ROUTE_UP's own DNS (empty on 2.7) is not used.
-  Result<std::string> dns_updown(const DnsUpdownRequest& req, Warnings& warnings);
-  Result<std::string> route_predown(const RoutePredownRequest& req);
-  Result<std::string> down(const DownRequest& req, Warnings& warnings);
+  Status validate(const DnsUpdownRequest& req) const;
+  Status validate(const RoutePredownRequest& req) const;
+  Status validate(const DownRequest& req) const;
+
+  Result<UpPlan> plan(const UpRequest& req, Warnings& warnings);
+  Result<RouteUpPlan> plan(const RouteUpRequest& req, Warnings& warnings);
+  Result<DnsUpdownPlan> plan(const DnsUpdownRequest& req, Warnings& warnings);
+  Result<RoutePredownPlan> plan(const RoutePredownRequest& req, Warnings& warnings);
+  Result<DownPlan> plan(const DownRequest& req, Warnings& warnings);
+
+  Result<std::string> apply(const UpPlan& plan, Warnings& warnings);
+  Result<std::string> apply(const RouteUpPlan& plan, Warnings& warnings);
+  Result<std::string> apply(const DnsUpdownPlan& plan, Warnings& warnings);
+  Result<std::string> apply(const RoutePredownPlan& plan, Warnings& warnings);
+  Result<std::string> apply(const DownPlan& plan, Warnings& warnings);
+
   // Removes what vpnns added; idempotent. Problems are reported as warnings.
   void teardown(Warnings& warnings);
 
@@ -80,33 +133,28 @@ class NetnsTunnel {
     int ifindex;  // inside the namespace
   };
 
-  NetnsTunnel(Config config, NetnsHandle ns, NetlinkSocket outer, NetlinkSocket inner,
-              std::optional<DnsPin> pin)
-      : config_(std::move(config)),
-        ns_(std::move(ns)),
-        outer_(std::move(outer)),
-        inner_(std::move(inner)),
-        dns_(config_.netns),
-        dns_pin_(std::move(pin)) {}
-
-  Result<std::vector<LinkInfo>> list_links(NetlinkSocket& sock);
   Status check_plain_tun(const LinkInfo& link);
   Status check_unconfigured(const LinkInfo& link);
   Status check_isolated(const std::string& dev);
   Result<int> move_into_namespace(const LinkInfo& link);
+  // Link up with the request's MTU, lo up, the addresses reconciled: one transaction.
   Status configure_link(int ifindex, const UpRequest& req);
   Result<std::vector<RouteSpec>> our_routes();
+  // Makes vpnns's routes `want` where they are `have`: one transaction. Afterwards routes_ is
+  // what the kernel holds (`want`, or `have` again after a failure).
   Status apply_routes(const std::vector<RouteSpec>& want, const std::vector<RouteSpec>& have);
   Status delete_our_routes();
   // Pins DNS to `dns` (dns=pin), writes the files (dns=yes|pin), says what it did; puts the pin
   // back as it was if the files cannot be written.
   Result<std::string> apply_dns(const DnsConfig& dns, Warnings& warnings);
+  // Puts the pin back to `before` (nullopt: no pin) after a later step failed.
+  void restore_pin(const std::optional<std::vector<IpAddr>>& before, Warnings& warnings);
   [[nodiscard]] std::string describe_dns(const DnsConfig& dns) const;
 
   Config config_;
   NetnsHandle ns_;
-  NetlinkSocket outer_;  // openvpn's namespace
-  NetlinkSocket inner_;  // the target namespace
+  std::unique_ptr<LinkOps> outer_;  // openvpn's namespace
+  std::unique_ptr<LinkOps> inner_;  // the target namespace
   DnsFiles dns_;
   std::optional<DnsPin> dns_pin_;  // dns=pin
   std::optional<Pin> pin_;
@@ -115,7 +163,7 @@ class NetnsTunnel {
   // nothing else.
   std::optional<std::string> pinned_name_;
   std::optional<UpRequest> link_;  // the configuration applied at the last UP
-  // vpnns's routes as the last successful apply_routes() left them, for the state file;
+  // vpnns's routes as the kernel holds them after the last apply_routes(), for the state file;
   // cleared by delete_our_routes().
   std::vector<RouteSpec> routes_;
   // ROUTE_UP ran since the last teardown/ROUTE_PREDOWN: DNS from dns-up is applied at once.

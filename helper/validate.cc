@@ -55,10 +55,6 @@ Status check_gateway(const IpAddr& gw, const UpRequest& link, const Route& r) {
   return ok_status();
 }
 
-std::uint32_t default_metric(Family f) {
-  return f == Family::kV4 ? kDefaultMetricV4 : kDefaultMetricV6;
-}
-
 }  // namespace
 
 Status validate_up(const UpRequest& up, const std::optional<std::string>& pinned_dev) {
@@ -137,39 +133,6 @@ Status validate_dns(const DnsConfig& dns) {
 Status validate_dns_updown(const DnsUpdownRequest& req, const std::optional<std::string>& pinned) {
   VPNNS_TRY(check_dev(req.dev, pinned));
   return validate_dns(req.dns);
-}
-
-std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
-                                      bool add_defaults, std::vector<std::string>& warnings) {
-  std::vector<RouteSpec> out;
-  auto add = [&](const RouteSpec& spec) {
-    auto same = std::ranges::find_if(
-        out, [&](const RouteSpec& s) { return s.dst == spec.dst && s.priority == spec.priority; });
-    if (same != out.end()) {
-      warnings.push_back("route " + spec.dst.str() + " metric " + std::to_string(spec.priority) +
-                         " given twice; the first one is used");
-      return;
-    }
-    out.push_back(spec);
-  };
-  for (const Route& r : req.routes) {
-    add(RouteSpec{r.dst, r.gateway, ifindex, r.metric.value_or(default_metric(r.dst.family())),
-                  kMainTable, kRouteProtocol});
-  }
-  // The namespace has no other way out than the tunnel, so every configured family gets a
-  // default route through it (openvpn does not reveal redirect-gateway under route-noexec).
-  for (Family f : {Family::kV4, Family::kV6}) {
-    if (!add_defaults) break;
-    if ((f == Family::kV4 && !link.v4) || (f == Family::kV6 && !link.v6)) continue;
-    const IpAddr any = f == Family::kV4 ? IpAddr::v4({}) : IpAddr::v6({});
-    const bool pushed = std::ranges::any_of(
-        out, [&](const RouteSpec& s) { return s.dst.family() == f && s.dst.len == 0; });
-    if (!pushed) {
-      out.push_back(RouteSpec{Prefix{any, 0}, std::nullopt, ifindex, default_metric(f), kMainTable,
-                              kRouteProtocol});
-    }
-  }
-  return out;
 }
 
 }  // namespace vpnns

@@ -7,8 +7,8 @@
 // the tunnel, DNS values are addresses or DNS names. Everything it refuses comes back to openvpn
 // as a reason, and nothing has been changed when it refuses.
 //
-// It also computes the routes a ROUTE_UP asks for (desired_routes), so what is validated and
-// what is installed are one list.
+// Each mode calls these from its validate() (mode.h), the one place a request is judged; what a
+// ROUTE_UP then installs is computed by route_plan.h.
 #pragma once
 
 #include <optional>
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/ip.h"
 #include "common/messages.h"
-#include "kernel/rtnl.h"
 
 namespace vpnns {
 
@@ -39,12 +39,5 @@ Status validate_dns(const DnsConfig& dns);
 
 // dns-up/dns-down from vpnns-dns-updown: `dev` is a device name and, once pinned, the pinned one.
 Status validate_dns_updown(const DnsUpdownRequest& req, const std::optional<std::string>& pinned);
-
-// The routes to install for `req` on device `ifindex`: the pushed (or, on a server,
-// configured) routes, plus — for a client, whose namespace has no other way out — a default
-// route through the tunnel for each family the tunnel has an address in (unless one was pushed).
-// Duplicates (same destination and metric) keep their first occurrence; `warnings` says so.
-std::vector<RouteSpec> desired_routes(const RouteUpRequest& req, const UpRequest& link, int ifindex,
-                                      bool add_defaults, std::vector<std::string>& warnings);
 
 }  // namespace vpnns

@@ -221,7 +221,7 @@ Reply HelperProcess::close() {
   Reply reply{Code::kOk, {}, {}};
   if (sock_) {
     auto r = call(CloseRequest{}, kCallTimeoutMs);
-    if (!r) reply = Reply{r.error().code(), r.error().text(), {}};
+    if (!r) reply = Reply::from(r.status());
     if (r) reply = std::move(*r);
   }
   sock_.reset();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/wire.h"
+#include "helper/route_plan.h"
 #include "helper/validate.h"
 #include "tests/fuzz/fuzz_check.h"
 

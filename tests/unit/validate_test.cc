@@ -1,6 +1,7 @@
 // Semantic validation against the helper's state: what a hostile or confused openvpn side may
 // ask for, and what the helper refuses.
 #include "helper/validate.h"
+#include "helper/route_plan.h"
 
 #include <gtest/gtest.h>
 

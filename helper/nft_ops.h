@@ -1,0 +1,84 @@
+// NftOps: the seam between the nftables modes (seal.h, dns_pin.h) and the kernel's nftables.
+//
+// A mode reads its table back as a state (SealState, DnsPinState: what the kernel holds; for
+// client_sets.h, the declaration of an administrator's set) and
+// changes it with one commit of NftChanges — one BEGIN/END batch, all or nothing, so a failure
+// changes nothing. The changes are the modes' vocabulary (install the whole table, add or remove
+// one set element, delete the table), not netlink messages: the real implementation
+// (kernel_real.h) turns each into the builders of seal_nft.h and dns_pin_nft.h; the unit tests'
+// fake (tests/unit/fake_nft.h) applies them to tables held in memory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/ip.h"
+#include "helper/dns_pin_nft.h"
+#include "helper/seal_nft.h"
+#include "kernel/nft_read.h"  // NftSetInfo
+
+namespace vpnns {
+
+namespace nft_change {
+// Replaces any table of the spec's name with a fresh one holding the spec.
+struct SealInstall {
+  SealSpec spec;
+};
+struct SealServer {
+  std::string table;
+  bool add;
+  IpAddr server;
+};
+struct SealUid {
+  std::string table;
+  bool add;
+  std::uint32_t uid;
+};
+struct DnsPinInstall {
+  DnsPinSpec spec;
+};
+struct DnsPinServer {
+  std::string table;
+  bool add;
+  IpAddr server;
+};
+struct TableDelete {
+  std::string table;
+};
+// An administrator's set (client_sets.h): `prefixes` added to or removed from `set` — in an
+// interval set each as its range, in a plain set each as its address.
+struct SetElements {
+  SetRef set;
+  bool interval;
+  bool add;
+  std::vector<Prefix> prefixes;
+};
+// Every element of `set` removed.
+struct SetFlush {
+  SetRef set;
+};
+}  // namespace nft_change
+
+using NftChange =
+    std::variant<nft_change::SealInstall, nft_change::SealServer, nft_change::SealUid,
+                 nft_change::DnsPinInstall, nft_change::DnsPinServer, nft_change::TableDelete,
+                 nft_change::SetElements, nft_change::SetFlush>;
+
+class NftOps {
+ public:
+  virtual ~NftOps() = default;
+  // What the kernel holds under `table` (exists == false if nothing).
+  virtual Result<SealState> read_seal(const std::string& table) = 0;
+  virtual Result<DnsPinState> read_dns_pin(const std::string& table) = 0;
+  // An administrator's set as the kernel declares it; nullopt if there is no such set.
+  virtual Result<std::optional<NftSetInfo>> read_set(const SetRef& set) = 0;
+  // All of `changes` in one transaction.
+  virtual Status commit(const std::vector<NftChange>& changes) = 0;
+};
+
+}  // namespace vpnns
