@@ -43,8 +43,8 @@
 #include <cstring>
 #include <optional>
 
-#include "common/netns_marker.h"
 #include "ctl/exec_internal.h"
+#include "state/netns_marker.h"
 
 extern char** environ;
 

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <sstream>
 
-#include "common/process_info.h"
 #include "common/unique_fd.h"
 #include "helper/client_sets.h"
 #include "helper/dns.h"
@@ -22,6 +21,7 @@
 #include "helper/rtnl.h"
 #include "helper/seal.h"
 #include "helper/seal_nft.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "common/state.h"
 #include "helper/netlink.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

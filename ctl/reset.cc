@@ -46,8 +46,6 @@
 #include <string>
 #include <vector>
 
-#include "common/netns_marker.h"
-#include "common/process_info.h"
 #include "common/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
@@ -59,6 +57,8 @@
 #include "helper/netns.h"
 #include "helper/nft.h"
 #include "helper/seal.h"
+#include "state/netns_marker.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

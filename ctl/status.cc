@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "common/process_info.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "ctl/status_report.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

@@ -47,9 +47,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/json.h"
-#include "common/state.h"
 #include "ctl/kernel_view.h"
+#include "state/json.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

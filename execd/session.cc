@@ -20,9 +20,9 @@
 #include <cstring>
 #include <vector>
 
-#include "common/exec_wire.h"
-#include "common/netns_marker.h"
+#include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "state/netns_marker.h"
 
 namespace vpnns {
 namespace {

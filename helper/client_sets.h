@@ -45,11 +45,11 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/messages.h"
-#include "common/state.h"
 #include "helper/classes.h"
 #include "helper/netlink.h"
 #include "helper/nft.h"
+#include "helper_ipc/messages.h"
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

@@ -41,10 +41,10 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
-#include "common/state.h"
 #include "common/unique_fd.h"
 #include "helper/netlink.h"
 #include "helper/seal_nft.h"
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "common/channel.h"
-#include "common/process_info.h"
-#include "common/wire.h"
 #include "helper/validate.h"
+#include "helper_ipc/wire.h"
+#include "ipc/seqpacket.h"
+#include "state/process_info.h"
 
 namespace vpnns {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "common/process_info.h"
+#include "state/process_info.h"
 
 namespace vpnns {
 namespace {

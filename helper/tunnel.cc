@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "common/netns_marker.h"
 #include "helper/link_kind.h"
 #include "helper/validate.h"
+#include "state/netns_marker.h"
 
 namespace vpnns {
 namespace {

@@ -39,13 +39,13 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/messages.h"
-#include "common/state.h"
 #include "helper/dns.h"
 #include "helper/dns_pin.h"
 #include "helper/netlink.h"
 #include "helper/netns.h"
 #include "helper/rtnl.h"
+#include "helper_ipc/messages.h"
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/messages.h"
 #include "helper/rtnl.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace vpnns::fuzz {

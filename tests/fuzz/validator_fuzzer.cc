@@ -22,8 +22,8 @@
 #include <variant>
 #include <vector>
 
-#include "common/wire.h"
 #include "helper/validate.h"
+#include "helper_ipc/wire.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace vpnns::fuzz {

@@ -1,5 +1,5 @@
 // The JSON value, writer and strict parser (common/json.h).
-#include "common/json.h"
+#include "state/json.h"
 
 #include <gtest/gtest.h>
 

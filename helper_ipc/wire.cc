@@ -4,7 +4,7 @@
 // attribute must be known, of an allowed length, within its count; the result is a table of
 // value spans by id. Then a per-message builder turns those spans into the typed message,
 // checking what the schema cannot express (enum ranges, record padding, string characters).
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 
 #include <algorithm>
 #include <array>

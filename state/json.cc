@@ -1,4 +1,4 @@
-#include "common/json.h"
+#include "state/json.h"
 
 #include <algorithm>
 #include <charconv>

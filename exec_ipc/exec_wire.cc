@@ -4,7 +4,7 @@
 // (every attribute known, of an allowed length, within its count; required ones present), then
 // a per-message builder checks what a schema cannot say (ranges, which attributes go together,
 // characters) and builds the typed message.
-#include "common/exec_wire.h"
+#include "exec_ipc/exec_wire.h"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "common/channel.h"
+#include "ipc/seqpacket.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 
 namespace vpnns {
 namespace {
