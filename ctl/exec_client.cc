@@ -253,7 +253,7 @@ class Client {
 Result<Client::Start> Client::await_start(bool pty) {
   auto frame = recv_exec_frame(conn_.get(), -1);
   if (!frame) {
-    if (is_exec_peer_closed(frame.error())) {
+    if (is_peer_closed(frame.error())) {
       return Error(Code::kUnavailable, "vpnns-execd closed the connection without an answer");
     }
     return frame.error();
@@ -277,7 +277,7 @@ Result<Client::Start> Client::await_start(bool pty) {
 Result<ExecServiceMessage> Client::read_running(bool stopped_ok) {
   auto frame = recv_exec_frame(conn_.get(), 0);
   if (!frame) {
-    if (is_exec_peer_closed(frame.error())) {
+    if (is_peer_closed(frame.error())) {
       return Error(Code::kUnavailable,
                    "vpnns-execd closed the connection before the command ended");
     }

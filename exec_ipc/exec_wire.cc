@@ -1,30 +1,34 @@
-// Encoder, schema-driven decoder and descriptor-carrying transport for exec_wire.h.
+// The vpnnsctl <-> vpnns-execd schema: attribute ids, each message type's rules, and the
+// builders between parsed frames (ipc/tlv.h) and the typed messages of exec_wire.h; and the
+// protocol's bounds on the SEQPACKET transport (ipc/seqpacket.h).
 //
-// Decoding is two steps, as in wire.cc: the frame is walked once against the schema of its type
-// (every attribute known, of an allowed length, within its count; required ones present), then
-// a per-message builder checks what a schema cannot say (ranges, which attributes go together,
-// characters) and builds the typed message.
+// Decoding is two steps, as in helper_ipc/wire.cc: tlv::parse() walks the frame against the
+// schema of its type (every attribute known, of an allowed length, within its count; required
+// ones present), then a per-message builder checks what a schema cannot say (ranges, which
+// attributes go together, characters) and builds the typed message.
 #include "exec_ipc/exec_wire.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
-#include <memory>
 #include <string_view>
+
+#include "ipc/tlv.h"
 
 namespace vpnns {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic{'V', 'P', 'N', 'X'};
-constexpr std::size_t kHeaderSize = 12;
-constexpr std::size_t kAttrHeaderSize = 4;
+using tlv::as_string;
+using tlv::Attrs;
+using tlv::get_u16;
+using tlv::get_u32;
+using tlv::has_nul;
+using tlv::put_u16;
+using tlv::put_u32;
+using Span = tlv::Bytes;
+
 constexpr std::size_t kTermModesSize = 60;
-constexpr const char* kPeerClosed = "peer closed the connection";
 
 enum class Type : std::uint16_t {
   kRequest = 1,
@@ -52,17 +56,8 @@ enum Attr : std::uint16_t {
   kStatus = 14,
 };
 
-struct AttrRule {
-  std::uint16_t id;
-  const char* name;
-  std::size_t min_len;
-  std::size_t max_len;
-  std::size_t max_count;  // 1 for a scalar
-  bool required;
-};
-
-const std::vector<AttrRule>* schema(std::uint16_t type) {
-  static const std::map<std::uint16_t, std::vector<AttrRule>> schemas{
+const tlv::Schema* schema(std::uint16_t type) {
+  static const std::map<std::uint16_t, tlv::Schema> schemas{
       {static_cast<std::uint16_t>(Type::kRequest),
        {{kNetns, "namespace name", 0, kMaxExecNameField, 1, true},
         {kArg, "argument", 0, kMaxExecString, kMaxExecArgs, true},
@@ -85,65 +80,10 @@ const std::vector<AttrRule>* schema(std::uint16_t type) {
   return it == schemas.end() ? nullptr : &it->second;
 }
 
-std::uint16_t get_u16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-void put_u16(std::vector<std::uint8_t>& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-void put_u32(std::vector<std::uint8_t>& b, std::uint32_t v) {
-  put_u16(b, static_cast<std::uint16_t>(v >> 16));
-  put_u16(b, static_cast<std::uint16_t>(v));
-}
+constexpr tlv::Dialect kDialect{
+    {'V', 'P', 'N', 'X'}, kExecProtocolVersion, kMaxExecFrame, "exec message", schema};
 
-// ---------------------------------------------------------------------------------------------
-// Encoding
-
-class Writer {
- public:
-  explicit Writer(Type type) {
-    buf_.insert(buf_.end(), kMagic.begin(), kMagic.end());
-    put_u16(buf_, kExecProtocolVersion);
-    put_u16(buf_, static_cast<std::uint16_t>(type));
-    put_u32(buf_, 0);  // length, patched by finish()
-  }
-  void u8(Attr id, std::uint8_t v) { attr(id, {&v, 1}); }
-  void u16(Attr id, std::uint16_t v) {
-    std::vector<std::uint8_t> b;
-    put_u16(b, v);
-    attr(id, b);
-  }
-  void u32(Attr id, std::uint32_t v) {
-    std::vector<std::uint8_t> b;
-    put_u32(b, v);
-    attr(id, b);
-  }
-  void str(Attr id, std::string_view s) {
-    attr(id, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  }
-  // Values longer than a u16 length are cut to it; the receiver then refuses them as too long
-  // or malformed (vpnnsctl checks the bounds before it sends).
-  void attr(Attr id, std::span<const std::uint8_t> v) {
-    const std::size_t n = std::min<std::size_t>(v.size(), 0xffff);
-    put_u16(buf_, id);
-    put_u16(buf_, static_cast<std::uint16_t>(n));
-    buf_.insert(buf_.end(), v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  std::vector<std::uint8_t> finish() && {
-    const auto n = static_cast<std::uint32_t>(buf_.size());
-    for (int i = 0; i < 4; ++i)
-      buf_[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (24 - 8 * i));
-    return std::move(buf_);
-  }
-
- private:
-  std::vector<std::uint8_t> buf_;
-};
+Error malformed(const std::string& what) { return tlv::malformed(kDialect, what); }
 
 std::vector<std::uint8_t> term_record(const ExecTermModes& t) {
   std::vector<std::uint8_t> r;
@@ -159,115 +99,13 @@ std::vector<std::uint8_t> term_record(const ExecTermModes& t) {
   return r;
 }
 
-std::string clean_message(std::string_view text) {
-  std::string out(text.substr(0, kMaxExecMessage));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return out;
-}
+using Frame = tlv::TypedFrame<Type>;
 
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-using Span = std::span<const std::uint8_t>;
-
-class Attrs {
- public:
-  [[nodiscard]] bool has(Attr id) const { return values_.contains(id); }
-  [[nodiscard]] Span one(Attr id) const { return values_.at(id).front(); }
-  [[nodiscard]] const std::vector<Span>& all(Attr id) const {
-    static const std::vector<Span> kEmpty;
-    auto it = values_.find(id);
-    return it == values_.end() ? kEmpty : it->second;
-  }
-  void add(std::uint16_t id, Span v) { values_[id].push_back(v); }
-
- private:
-  std::map<std::uint16_t, std::vector<Span>> values_;
-};
-
-Error malformed(const std::string& what) {
-  return Error(Code::kInvalidArgument, "malformed exec message: " + what);
-}
-
-struct Frame {
-  Type type;
-  Attrs attrs;
-};
-
-Result<Frame> parse_frame(Span frame) {
-  if (frame.size() < kHeaderSize) {
-    return malformed("truncated header (" + std::to_string(frame.size()) + " bytes)");
-  }
-  if (frame.size() > kMaxExecFrame) {
-    return malformed("too large (" + std::to_string(frame.size()) + " bytes, at most " +
-                     std::to_string(kMaxExecFrame) + ")");
-  }
-  if (!std::equal(kMagic.begin(), kMagic.end(), frame.begin())) return malformed("bad magic");
-  const std::uint16_t version = get_u16(&frame[4]);
-  if (version != kExecProtocolVersion) {
-    return malformed("protocol version " + std::to_string(version) + ", expected " +
-                     std::to_string(kExecProtocolVersion));
-  }
-  const std::uint16_t type = get_u16(&frame[6]);
-  const std::vector<AttrRule>* rules = schema(type);
-  if (rules == nullptr) return malformed("unknown message type " + std::to_string(type));
-  const std::uint32_t length = get_u32(&frame[8]);
-  if (length != frame.size()) {
-    return malformed("length field says " + std::to_string(length) + " bytes, frame has " +
-                     std::to_string(frame.size()));
-  }
-  Frame out{static_cast<Type>(type), {}};
-  std::map<std::uint16_t, std::size_t> counts;
-  std::size_t pos = kHeaderSize;
-  while (pos < frame.size()) {
-    if (frame.size() - pos < kAttrHeaderSize) return malformed("truncated attribute header");
-    const std::uint16_t id = get_u16(&frame[pos]);
-    const std::uint16_t len = get_u16(&frame[pos + 2]);
-    pos += kAttrHeaderSize;
-    if (frame.size() - pos < len) {
-      return malformed("attribute " + std::to_string(id) + " runs past the end of the frame");
-    }
-    auto rule = std::ranges::find(*rules, id, &AttrRule::id);
-    if (rule == rules->end()) {
-      return malformed("unexpected attribute " + std::to_string(id) + " in message type " +
-                       std::to_string(type));
-    }
-    if (len < rule->min_len || len > rule->max_len) {
-      return malformed(std::string(rule->name) + " has length " + std::to_string(len));
-    }
-    if (++counts[id] > rule->max_count) {
-      return malformed(rule->max_count == 1
-                           ? std::string("duplicate ") + rule->name
-                           : std::string("too many ") + rule->name + "s (at most " +
-                                 std::to_string(rule->max_count) + ")");
-    }
-    out.attrs.add(id, frame.subspan(pos, len));
-    pos += len;
-  }
-  for (const auto& rule : *rules) {
-    if (rule.required && !out.attrs.has(static_cast<Attr>(rule.id))) {
-      return malformed(std::string("missing ") + rule.name);
-    }
-  }
-  return out;
-}
-
-std::string as_string(Span v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
-}
-
-bool has_nul(Span v) { return std::ranges::find(v, std::uint8_t{0}) != v.end(); }
-
-bool has_control(Span v) {
-  return std::ranges::any_of(v, [](std::uint8_t c) { return c < 0x20 || c == 0x7f; });
-}
+Result<Frame> parse_frame(Span bytes) { return tlv::parse_as<Type>(kDialect, bytes); }
 
 Result<ExecRequest> build_request(const Attrs& a) {
   ExecRequest r;
-  if (has_control(a.one(kNetns))) return malformed("namespace name contains a control character");
-  r.netns = as_string(a.one(kNetns));
+  VPNNS_ASSIGN_OR_RETURN(r.netns, tlv::text(kDialect, a.one(kNetns), "namespace name"));
   for (Span v : a.all(kArg)) {
     if (has_nul(v)) return malformed("an argument contains a NUL byte");
     r.argv.push_back(as_string(v));
@@ -353,7 +191,7 @@ std::string exec_not_in_group_message(const std::string& user, const std::string
 std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message) {
   struct Visitor {
     std::vector<std::uint8_t> operator()(const ExecRequest& r) const {
-      Writer w(Type::kRequest);
+      tlv::Writer w(kDialect, Type::kRequest);
       w.str(kNetns, r.netns);
       for (const auto& arg : r.argv) w.str(kArg, arg);
       for (const auto& e : r.env) w.str(kEnv, e);
@@ -365,13 +203,13 @@ std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message) {
              {r.winsize->rows, r.winsize->cols, r.winsize->xpixel, r.winsize->ypixel}) {
           put_u16(b, v);
         }
-        w.attr(kWinSize, b);
+        w.bytes(kWinSize, b);
       }
-      if (r.term) w.attr(kTermModes, term_record(*r.term));
+      if (r.term) w.bytes(kTermModes, term_record(*r.term));
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const ExecSignal& s) const {
-      Writer w(Type::kSignal);
+      tlv::Writer w(kDialect, Type::kSignal);
       w.u8(kSignalNo, static_cast<std::uint8_t>(s.signo));
       return std::move(w).finish();
     }
@@ -382,25 +220,25 @@ std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message) {
 std::vector<std::uint8_t> encode_exec(const ExecServiceMessage& message) {
   struct Visitor {
     std::vector<std::uint8_t> operator()(const ExecStarted& s) const {
-      Writer w(Type::kStarted);
+      tlv::Writer w(kDialect, Type::kStarted);
       w.u32(kPid, s.pid);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const ExecStopped& s) const {
-      Writer w(Type::kStopped);
+      tlv::Writer w(kDialect, Type::kStopped);
       w.u8(kSignalNo, static_cast<std::uint8_t>(s.signo));
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const ExecExit& e) const {
-      Writer w(Type::kExit);
+      tlv::Writer w(kDialect, Type::kExit);
       w.u8(kHow, e.signaled ? (e.core_dumped ? 2 : 1) : 0);
       w.u8(kValue, e.value);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const ExecRefused& r) const {
-      Writer w(Type::kRefused);
+      tlv::Writer w(kDialect, Type::kRefused);
       w.u8(kCode, static_cast<std::uint8_t>(r.code));
-      w.str(kMessage, clean_message(r.message));
+      w.str(kMessage, tlv::clean_text(r.message, kMaxExecMessage));
       w.u8(kStatus, r.status);
       return std::move(w).finish();
     }
@@ -454,11 +292,10 @@ Result<ExecServiceMessage> decode_exec_service(std::span<const std::uint8_t> byt
       if (code == 0 || code > static_cast<std::uint8_t>(Code::kInternal)) {
         return malformed("refusal code " + std::to_string(code));
       }
-      if (has_control(a.one(kMessage))) return malformed("message contains a control character");
+      VPNNS_ASSIGN_OR_RETURN(std::string message, tlv::text(kDialect, a.one(kMessage), "message"));
       const std::uint8_t status = a.one(kStatus)[0];
       if (status < 125 || status > 127) return malformed("exit status " + std::to_string(status));
-      return ExecServiceMessage(
-          ExecRefused{static_cast<Code>(code), as_string(a.one(kMessage)), status});
+      return ExecServiceMessage(ExecRefused{static_cast<Code>(code), std::move(message), status});
     }
     default:
       break;
@@ -477,111 +314,17 @@ std::size_t expected_fds(const ExecClientMessage& message) {
 
 Status send_exec_frame(int sock, std::span<const std::uint8_t> frame, std::span<const int> fds) {
   if (fds.size() > kMaxExecFds) return Error(Code::kInternal, "too many descriptors to send");
-  iovec iov{const_cast<std::uint8_t*>(frame.data()), frame.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxExecFds)];
-  if (!fds.empty()) {
-    std::memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  for (;;) {
-    const ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    const int err = errno;
-    if (n >= 0) {
-      if (static_cast<std::size_t>(n) != frame.size()) {
-        return Error(Code::kInternal, "short send on a SEQPACKET socket");
-      }
-      return ok_status();
-    }
-    if (err == EINTR) continue;
-    if (err == EPIPE || err == ECONNRESET) return Error(Code::kUnavailable, kPeerClosed, err);
-    return sys_error("sending an exec message", err);
-  }
+  return seqpacket_send(sock, frame, fds);
 }
 
 Result<ExecFrame> recv_exec_frame(int sock, int timeout_ms) {
-  if (timeout_ms >= 0) {
-    pollfd p{sock, POLLIN, 0};
-    for (;;) {
-      const int r = ::poll(&p, 1, timeout_ms);
-      const int err = errno;
-      if (r > 0) break;
-      if (r == 0) {
-        return Error(Code::kUnavailable,
-                     "no message within " + std::to_string(timeout_ms / 1000) + " s");
-      }
-      if (err != EINTR) return sys_error("waiting for an exec message", err);
-    }
-  }
-  ExecFrame out;
-  out.bytes.resize(kMaxExecFrame);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxExecFds)];
-  for (;;) {
-    iovec iov{out.bytes.data(), out.bytes.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    const int err = errno;
-    if (n < 0) {
-      if (err == EINTR) continue;
-      if (err == ECONNRESET) return Error(Code::kUnavailable, kPeerClosed, err);
-      return sys_error("receiving an exec message", err);
-    }
-    // Take ownership of every descriptor first, so that each error path below closes them.
-    bool foreign = false;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-        foreign = true;
-        continue;
-      }
-      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        out.fds.emplace_back(fd);
-      }
-    }
-    if (foreign) return malformed("ancillary data other than descriptors");
-    if ((msg.msg_flags & MSG_CTRUNC) != 0) {
-      return malformed("more than " + std::to_string(kMaxExecFds) +
-                       " descriptors (all of them closed)");
-    }
-    if ((msg.msg_flags & MSG_TRUNC) != 0) {
-      return malformed("too large (more than " + std::to_string(kMaxExecFrame) + " bytes)");
-    }
-    if (n == 0) {
-      // Zero bytes is EOF, or an empty datagram (which SEQPACKET lets a peer send).
-      pollfd p{sock, POLLIN | POLLRDHUP, 0};
-      if (out.fds.empty() && ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP)) != 0) {
-        return Error(Code::kUnavailable, kPeerClosed);
-      }
-      return malformed("empty");
-    }
-    out.bytes.resize(static_cast<std::size_t>(n));
-    out.bytes.shrink_to_fit();
-    return out;
-  }
+  return seqpacket_recv(sock, timeout_ms, {kMaxExecFrame, kMaxExecFds, "exec message"});
 }
 
 Status check_fd_count(const ExecFrame& frame, std::size_t want, const char* what) {
   if (frame.fds.size() == want) return ok_status();
   return malformed(std::string(what) + " came with " + std::to_string(frame.fds.size()) +
                    " descriptors, expected " + std::to_string(want) + " (all of them closed)");
-}
-
-bool is_exec_peer_closed(const Error& error) {
-  return error.code() == Code::kUnavailable && error.message() == kPeerClosed;
 }
 
 }  // namespace vpnns

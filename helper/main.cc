@@ -32,8 +32,8 @@
 #include "common/config.h"
 #include "helper/confine.h"
 #include "helper/service.h"
+#include "helper_ipc/channel.h"
 #include "helper_ipc/wire.h"
-#include "ipc/seqpacket.h"
 
 namespace vpnns {
 namespace {

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "helper/validate.h"
+#include "helper_ipc/channel.h"
 #include "helper_ipc/wire.h"
-#include "ipc/seqpacket.h"
 #include "state/process_info.h"
 
 namespace vpnns {

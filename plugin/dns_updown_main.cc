@@ -43,8 +43,8 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "helper_ipc/channel.h"
 #include "helper_ipc/wire.h"
-#include "ipc/seqpacket.h"
 #include "plugin/envp.h"
 #include "state/process_info.h"
 

@@ -17,8 +17,8 @@
 #include <memory>
 
 #include "common/trusted_file.h"
+#include "helper_ipc/channel.h"
 #include "helper_ipc/wire.h"
-#include "ipc/seqpacket.h"
 
 namespace vpnns {
 namespace {

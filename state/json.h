@@ -1,6 +1,6 @@
 // Json: a small JSON value, writer and strict parser for vpnns's own documents.
 //
-// Two documents need it: the state file the helper writes under /run/vpnns (common/state.h) and
+// Two documents need it: the state file the helper writes under /run/vpnns (state/state.h) and
 // `vpnnsctl status --json`. Both are vpnns's own, so this is deliberately small rather than
 // general: values are null, booleans, 64-bit integers, strings, arrays and objects (members kept
 // in insertion order, so output is stable and diffs are readable). Numbers with a fraction or an

@@ -1,4 +1,4 @@
-// The JSON value, writer and strict parser (common/json.h).
+// The JSON value, writer and strict parser (state/json.h).
 #include "state/json.h"
 
 #include <gtest/gtest.h>

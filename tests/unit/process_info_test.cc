@@ -1,4 +1,4 @@
-// /proc/PID/stat parsing (common/process_info.h).
+// /proc/PID/stat parsing (state/process_info.h).
 #include "state/process_info.h"
 
 #include <unistd.h>

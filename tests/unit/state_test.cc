@@ -1,4 +1,4 @@
-// The state file's schema (common/state.h) and the helper's writer (helper/state_file.h).
+// The state file's schema (state/state.h) and the helper's writer (helper/state_file.h).
 #include "state/state.h"
 
 #include <fcntl.h>
