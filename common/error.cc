@@ -23,6 +23,8 @@ const char* code_name(Code code) {
       return "system error";
     case Code::kInternal:
       return "internal error";
+    case Code::kPeerClosed:
+      return "peer closed";
   }
   return "unknown";
 }

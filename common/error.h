@@ -25,6 +25,9 @@ enum class Code : std::uint8_t {
   kUnavailable = 5,         // the other side is gone or did not answer in time
   kSystem = 6,              // a kernel or libc call failed; errno says why
   kInternal = 7,            // a broken invariant
+  // The other end of this process's own socket closed it (EOF, EPIPE, ECONNRESET: ipc/
+  // seqpacket.h). Never sent: the protocols' decoders refuse any code above kInternal.
+  kPeerClosed = 8,
 };
 
 const char* code_name(Code code);

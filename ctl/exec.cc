@@ -20,9 +20,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "common/netns_marker.h"
 #include "ctl/commands.h"
 #include "ctl/exec_internal.h"
+#include "state/netns_marker.h"
 
 namespace vpnns::ctl {
 namespace {

@@ -39,7 +39,7 @@
 #include <cstring>
 #include <optional>
 
-#include "common/netns_marker.h"
+#include "state/netns_marker.h"
 #include "ctl/exec_connect.h"
 #include "ctl/exec_internal.h"
 #include "ctl/exec_terminal.h"
@@ -134,7 +134,7 @@ class Client {
 Result<Client::Start> Client::await_start(bool pty) {
   auto frame = recv_exec_frame(conn_.get(), -1);
   if (!frame) {
-    if (is_exec_peer_closed(frame.error())) {
+    if (is_peer_closed(frame.error())) {
       return Error(Code::kUnavailable, "vpnns-execd closed the connection without an answer");
     }
     return frame.error();
@@ -158,7 +158,7 @@ Result<Client::Start> Client::await_start(bool pty) {
 Result<ExecServiceMessage> Client::read_running(bool stopped_ok) {
   auto frame = recv_exec_frame(conn_.get(), 0);
   if (!frame) {
-    if (is_exec_peer_closed(frame.error())) {
+    if (is_peer_closed(frame.error())) {
       return Error(Code::kUnavailable,
                    "vpnns-execd closed the connection before the command ended");
     }

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/exec_wire.h"
+#include "exec_ipc/exec_wire.h"
 
 namespace vpnns::ctl {
 namespace {

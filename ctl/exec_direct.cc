@@ -26,9 +26,9 @@
 #include <cstring>
 #include <optional>
 
-#include "common/netns_marker.h"
 #include "ctl/exec_internal.h"
 #include "execd/launch.h"
+#include "state/netns_marker.h"
 
 extern char** environ;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/exec_wire.h"
+#include "exec_ipc/exec_wire.h"
 
 namespace vpnns::ctl {
 

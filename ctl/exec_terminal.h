@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "common/error.h"
-#include "common/exec_wire.h"
+#include "exec_ipc/exec_wire.h"
 
 namespace vpnns::ctl {
 

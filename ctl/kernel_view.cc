@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "common/etc_netns.h"
-#include "common/process_info.h"
+#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "kernel/netns.h"
 #include "kernel/nft_read.h"

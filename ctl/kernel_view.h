@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "common/state.h"
+#include "state/state.h"
 #include "kernel/netlink.h"
 
 namespace vpnns::ctl {

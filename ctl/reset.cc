@@ -45,8 +45,8 @@
 #include <vector>
 
 #include "common/etc_netns.h"
-#include "common/netns_marker.h"
-#include "common/process_info.h"
+#include "state/netns_marker.h"
+#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string_view>
 
-#include "common/process_info.h"
+#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/state.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/state.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "common/process_info.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "ctl/status_json.h"
 #include "ctl/status_report.h"
 #include "ctl/status_text.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

@@ -26,7 +26,7 @@
 
 #include <cstdint>
 
-#include "common/json.h"
+#include "state/json.h"
 #include "ctl/status_report.h"
 
 namespace vpnns::ctl {

@@ -24,8 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "common/state.h"
+#include "state/state.h"
 #include "ctl/kernel_view.h"
+#include "state/json.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/ip.h"
-#include "common/state.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

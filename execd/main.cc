@@ -46,8 +46,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/exec_wire.h"
 #include "common/unique_fd.h"
+#include "exec_ipc/exec_wire.h"
 #include "execd/session.h"
 
 namespace vpnns {

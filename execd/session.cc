@@ -20,9 +20,9 @@
 #include <cstring>
 #include <vector>
 
-#include "common/exec_wire.h"
-#include "common/netns_marker.h"
+#include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "state/netns_marker.h"
 
 namespace vpnns {
 namespace {
@@ -268,7 +268,7 @@ int Session::run() {
 
   auto frame = recv_exec_frame(conn_.get(), kRequestTimeoutMs);
   if (!frame) {
-    if (is_exec_peer_closed(frame.error())) return 0;
+    if (is_peer_closed(frame.error())) return 0;
     return refuse(frame.error());
   }
   auto message = decode_exec_client(frame->bytes);

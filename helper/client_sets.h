@@ -49,14 +49,14 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/messages.h"
-#include "common/state.h"
 #include "helper/classes.h"
 #include "helper/mode.h"
 #include "helper/nft_ops.h"
+#include "helper_ipc/messages.h"
 #include "kernel/netlink.h"
 #include "kernel/nft.h"
 #include "kernel/nft_sets.h"  // build_set_prefixes, build_set_flush
+#include "state/state.h"
 
 namespace vpnns {
 

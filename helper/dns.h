@@ -25,7 +25,7 @@
 
 #include "common/error.h"
 #include "common/etc_netns.h"  // kNetnsEtcDir, kVpnnsFileHeader
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

@@ -30,11 +30,11 @@
 #include <string_view>
 #include <vector>
 
-#include "common/channel.h"
 #include "common/config.h"
-#include "common/wire.h"
 #include "helper/confine.h"
 #include "helper/service.h"
+#include "helper_ipc/channel.h"
+#include "helper_ipc/wire.h"
 
 namespace vpnns {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 #include "kernel/rtnl.h"
 
 namespace vpnns {

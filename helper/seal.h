@@ -42,9 +42,9 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
-#include "common/messages.h"
-#include "common/process_info.h"  // effective_uid_of
-#include "common/state.h"
+#include "helper_ipc/messages.h"
+#include "state/process_info.h"  // effective_uid_of
+#include "state/state.h"
 #include "common/unique_fd.h"
 #include "helper/kernel_ops.h"
 #include "helper/mode.h"

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "common/channel.h"
-#include "common/process_info.h"
-#include "common/wire.h"
+#include "helper_ipc/channel.h"
+#include "state/process_info.h"
+#include "helper_ipc/wire.h"
 #include "helper/mode.h"
 
 namespace vpnns {

@@ -26,13 +26,13 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/messages.h"
-#include "common/state.h"
 #include "helper/client_sets.h"
 #include "helper/seal.h"
 #include "helper/state_file.h"
 #include "helper/tunnel.h"
 #include "helper/updown_socket.h"
+#include "helper_ipc/messages.h"
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "common/process_info.h"
+#include "state/process_info.h"
 
 namespace vpnns {
 namespace {

@@ -19,8 +19,8 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/state.h"
 #include "common/unique_fd.h"
+#include "state/state.h"
 
 namespace vpnns {
 

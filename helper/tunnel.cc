@@ -6,10 +6,11 @@
 
 #include <algorithm>
 
-#include "common/netns_marker.h"
+#include "state/netns_marker.h"
 #include "helper/kernel_real.h"
 #include "helper/link_kind.h"
 #include "helper/validate.h"
+#include "state/netns_marker.h"
 
 namespace vpnns {
 namespace {

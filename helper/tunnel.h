@@ -47,15 +47,15 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/messages.h"
-#include "common/state.h"
 #include "helper/dns.h"
 #include "helper/dns_pin.h"
 #include "helper/kernel_ops.h"
 #include "helper/mode.h"
+#include "helper_ipc/messages.h"
 #include "kernel/netlink.h"
 #include "kernel/netns.h"
 #include "kernel/rtnl.h"
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -11,7 +11,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "common/process_info.h"
+#include "state/process_info.h"
 
 namespace vpnns {
 namespace {

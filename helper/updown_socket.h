@@ -22,8 +22,8 @@
 #include <utility>
 
 #include "common/error.h"
-#include "common/messages.h"
 #include "common/unique_fd.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

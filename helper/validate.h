@@ -17,7 +17,7 @@
 
 #include "common/error.h"
 #include "common/ip.h"
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

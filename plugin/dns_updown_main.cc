@@ -42,11 +42,11 @@
 #include <string>
 #include <vector>
 
-#include "common/channel.h"
-#include "common/process_info.h"
 #include "common/unique_fd.h"
-#include "common/wire.h"
+#include "helper_ipc/channel.h"
+#include "helper_ipc/wire.h"
 #include "plugin/envp.h"
+#include "state/process_info.h"
 
 extern char** environ;
 

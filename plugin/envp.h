@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

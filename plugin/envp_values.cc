@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns::envp {
 

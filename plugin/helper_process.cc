@@ -16,9 +16,9 @@
 #include <cstring>
 #include <memory>
 
-#include "common/channel.h"
 #include "common/trusted_file.h"
-#include "common/wire.h"
+#include "helper_ipc/channel.h"
+#include "helper_ipc/wire.h"
 
 namespace vpnns {
 namespace {

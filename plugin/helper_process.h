@@ -25,8 +25,8 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/messages.h"
 #include "common/unique_fd.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

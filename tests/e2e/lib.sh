@@ -140,7 +140,7 @@ cleanup() {
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "/etc/netns/$ns"
-    rm -f "/run/vpnns/netns/$ns"  # the helper's marker (common/netns_marker.h)
+    rm -f "/run/vpnns/netns/$ns"  # the helper's marker (state/netns_marker.h)
   done
   local hook
   for hook in "${EXIT_HOOKS[@]}"; do

@@ -235,7 +235,7 @@ done
 [ ! -e "/run/vpnns/$INST_S.json" ] || fail "the server's state file survived reset"
 pass "reset $INST_S: the client sets emptied, table inet fw kept"
 
-# The netns client, --netns, with the helper's marker (common/netns_marker.h) put aside: the
+# The netns client, --netns, with the helper's marker (state/netns_marker.h) put aside: the
 # namespace is not proven vpnns's.
 [ -e "$MARKER" ] || fail "the helper wrote no marker $MARKER"
 mv "$MARKER" "$WORK/marker"

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "common/names.h"
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "plugin/envp.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -1,5 +1,5 @@
-// Fuzz target: the frame decoders (common/wire.h), the first code in the root helper that touches
-// what the openvpn side sends, and the plugin's decoder of what the helper answers.
+// Fuzz target: the frame decoders (helper_ipc/wire.h), the first code in the root helper that
+// touches what the openvpn side sends, and the plugin's decoder of what the helper answers.
 //
 // Every input is one datagram, given to both decode_request and decode_helper_message. Beyond
 // "no crash, no sanitizer report", it checks:
@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace vpnns::fuzz {

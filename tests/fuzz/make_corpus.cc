@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 
 namespace vpnns::fuzz {
 namespace {

@@ -22,9 +22,10 @@
 #include <variant>
 #include <vector>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "helper/route_plan.h"
 #include "helper/validate.h"
+#include "helper_ipc/wire.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace vpnns::fuzz {

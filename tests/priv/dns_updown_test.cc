@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/channel.h"
-#include "common/wire.h"
+#include "helper_ipc/channel.h"
+#include "helper_ipc/wire.h"
 #include "tests/priv/fixture.h"
 
 namespace vpnns::testing {

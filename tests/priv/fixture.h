@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "common/messages.h"
 #include "common/unique_fd.h"
+#include "helper_ipc/messages.h"
 #include "plugin/helper_process.h"
 
 namespace vpnns::testing {

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <functional>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "tests/priv/fixture.h"
 
 #include "tests/support/raw_frame.h"

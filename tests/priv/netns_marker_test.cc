@@ -4,7 +4,7 @@
 // which check refused anything else. Namespaces are named vp<pid>-m*; markers of the checks
 // live in a directory of the test's own (NetnsPaths), so the host's /run/vpnns is touched only
 // by the helper test, which removes what it made.
-#include "common/netns_marker.h"
+#include "state/netns_marker.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 #include "tests/priv/fixture.h"
 
 namespace vpnns::testing {

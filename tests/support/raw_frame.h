@@ -1,5 +1,5 @@
-// Frames of the plugin <-> helper protocol (common/wire.h) built byte by byte, so that tests can
-// send what encode_request() never would: wrong versions, lengths, attributes, garbage.
+// Frames of the plugin <-> helper protocol (helper_ipc/wire.h) built byte by byte, so that tests
+// can send what encode_request() never would: wrong versions, lengths, attributes, garbage.
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 // every malformed frame with a reason (truncated, oversized, trailing bytes, other version,
 // unknown type or attribute, duplicates, over-counted, bad lengths, out-of-range values,
 // attributes that must come together, characters), and messages sent the wrong way.
-#include "common/exec_wire.h"
+#include "exec_ipc/exec_wire.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

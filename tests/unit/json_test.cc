@@ -1,6 +1,6 @@
 // vpnns's JSON policy over nlohmann/json (common/json.h): the writer's form and escapes, and the
 // strict reader's refusals.
-#include "common/json.h"
+#include "state/json.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Namespace markers, the pure part: the one-line DEV:INO format, strictly. (Writing, checking
 // ownership and matching against real namespaces: tests/priv/netns_marker_test.cc.)
-#include "common/netns_marker.h"
+#include "state/netns_marker.h"
 
 #include <gtest/gtest.h>
 

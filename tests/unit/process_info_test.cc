@@ -1,5 +1,5 @@
-// /proc/PID/stat parsing (common/process_info.h).
-#include "common/process_info.h"
+// /proc/PID/stat parsing (state/process_info.h).
+#include "state/process_info.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
-// The state file's schema (common/state.h) and the helper's writer (helper/state_file.h).
-#include "common/state.h"
+// The state file's schema (state/state.h) and the helper's writer (helper/state_file.h).
+#include "state/state.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 // The wire format: every message round-trips, and the decoder refuses every malformed frame
 // with a reason (truncated, oversized, trailing garbage, unknown type or attribute, duplicates,
 // bad lengths, control characters, non-zero padding).
-#include "common/wire.h"
+#include "helper_ipc/wire.h"
 
 #include <gtest/gtest.h>
 

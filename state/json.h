@@ -1,6 +1,6 @@
 // Json: vpnns's two JSON documents, through nlohmann/json (Debian's nlohmann-json3-dev).
 //
-// Two documents need JSON: the state file the helper writes under /run/vpnns (common/state.h) and
+// Two documents need JSON: the state file the helper writes under /run/vpnns (state/state.h) and
 // `vpnnsctl status --json` (ctl/status_json.cc). The value type is nlohmann's ordered_json, so
 // members keep their insertion order and the output is stable and diffs are readable; this file
 // adds only vpnns's policy on top of the library.

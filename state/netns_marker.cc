@@ -1,4 +1,4 @@
-#include "common/netns_marker.h"
+#include "state/netns_marker.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "common/state.h"
+#include "state/state.h"
 
 #include <limits>
 #include <nlohmann/json.hpp>

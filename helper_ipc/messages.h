@@ -5,7 +5,8 @@
 // is the configuration, fixed at open time. Every value here is already parsed (addresses are
 // IpAddr, lengths are numbers), so the helper validates meaning, never syntax of address text.
 //
-// Bounds on counts and lengths are part of the protocol and enforced by the decoder (wire.h).
+// Bounds on counts and lengths are part of the protocol and enforced by the decoder
+// (helper_ipc/wire.h).
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,9 @@
-// Encoder and schema-driven decoder for the frames described in wire.h.
-//
-// Decoding is two steps. First the frame is walked once against the schema of its type: every
-// attribute must be known, of an allowed length, within its count; the result is a table of
-// value spans by id. Then a per-message builder turns those spans into the typed message,
-// checking what the schema cannot express (enum ranges, record padding, string characters).
-#include "common/wire.h"
+// The plugin <-> helper schema: which attributes each message type carries, and the builders
+// that turn a parsed frame (ipc/tlv.h) into the typed messages of helper_ipc/messages.h and
+// back. The frame walk and the rules every schema states are ipc/tlv.cc's; what is left here is
+// what only this protocol knows: its attribute ids, the route record, and the checks a schema
+// cannot express (enum ranges, record padding, attributes that go together, string characters).
+#include "helper_ipc/wire.h"
 
 #include <algorithm>
 #include <array>
@@ -12,12 +11,17 @@
 #include <string>
 #include <string_view>
 
+#include "ipc/tlv.h"
+
 namespace vpnns {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kMagic{'V', 'P', 'N', 'S'};
-constexpr std::size_t kHeaderSize = 12;
-constexpr std::size_t kAttrHeaderSize = 4;
+using tlv::Attrs;
+using tlv::get_u16;
+using tlv::get_u32;
+using tlv::get_u64;
+using Span = tlv::Bytes;
+
 constexpr std::size_t kRouteRecordSize = 40;
 
 enum Attr : std::uint16_t {
@@ -47,19 +51,10 @@ enum Attr : std::uint16_t {
   kDnsUp = 25,
 };
 
-struct AttrRule {
-  std::uint16_t id;
-  const char* name;
-  std::uint16_t min_len;
-  std::uint16_t max_len;
-  std::uint16_t max_count;  // 1 for a scalar
-  bool required;
-};
-
 // Schemas. Address attributes that may be either family allow 4..16 and are checked to be
 // exactly 4 or 16 by the builder.
-const std::vector<AttrRule>& schema(MsgType type) {
-  static const std::map<MsgType, std::vector<AttrRule>> schemas{
+const tlv::Schema* schema(std::uint16_t type) {
+  static const std::map<MsgType, tlv::Schema> schemas{
       {MsgType::kHello, {{kVersion, "version", 2, 2, 1, true}, {kPid, "pid", 4, 4, 1, true}}},
       {MsgType::kReply,
        {{kCode, "code", 1, 1, 1, true},
@@ -103,213 +98,37 @@ const std::vector<AttrRule>& schema(MsgType type) {
         {kDnsServer, "dns server", 4, 16, kMaxDnsServers, false},
         {kDnsSearch, "dns search domain", 1, 254, kMaxDnsSearch, false}}},
   };
-  static const std::vector<AttrRule> kNone;
-  auto it = schemas.find(type);
-  return it == schemas.end() ? kNone : it->second;
+  auto it = schemas.find(static_cast<MsgType>(type));
+  return it == schemas.end() ? nullptr : &it->second;
 }
 
-bool is_known_type(std::uint16_t t) {
-  switch (static_cast<MsgType>(t)) {
-    case MsgType::kHello:
-    case MsgType::kReply:
-    case MsgType::kUp:
-    case MsgType::kRouteUp:
-    case MsgType::kRoutePredown:
-    case MsgType::kDown:
-    case MsgType::kIpChange:
-    case MsgType::kClose:
-    case MsgType::kClientConnect:
-    case MsgType::kClientDisconnect:
-    case MsgType::kLearnAddress:
-    case MsgType::kDnsUpdown:
-      return true;
-  }
-  return false;
+constexpr tlv::Dialect kDialect{
+    {'V', 'P', 'N', 'S'}, kProtocolVersion, kMaxFrameSize, "frame", schema};
+
+Error malformed(const std::string& what) { return tlv::malformed(kDialect, what); }
+
+// A route: family u8 | prefix length u8 | flags u8 (1 gateway, 2 metric) | 0 | destination[16] |
+// gateway[16] | metric u32. Unused bytes are zero.
+std::array<std::uint8_t, kRouteRecordSize> route_record(const Route& r) {
+  std::array<std::uint8_t, kRouteRecordSize> rec{};
+  rec[0] = static_cast<std::uint8_t>(r.dst.family());
+  rec[1] = r.dst.len;
+  rec[2] = static_cast<std::uint8_t>((r.gateway ? 1 : 0) | (r.metric ? 2 : 0));
+  std::ranges::copy(r.dst.addr.bytes(), rec.begin() + 4);
+  if (r.gateway) std::ranges::copy(r.gateway->bytes(), rec.begin() + 20);
+  const std::uint32_t m = r.metric.value_or(0);
+  rec[36] = static_cast<std::uint8_t>(m >> 24);
+  rec[37] = static_cast<std::uint8_t>(m >> 16);
+  rec[38] = static_cast<std::uint8_t>(m >> 8);
+  rec[39] = static_cast<std::uint8_t>(m);
+  return rec;
 }
 
-std::uint16_t get_u16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-std::uint64_t get_u64(const std::uint8_t* p) {
-  return (std::uint64_t{get_u32(p)} << 32) | get_u32(p + 4);
-}
+using Frame = tlv::TypedFrame<MsgType>;
 
-// ---------------------------------------------------------------------------------------------
-// Encoding
+Result<Frame> parse_frame(Span bytes) { return tlv::parse_as<MsgType>(kDialect, bytes); }
 
-class Writer {
- public:
-  explicit Writer(MsgType type) {
-    buf_.insert(buf_.end(), kMagic.begin(), kMagic.end());
-    u16(kProtocolVersion);
-    u16(static_cast<std::uint16_t>(type));
-    u32(0);  // length, patched by finish()
-  }
-
-  void attr_u8(Attr id, std::uint8_t v) { attr(id, {&v, 1}); }
-  void attr_u16(Attr id, std::uint16_t v) {
-    const std::uint8_t b[2] = {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
-    attr(id, b);
-  }
-  void attr_u32(Attr id, std::uint32_t v) {
-    const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24),
-                               static_cast<std::uint8_t>(v >> 16),
-                               static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
-    attr(id, b);
-  }
-  void attr_u64(Attr id, std::uint64_t v) {
-    std::uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
-    attr(id, b);
-  }
-  void attr_str(Attr id, std::string_view s) {
-    attr(id, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  }
-  void attr_addr(Attr id, const IpAddr& a) { attr(id, a.bytes()); }
-  void attr_route(const Route& r) {
-    std::array<std::uint8_t, kRouteRecordSize> rec{};
-    rec[0] = static_cast<std::uint8_t>(r.dst.family());
-    rec[1] = r.dst.len;
-    rec[2] = static_cast<std::uint8_t>((r.gateway ? 1 : 0) | (r.metric ? 2 : 0));
-    std::ranges::copy(r.dst.addr.bytes(), rec.begin() + 4);
-    if (r.gateway) std::ranges::copy(r.gateway->bytes(), rec.begin() + 20);
-    const std::uint32_t m = r.metric.value_or(0);
-    rec[36] = static_cast<std::uint8_t>(m >> 24);
-    rec[37] = static_cast<std::uint8_t>(m >> 16);
-    rec[38] = static_cast<std::uint8_t>(m >> 8);
-    rec[39] = static_cast<std::uint8_t>(m);
-    attr(kRoute, rec);
-  }
-
-  std::vector<std::uint8_t> finish() && {
-    const auto n = static_cast<std::uint32_t>(buf_.size());
-    buf_[8] = static_cast<std::uint8_t>(n >> 24);
-    buf_[9] = static_cast<std::uint8_t>(n >> 16);
-    buf_[10] = static_cast<std::uint8_t>(n >> 8);
-    buf_[11] = static_cast<std::uint8_t>(n);
-    return std::move(buf_);
-  }
-
- private:
-  void u16(std::uint16_t v) {
-    buf_.push_back(static_cast<std::uint8_t>(v >> 8));
-    buf_.push_back(static_cast<std::uint8_t>(v));
-  }
-  void u32(std::uint32_t v) {
-    u16(static_cast<std::uint16_t>(v >> 16));
-    u16(static_cast<std::uint16_t>(v));
-  }
-  void attr(Attr id, std::span<const std::uint8_t> value) {
-    u16(id);
-    // Values longer than the schema allows are a programming error on the sending side; they
-    // are encoded truncated-free and the receiver refuses them.
-    u16(static_cast<std::uint16_t>(std::min<std::size_t>(value.size(), 0xffff)));
-    buf_.insert(buf_.end(), value.begin(),
-                value.begin() + std::min<std::size_t>(value.size(), 0xffff));
-  }
-
-  std::vector<std::uint8_t> buf_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-using Span = std::span<const std::uint8_t>;
-
-class Attrs {
- public:
-  [[nodiscard]] bool has(Attr id) const { return values_.contains(id); }
-  [[nodiscard]] Span one(Attr id) const { return values_.at(id).front(); }
-  [[nodiscard]] const std::vector<Span>& all(Attr id) const {
-    static const std::vector<Span> kEmpty;
-    auto it = values_.find(id);
-    return it == values_.end() ? kEmpty : it->second;
-  }
-  void add(std::uint16_t id, Span v) { values_[id].push_back(v); }
-
- private:
-  std::map<std::uint16_t, std::vector<Span>> values_;
-};
-
-Error malformed(const std::string& what) {
-  return Error(Code::kInvalidArgument, "malformed frame: " + what);
-}
-
-struct Frame {
-  MsgType type;
-  Attrs attrs;
-};
-
-Result<Frame> parse_frame(Span frame) {
-  if (frame.size() < kHeaderSize) {
-    return malformed("truncated header (" + std::to_string(frame.size()) + " bytes)");
-  }
-  if (frame.size() > kMaxFrameSize) {
-    return malformed("oversized (" + std::to_string(frame.size()) + " bytes)");
-  }
-  if (!std::equal(kMagic.begin(), kMagic.end(), frame.begin())) return malformed("bad magic");
-  const std::uint16_t version = get_u16(&frame[4]);
-  if (version != kProtocolVersion) {
-    return malformed("protocol version " + std::to_string(version) + ", expected " +
-                     std::to_string(kProtocolVersion));
-  }
-  const std::uint16_t raw_type = get_u16(&frame[6]);
-  if (!is_known_type(raw_type))
-    return malformed("unknown message type " + std::to_string(raw_type));
-  const std::uint32_t length = get_u32(&frame[8]);
-  if (length != frame.size()) {
-    return malformed("length field says " + std::to_string(length) + " bytes, frame has " +
-                     std::to_string(frame.size()));
-  }
-
-  Frame out{static_cast<MsgType>(raw_type), {}};
-  const auto& rules = schema(out.type);
-  std::map<std::uint16_t, std::size_t> counts;
-  std::size_t pos = kHeaderSize;
-  while (pos < frame.size()) {
-    if (frame.size() - pos < kAttrHeaderSize) return malformed("truncated attribute header");
-    const std::uint16_t id = get_u16(&frame[pos]);
-    const std::uint16_t len = get_u16(&frame[pos + 2]);
-    pos += kAttrHeaderSize;
-    if (frame.size() - pos < len) {
-      return malformed("attribute " + std::to_string(id) + " runs past the end of the frame");
-    }
-    auto rule = std::ranges::find(rules, id, &AttrRule::id);
-    if (rule == rules.end()) {
-      return malformed("unexpected attribute " + std::to_string(id) + " in message type " +
-                       std::to_string(raw_type));
-    }
-    if (len < rule->min_len || len > rule->max_len) {
-      return malformed(std::string(rule->name) + " has length " + std::to_string(len));
-    }
-    if (++counts[id] > rule->max_count) {
-      return malformed(rule->max_count == 1 ? std::string("duplicate ") + rule->name
-                                            : std::string("too many ") + rule->name + " (max " +
-                                                  std::to_string(rule->max_count) + ")");
-    }
-    out.attrs.add(id, frame.subspan(pos, len));
-    pos += len;
-  }
-  for (const auto& rule : rules) {
-    if (rule.required && !out.attrs.has(static_cast<Attr>(rule.id))) {
-      return malformed(std::string("missing ") + rule.name);
-    }
-  }
-  return out;
-}
-
-Result<std::string> to_string(Span v, const char* what) {
-  for (std::uint8_t c : v) {
-    if (c < 0x20 || c == 0x7f) {
-      return malformed(std::string(what) + " contains a control character");
-    }
-  }
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
-}
+Result<std::string> to_string(Span v, const char* what) { return tlv::text(kDialect, v, what); }
 
 Result<IpAddr> to_addr(Span v, const char* what) {
   auto a = IpAddr::from_bytes(v);
@@ -473,103 +292,82 @@ Result<Request> build_request(const Frame& f) {
 
 }  // namespace
 
-const char* request_name(const Request& request) {
-  struct Visitor {
-    const char* operator()(const UpRequest&) const { return "UP"; }
-    const char* operator()(const RouteUpRequest&) const { return "ROUTE_UP"; }
-    const char* operator()(const RoutePredownRequest&) const { return "ROUTE_PREDOWN"; }
-    const char* operator()(const DownRequest&) const { return "DOWN"; }
-    const char* operator()(const IpChangeRequest&) const { return "IPCHANGE"; }
-    const char* operator()(const CloseRequest&) const { return "CLOSE"; }
-    const char* operator()(const ClientConnectRequest&) const { return "CLIENT_CONNECT"; }
-    const char* operator()(const ClientDisconnectRequest&) const { return "CLIENT_DISCONNECT"; }
-    const char* operator()(const LearnAddressRequest&) const { return "LEARN_ADDRESS"; }
-    const char* operator()(const DnsUpdownRequest& r) const { return r.up ? "dns-up" : "dns-down"; }
-  };
-  return std::visit(Visitor{}, request);
-}
-
-Reply Reply::from(const Status& status, std::string ok_summary) {
-  if (status.ok()) return Reply{Code::kOk, std::move(ok_summary), {}};
-  return Reply{status.error().code(), status.error().text(), {}};
-}
-
 std::vector<std::uint8_t> encode_request(const Request& request) {
   struct Visitor {
     std::vector<std::uint8_t> operator()(const UpRequest& r) const {
-      Writer w(MsgType::kUp);
-      w.attr_str(kDev, r.dev);
-      w.attr_u32(kMtu, r.mtu);
-      w.attr_u8(kContext, static_cast<std::uint8_t>(r.context));
+      tlv::Writer w(kDialect, MsgType::kUp);
+      w.str(kDev, r.dev);
+      w.u32(kMtu, r.mtu);
+      w.u8(kContext, static_cast<std::uint8_t>(r.context));
       if (r.v4) {
-        w.attr_addr(kV4Local, r.v4->local);
-        w.attr_u8(kV4PrefixLen, r.v4->prefix_len);
-        if (r.v4->peer) w.attr_addr(kV4Peer, *r.v4->peer);
+        w.bytes(kV4Local, r.v4->local.bytes());
+        w.u8(kV4PrefixLen, r.v4->prefix_len);
+        if (r.v4->peer) w.bytes(kV4Peer, r.v4->peer->bytes());
       }
       if (r.v6) {
-        w.attr_addr(kV6Local, r.v6->local);
-        w.attr_u8(kV6PrefixLen, r.v6->prefix_len);
+        w.bytes(kV6Local, r.v6->local.bytes());
+        w.u8(kV6PrefixLen, r.v6->prefix_len);
       }
-      if (r.remote) w.attr_addr(kRemote, *r.remote);
+      if (r.remote) w.bytes(kRemote, r.remote->bytes());
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const RouteUpRequest& r) const {
-      Writer w(MsgType::kRouteUp);
-      w.attr_str(kDev, r.dev);
-      for (const auto& route : r.routes) w.attr_route(route);
+      tlv::Writer w(kDialect, MsgType::kRouteUp);
+      w.str(kDev, r.dev);
+      for (const auto& route : r.routes) w.bytes(kRoute, route_record(route));
       attr_dns(w, r.dns);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const DnsUpdownRequest& r) const {
-      Writer w(MsgType::kDnsUpdown);
-      w.attr_u8(kDnsUp, r.up ? 1 : 0);
-      w.attr_str(kDev, r.dev);
+      tlv::Writer w(kDialect, MsgType::kDnsUpdown);
+      w.u8(kDnsUp, r.up ? 1 : 0);
+      w.str(kDev, r.dev);
       attr_dns(w, r.dns);
       return std::move(w).finish();
     }
-    static void attr_dns(Writer& w, const DnsConfig& dns) {
-      for (const auto& s : dns.servers) w.attr_addr(kDnsServer, s);
-      for (const auto& s : dns.search) w.attr_str(kDnsSearch, s);
+    static void attr_dns(tlv::Writer& w, const DnsConfig& dns) {
+      for (const auto& s : dns.servers) w.bytes(kDnsServer, s.bytes());
+      for (const auto& s : dns.search) w.str(kDnsSearch, s);
     }
     std::vector<std::uint8_t> operator()(const RoutePredownRequest& r) const {
-      Writer w(MsgType::kRoutePredown);
-      w.attr_str(kDev, r.dev);
+      tlv::Writer w(kDialect, MsgType::kRoutePredown);
+      w.str(kDev, r.dev);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const DownRequest& r) const {
-      Writer w(MsgType::kDown);
-      w.attr_str(kDev, r.dev);
-      w.attr_u8(kContext, static_cast<std::uint8_t>(r.context));
+      tlv::Writer w(kDialect, MsgType::kDown);
+      w.str(kDev, r.dev);
+      w.u8(kContext, static_cast<std::uint8_t>(r.context));
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const IpChangeRequest& r) const {
-      Writer w(MsgType::kIpChange);
-      w.attr_addr(kRemote, r.remote);
-      w.attr_u16(kRemotePort, r.port);
+      tlv::Writer w(kDialect, MsgType::kIpChange);
+      w.bytes(kRemote, r.remote.bytes());
+      w.u16(kRemotePort, r.port);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const CloseRequest&) const {
-      return Writer(MsgType::kClose).finish();
+      return tlv::Writer(kDialect, MsgType::kClose).finish();
     }
     std::vector<std::uint8_t> operator()(const ClientConnectRequest& r) const {
-      Writer w(MsgType::kClientConnect);
-      w.attr_u64(kClientId, r.client);
-      w.attr_str(kCommonName, r.common_name);
+      tlv::Writer w(kDialect, MsgType::kClientConnect);
+      w.u64(kClientId, r.client);
+      w.str(kCommonName, r.common_name);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const ClientDisconnectRequest& r) const {
-      Writer w(MsgType::kClientDisconnect);
-      w.attr_u64(kClientId, r.client);
-      w.attr_str(kCommonName, r.common_name);
+      tlv::Writer w(kDialect, MsgType::kClientDisconnect);
+      w.u64(kClientId, r.client);
+      w.str(kCommonName, r.common_name);
       return std::move(w).finish();
     }
     std::vector<std::uint8_t> operator()(const LearnAddressRequest& r) const {
-      Writer w(MsgType::kLearnAddress);
-      w.attr_u8(kLearnOp, static_cast<std::uint8_t>(r.op));
-      w.attr_addr(kAddress, r.address.addr);
-      w.attr_u8(kAddressLen, r.address.len);
-      if (r.client) w.attr_u64(kClientId, *r.client);
-      if (!r.common_name.empty()) w.attr_str(kCommonName, r.common_name);
+      tlv::Writer w(kDialect, MsgType::kLearnAddress);
+      w.u8(kLearnOp, static_cast<std::uint8_t>(r.op));
+      w.bytes(kAddress, r.address.addr.bytes());
+      w.u8(kAddressLen, r.address.len);
+      if (r.client) w.u64(kClientId, *r.client);
+      if (!r.common_name.empty()) w.str(kCommonName, r.common_name);
       return std::move(w).finish();
     }
   };
@@ -582,27 +380,21 @@ Result<Request> decode_request(std::span<const std::uint8_t> frame) {
 }
 
 std::vector<std::uint8_t> encode_hello(const Hello& hello) {
-  Writer w(MsgType::kHello);
-  w.attr_u16(kVersion, hello.version);
-  w.attr_u32(kPid, hello.pid);
+  tlv::Writer w(kDialect, MsgType::kHello);
+  w.u16(kVersion, hello.version);
+  w.u32(kPid, hello.pid);
   return std::move(w).finish();
 }
 
 std::vector<std::uint8_t> encode_reply(const Reply& reply) {
   // Texts are cut to the protocol's bound and control characters replaced, so a reply is always
   // decodable whatever its message quotes.
-  auto clean = [](std::string_view text) {
-    std::string out(text.substr(0, kMaxMessageLength));
-    for (char& c : out) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    return out;
-  };
-  Writer w(MsgType::kReply);
-  w.attr_u8(kCode, static_cast<std::uint8_t>(reply.code));
-  w.attr_str(kMessage, clean(reply.message));
+  auto clean = [](std::string_view text) { return tlv::clean_text(text, kMaxMessageLength); };
+  tlv::Writer w(kDialect, MsgType::kReply);
+  w.u8(kCode, static_cast<std::uint8_t>(reply.code));
+  w.str(kMessage, clean(reply.message));
   for (std::size_t i = 0; i < reply.warnings.size() && i < kMaxWarnings; ++i) {
-    if (!reply.warnings[i].empty()) w.attr_str(kWarning, clean(reply.warnings[i]));
+    if (!reply.warnings[i].empty()) w.str(kWarning, clean(reply.warnings[i]));
   }
   return std::move(w).finish();
 }

@@ -1,4 +1,5 @@
-// The wire format of the socketpair: one message per SOCK_SEQPACKET datagram.
+// The plugin <-> helper protocol's encoding: one message per SOCK_SEQPACKET datagram on the
+// socketpair (helper_ipc/channel.h), in the TLV frames of ipc/tlv.h with the magic "VPNS":
 //
 //   frame  = magic "VPNS" | version u16 | type u16 | length u32 (whole frame) | attribute*
 //   attr   = id u16 | length u16 | value[length]             (all integers big-endian)
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
 
 namespace vpnns {
 

@@ -58,8 +58,8 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
-#include "common/json.h"
-#include "common/messages.h"
+#include "helper_ipc/messages.h"
+#include "state/json.h"
 
 namespace vpnns {
 

@@ -1,6 +1,6 @@
 // json_parse's strictness is a SAX handler over nlohmann's parser: the library lexes and checks the
 // grammar, the handler builds the value and refuses what vpnns never writes (see json.h).
-#include "common/json.h"
+#include "state/json.h"
 
 #include <nlohmann/json.hpp>
 #include <set>

@@ -1,4 +1,4 @@
-#include "common/process_info.h"
+#include "state/process_info.h"
 
 #include <fcntl.h>
 #include <unistd.h>

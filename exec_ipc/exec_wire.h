@@ -13,12 +13,14 @@
 //   frame = magic "VPNX" | version u16 | type u16 | length u32 (whole frame) | attribute*
 //   attr  = id u16 | length u16 | value[length]                      (integers big-endian)
 //
-// The decoder is as strict as common/wire.h's, and pure (bytes in, typed message or Error out),
-// so it is unit-tested and fuzzable without a socket: a frame is refused if it is truncated,
-// longer than its length field or than kMaxExecFrame, of another version or an unknown type,
-// carries an unknown, duplicated, over-long or over-counted attribute, a missing required one,
-// or a value out of range. Arguments and environment entries may hold any byte but NUL (a shell
-// script in `sh -c` has newlines); names and messages hold no control characters.
+// The frames are ipc/tlv.h's and the transport ipc/seqpacket.h's, shared with the plugin <->
+// helper protocol (helper_ipc/); this file is the protocol's own part: its messages, schema
+// and bounds. The decoder is as strict as helper_ipc/wire.h's, and pure (bytes in, typed message or
+// Error out), so it is unit-tested and fuzzable without a socket: a frame is refused if it is
+// truncated, longer than its length field or than kMaxExecFrame, of another version or an unknown
+// type, carries an unknown, duplicated, over-long or over-counted attribute, a missing required
+// one, or a value out of range. Arguments and environment entries may hold any byte but NUL (a
+// shell script in `sh -c` has newlines); names and messages hold no control characters.
 //
 // Descriptors are part of a message: a Request carries exactly fd_count(mode), the other
 // messages none but Started in a pty mode (one, the master). recv_exec_frame() takes at most
@@ -42,6 +44,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "ipc/seqpacket.h"
 
 namespace vpnns {
 
@@ -149,24 +152,19 @@ Result<ExecServiceMessage> decode_exec_service(std::span<const std::uint8_t> fra
 // only Started carries one, the pty master, when the request asked for a pty.)
 std::size_t expected_fds(const ExecClientMessage& message);
 
-// --- Transport.
+// --- Transport (ipc/seqpacket.h with this protocol's bounds).
 
-// Sends one frame with `fds` attached; never raises SIGPIPE.
+// Sends one frame with `fds` (at most kMaxExecFds) attached; never raises SIGPIPE.
 Status send_exec_frame(int sock, std::span<const std::uint8_t> frame, std::span<const int> fds);
 
-struct ExecFrame {
-  std::vector<std::uint8_t> bytes;
-  std::vector<UniqueFd> fds;  // in the order sent, close-on-exec
-};
+// A frame and the descriptors that came with it (in the order sent, close-on-exec).
+using ExecFrame = Datagram;
 
 // Receives one frame and up to kMaxExecFds descriptors. timeout_ms < 0 waits forever. EOF is
-// Code::kUnavailable "peer closed the connection"; a frame over kMaxExecFrame, more descriptors
-// than that, or ancillary data of another kind are Code::kInvalidArgument (and every
-// descriptor received is closed).
+// Code::kPeerClosed (is_peer_closed()); a frame over kMaxExecFrame, more descriptors than that,
+// or ancillary data of another kind are Code::kInvalidArgument (and every descriptor received
+// is closed).
 Result<ExecFrame> recv_exec_frame(int sock, int timeout_ms);
-
-// True if the error is the peer's orderly close (EOF).
-bool is_exec_peer_closed(const Error& error);
 
 // Checks that `frame` came with exactly `want` descriptors; refuses (and the caller's UniqueFds
 // close them) otherwise.
