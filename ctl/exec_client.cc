@@ -39,10 +39,10 @@
 #include <cstring>
 #include <optional>
 
-#include "state/netns_marker.h"
 #include "ctl/exec_connect.h"
 #include "ctl/exec_internal.h"
 #include "ctl/exec_terminal.h"
+#include "state/netns_marker.h"
 
 extern char** environ;
 

@@ -10,12 +10,12 @@
 #include <sstream>
 
 #include "common/etc_netns.h"
-#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "kernel/netns.h"
 #include "kernel/nft_read.h"
 #include "kernel/owned_tables.h"
 #include "kernel/rtnl.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

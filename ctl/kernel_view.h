@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "state/state.h"
 #include "kernel/netlink.h"
+#include "state/state.h"
 
 namespace vpnns::ctl {
 

@@ -45,8 +45,6 @@
 #include <vector>
 
 #include "common/etc_netns.h"
-#include "state/netns_marker.h"
-#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
@@ -59,6 +57,8 @@
 #include "kernel/nft_build.h"
 #include "kernel/nft_sets.h"
 #include "kernel/owned_tables.h"
+#include "state/netns_marker.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 namespace {

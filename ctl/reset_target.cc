@@ -9,11 +9,11 @@
 #include <memory>
 #include <string_view>
 
-#include "state/process_info.h"
 #include "common/unique_fd.h"
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "kernel/owned_tables.h"
+#include "state/process_info.h"
 
 namespace vpnns::ctl {
 

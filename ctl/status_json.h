@@ -26,8 +26,8 @@
 
 #include <cstdint>
 
-#include "state/json.h"
 #include "ctl/status_report.h"
+#include "state/json.h"
 
 namespace vpnns::ctl {
 

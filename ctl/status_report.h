@@ -24,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "state/state.h"
 #include "ctl/kernel_view.h"
 #include "state/json.h"
 #include "state/state.h"

@@ -42,15 +42,15 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ip.h"
-#include "helper_ipc/messages.h"
-#include "state/process_info.h"  // effective_uid_of
-#include "state/state.h"
 #include "common/unique_fd.h"
 #include "helper/kernel_ops.h"
 #include "helper/mode.h"
 #include "helper/nft_ops.h"
 #include "helper/seal_nft.h"
+#include "helper_ipc/messages.h"
 #include "kernel/netlink.h"
+#include "state/process_info.h"  // effective_uid_of
+#include "state/state.h"
 
 namespace vpnns {
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "helper_ipc/channel.h"
-#include "state/process_info.h"
-#include "helper_ipc/wire.h"
 #include "helper/mode.h"
+#include "helper_ipc/channel.h"
+#include "helper_ipc/wire.h"
+#include "state/process_info.h"
 
 namespace vpnns {
 namespace {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 
-#include "state/netns_marker.h"
 #include "helper/kernel_real.h"
 #include "helper/link_kind.h"
 #include "helper/validate.h"

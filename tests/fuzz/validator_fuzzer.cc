@@ -22,7 +22,6 @@
 #include <variant>
 #include <vector>
 
-#include "helper_ipc/wire.h"
 #include "helper/route_plan.h"
 #include "helper/validate.h"
 #include "helper_ipc/wire.h"
