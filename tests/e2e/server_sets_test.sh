@@ -151,6 +151,8 @@ plugin $PLUGIN helper=$HELPER client-set=$2 client-classes=$3
 EOF
 }
 
+# connect-retry 0 0: no pause before a reconnect (openvpn waits connect-retry seconds before every
+# restart); the test waits for the server's reactions, not for the clients' pauses.
 for cn in "${CNS[@]}"; do
   cat >"$WORK/$cn.conf" <<EOF
 client
@@ -163,7 +165,7 @@ cert $WORK/pki/$cn.crt
 key $WORK/pki/$cn.key
 remote-cert-tls server
 disable-dco
-connect-retry 1 1
+connect-retry 0 0
 server-poll-timeout 3
 explicit-exit-notify 1
 $(ovpn_lines seal)
