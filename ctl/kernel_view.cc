@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/etc_netns.h"
+#include "common/read_fd.h"
 #include "common/unique_fd.h"
 #include "kernel/netns.h"
 #include "kernel/nft_read.h"
@@ -27,16 +28,8 @@ bool is_link_local_v6(const IpAddr& a) {
 Result<std::string> read_text(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
   if (!fd) return sys_error("opening " + path, errno);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("reading " + path, errno);
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > (1 << 20)) return Error(Code::kFailedPrecondition, path + " is over 1 MiB");
-  }
+  VPNNS_ASSIGN_OR_RETURN(std::string out, read_fd(fd.get(), 1 << 20, path));
+  if (out.size() > (1 << 20)) return Error(Code::kFailedPrecondition, path + " is over 1 MiB");
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/names.h"
+#include "common/read_fd.h"
 #include "common/unique_fd.h"
 
 namespace vpnns::ctl {
@@ -77,17 +78,9 @@ Result<InstanceState> load_state_file(const std::string& path, const std::string
   if (st.st_size > static_cast<off_t>(kJsonMaxText)) {
     return Error(Code::kInvalidArgument, path + " is over 1 MiB; ignored");
   }
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("reading " + path, errno);
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kJsonMaxText) {
-      return Error(Code::kInvalidArgument, path + " is over 1 MiB; ignored");
-    }
+  VPNNS_ASSIGN_OR_RETURN(std::string text, read_fd(fd.get(), kJsonMaxText, path));
+  if (text.size() > kJsonMaxText) {
+    return Error(Code::kInvalidArgument, path + " is over 1 MiB; ignored");
   }
   VPNNS_ASSIGN_OR_RETURN(Json json, json_parse(text));
   VPNNS_ASSIGN_OR_RETURN(InstanceState state, state_from_json(json));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/read_fd.h"
 #include "common/trusted_file.h"
 
 namespace vpnns {
@@ -72,19 +73,9 @@ Result<std::vector<ClassRule>> parse_classes(std::string_view text, const std::s
 
 Result<std::vector<ClassRule>> load_classes(const std::string& path) {
   VPNNS_ASSIGN_OR_RETURN(UniqueFd fd, open_trusted_file(path, "client-classes", Access::kRead));
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("reading client-classes=" + path, errno);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxFile) {
-      return Error(Code::kInvalidArgument, "client-classes=" + path + " is larger than 1 MiB");
-    }
+  VPNNS_ASSIGN_OR_RETURN(std::string text, read_fd(fd.get(), kMaxFile, "client-classes=" + path));
+  if (text.size() > kMaxFile) {
+    return Error(Code::kInvalidArgument, "client-classes=" + path + " is larger than 1 MiB");
   }
   return parse_classes(text, path);
 }

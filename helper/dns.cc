@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "common/read_fd.h"
 #include "common/unique_fd.h"
 
 namespace vpnns {
@@ -68,18 +69,8 @@ Result<std::string> read_small_file(const std::string& path) {
     if (errno == ENOENT) return std::string();
     return sys_error("reading " + path, errno);
   }
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("reading " + path, errno);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > 1 << 20) return Error(Code::kFailedPrecondition, path + " is over 1 MiB");
-  }
+  VPNNS_ASSIGN_OR_RETURN(std::string out, read_fd(fd.get(), 1 << 20, path));
+  if (out.size() > 1 << 20) return Error(Code::kFailedPrecondition, path + " is over 1 MiB");
   return out;
 }
 
