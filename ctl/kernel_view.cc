@@ -12,6 +12,7 @@
 #include "common/etc_netns.h"
 #include "common/read_fd.h"
 #include "common/unique_fd.h"
+#include "kernel/link.h"
 #include "kernel/netns.h"
 #include "kernel/nft_read.h"
 #include "kernel/owned_tables.h"
@@ -45,42 +46,33 @@ Status read_netns(const StateNetns& want, KernelNetns& out) {
   out.dev = st.st_dev;
   out.ino = st.st_ino;
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(path, NETLINK_ROUTE));
-  MessageBuffer buf;
-  VPNNS_TRY(sock.dump(
-      build_link_dump(buf),
-      [&](const nlmsghdr* nlh) -> Status {
-        VPNNS_ASSIGN_OR_RETURN(LinkInfo link, parse_link(nlh));
-        out.links.push_back(link.name);
-        if (want.device && link.name == want.device->name) {
-          out.device = KernelLink{link.ifindex, link.name, (link.flags & IFF_UP) != 0, link.mtu};
-        }
-        return ok_status();
-      },
-      "listing the links of network namespace '" + want.name + "'"));
+  VPNNS_ASSIGN_OR_RETURN(
+      std::vector<LinkInfo> links,
+      list_links(sock, "listing the links of network namespace '" + want.name + "'"));
+  for (const LinkInfo& link : links) {
+    out.links.push_back(link.name);
+    if (want.device && link.name == want.device->name) {
+      out.device = KernelLink{link.ifindex, link.name, (link.flags & IFF_UP) != 0, link.mtu};
+    }
+  }
   if (out.device) {
-    VPNNS_TRY(sock.dump(
-        build_addr_dump(buf),
-        [&](const nlmsghdr* nlh) -> Status {
-          auto a = parse_addr(nlh);
-          if (!a || a->ifindex != out.device->ifindex || is_link_local_v6(a->spec.local)) {
-            return ok_status();
-          }
-          out.addresses.push_back(StateAddress{a->spec.local, a->spec.prefix_len, a->spec.peer});
-          return ok_status();
-        },
-        "listing the addresses in network namespace '" + want.name + "'"));
+    VPNNS_ASSIGN_OR_RETURN(
+        std::vector<AddrInfo> addrs,
+        list_addresses(sock, "listing the addresses in network namespace '" + want.name + "'"));
+    for (const AddrInfo& a : addrs) {
+      if (a.ifindex != out.device->ifindex || is_link_local_v6(a.spec.local)) continue;
+      out.addresses.push_back(StateAddress{a.spec.local, a.spec.prefix_len, a.spec.peer});
+    }
   }
   for (Family f : {Family::kV4, Family::kV6}) {
-    VPNNS_TRY(sock.dump(
-        build_route_dump(buf, f),
-        [&](const nlmsghdr* nlh) -> Status {
-          auto r = parse_route(nlh);
-          if (r && r->spec.protocol == kRouteProtocol && r->spec.table == kMainTable) {
-            out.routes.push_back(StateRoute{r->spec.dst, r->spec.gateway, r->spec.priority});
-          }
-          return ok_status();
-        },
-        "listing the routes in network namespace '" + want.name + "'"));
+    VPNNS_ASSIGN_OR_RETURN(
+        std::vector<RouteInfo> routes,
+        list_routes(sock, f, "listing the routes in network namespace '" + want.name + "'"));
+    for (const RouteInfo& r : routes) {
+      if (r.spec.protocol == kRouteProtocol && r.spec.table == kMainTable) {
+        out.routes.push_back(StateRoute{r.spec.dst, r.spec.gateway, r.spec.priority});
+      }
+    }
   }
   return ok_status();
 }

@@ -18,17 +18,7 @@
 namespace vpnns {
 
 Result<std::vector<LinkInfo>> NetlinkLinkOps::links() {
-  MessageBuffer buf;
-  std::vector<LinkInfo> links;
-  VPNNS_TRY(sock_.dump(
-      build_link_dump(buf),
-      [&](const nlmsghdr* nlh) -> Status {
-        VPNNS_ASSIGN_OR_RETURN(auto link, parse_link(nlh));
-        links.push_back(std::move(link));
-        return ok_status();
-      },
-      "listing devices"));
-  return links;
+  return list_links(sock_, "listing devices");
 }
 
 Result<std::optional<LinkInfo>> NetlinkLinkOps::find_link(const std::string& name) {
@@ -48,17 +38,7 @@ Status NetlinkLinkOps::set_link(int ifindex, std::optional<std::uint32_t> mtu,
 }
 
 Result<std::vector<AddrInfo>> NetlinkLinkOps::addresses() {
-  MessageBuffer buf;
-  std::vector<AddrInfo> out;
-  VPNNS_TRY(sock_.dump(
-      build_addr_dump(buf),
-      [&](const nlmsghdr* nlh) -> Status {
-        // An address the parser cannot represent is not one of vpnns's.
-        if (auto a = parse_addr(nlh)) out.push_back(*a);
-        return ok_status();
-      },
-      "listing addresses"));
-  return out;
+  return list_addresses(sock_, "listing addresses");
 }
 
 Status NetlinkLinkOps::change_address(bool add, int ifindex, const AddrSpec& spec,
@@ -68,16 +48,7 @@ Status NetlinkLinkOps::change_address(bool add, int ifindex, const AddrSpec& spe
 }
 
 Result<std::vector<RouteInfo>> NetlinkLinkOps::routes(Family family) {
-  MessageBuffer buf;
-  std::vector<RouteInfo> out;
-  VPNNS_TRY(sock_.dump(
-      build_route_dump(buf, family),
-      [&](const nlmsghdr* nlh) -> Status {
-        if (auto r = parse_route(nlh)) out.push_back(*r);
-        return ok_status();
-      },
-      "listing routes"));
-  return out;
+  return list_routes(sock_, family, "listing routes");
 }
 
 Status NetlinkLinkOps::change_route(bool add, const RouteSpec& spec, const std::string& what) {
