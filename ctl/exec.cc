@@ -41,6 +41,11 @@ void exec_error(const std::string& message) {
   std::fprintf(stderr, "vpnnsctl exec: %s\n", message.c_str());
 }
 
+int exec_failed(const std::string& message) {
+  exec_error(message);
+  return kExitFailure;
+}
+
 int exec_command(std::span<char* const> words) {
   ExecArgs args;
   const char* env_socket = std::getenv(kExecSocketEnv);

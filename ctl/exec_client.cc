@@ -214,26 +214,19 @@ int Client::wait() {
     pollfd fds[2] = {{conn_.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      exec_error(sys_error("poll", errno).text());
-      return kExitFailure;
+      return exec_failed(sys_error("poll", errno).text());
     }
     if ((fds[1].revents & POLLIN) != 0) on_signals(-1, nullptr);
     if (fds[0].revents != 0) {
       auto exit = read_running(false);
-      if (!exit) {
-        exec_error(exit.error().text());
-        return kExitFailure;
-      }
+      if (!exit) return exec_failed(exit.error().text());
       exit_like(std::get<ExecExit>(*exit));
     }
   }
 }
 
 int Client::relay(UniqueFd master, RawTerminal& terminal) {
-  if (Status s = terminal.enter(); !s) {
-    exec_error(s.error().text());
-    return kExitFailure;
-  }
+  if (Status s = terminal.enter(); !s) return exec_failed(s.error().text());
   (void)::fcntl(master.get(), F_SETFL, ::fcntl(master.get(), F_GETFL) | O_NONBLOCK);
   std::string to_master;
   char buf[16384];
@@ -259,8 +252,7 @@ int Client::relay(UniqueFd master, RawTerminal& terminal) {
     if (::poll(fds, 4, exit ? kDrainIdleMs : -1) < 0) {
       if (errno == EINTR) continue;
       terminal.restore();
-      exec_error(sys_error("poll", errno).text());
-      return kExitFailure;
+      return exec_failed(sys_error("poll", errno).text());
     }
     if ((fds[3].revents & POLLIN) != 0) on_signals(master.get(), &terminal);
     if (fds[0].revents != 0) {
@@ -288,8 +280,7 @@ int Client::relay(UniqueFd master, RawTerminal& terminal) {
       auto e = read_running(true);
       if (!e) {
         terminal.restore();
-        exec_error(e.error().text());
-        return kExitFailure;
+        return exec_failed(e.error().text());
       }
       if (const auto* stopped = std::get_if<ExecStopped>(&*e)) {
         stop_like(stopped->signo, master.get(), terminal);
@@ -305,10 +296,7 @@ int Client::relay(UniqueFd master, RawTerminal& terminal) {
 
 int exec_via_service(const ExecArgs& args) {
   auto conn = connect_service(args.socket_path);
-  if (!conn) {
-    exec_error(conn.error().text());
-    return kExitFailure;
-  }
+  if (!conn) return exec_failed(conn.error().text());
 
   const bool pty = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1 &&
                    ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
@@ -324,24 +312,16 @@ int exec_via_service(const ExecArgs& args) {
     request.mode = ::isatty(STDERR_FILENO) == 1 ? ExecMode::kPty : ExecMode::kPtyOwnStderr;
     termios t{};
     winsize ws{};
-    if (::tcgetattr(STDIN_FILENO, &t) < 0 || ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0) {
-      exec_error(sys_error("reading the terminal's settings", errno).text());
-      return kExitFailure;
-    }
+    if (::tcgetattr(STDIN_FILENO, &t) < 0 || ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+      return exec_failed(sys_error("reading the terminal's settings", errno).text());
     request.term = modes_of(t);
     request.winsize = ExecWinSize{ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel};
   }
   const std::vector<std::uint8_t> frame = encode_exec(ExecClientMessage(request));
-  if (Status s = check_bounds(request, frame.size()); !s) {
-    exec_error(s.error().text());
-    return kExitFailure;
-  }
+  if (Status s = check_bounds(request, frame.size()); !s) return exec_failed(s.error().text());
 
   UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!cwd) {
-    exec_error(sys_error("opening the working directory", errno).text());
-    return kExitFailure;
-  }
+  if (!cwd) return exec_failed(sys_error("opening the working directory", errno).text());
   std::vector<int> pass = {cwd.get()};
   std::vector<UniqueFd> nulls;
   if (request.mode == ExecMode::kPipe) {
@@ -351,36 +331,18 @@ int exec_via_service(const ExecArgs& args) {
   }
 
   // Signals are caught from before the request, so none meant for the command is lost.
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : forwarded_signals()) sigaddset(&set, sig);
-  if (pty) {
-    sigaddset(&set, SIGWINCH);
-    sigaddset(&set, SIGCONT);
-  }
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) {
-    exec_error(sys_error("sigprocmask", errno).text());
-    return kExitFailure;
-  }
-  UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signals) {
-    exec_error(sys_error("signalfd", errno).text());
-    return kExitFailure;
-  }
+  auto blocked = block_forwarded_signals(pty);
+  if (!blocked) return exec_failed(blocked.error().text());
+  UniqueFd signals = std::move(*blocked);
 
-  if (Status s = send_exec_frame(conn->get(), frame, pass); !s) {
-    exec_error("sending the request to vpnns-execd: " + s.error().text());
-    return kExitFailure;
-  }
+  if (Status s = send_exec_frame(conn->get(), frame, pass); !s)
+    return exec_failed("sending the request to vpnns-execd: " + s.error().text());
   cwd.reset();
   nulls.clear();
 
   Client client(std::move(*conn), std::move(signals));
   auto start = client.await_start(pty);
-  if (!start) {
-    exec_error(start.error().text());
-    return kExitFailure;
-  }
+  if (!start) return exec_failed(start.error().text());
   if (start->refused) {
     // The service's words, and the status it chose (125, 126 or 127).
     exec_error(start->refused->message);

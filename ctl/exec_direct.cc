@@ -95,30 +95,15 @@ Result<std::optional<Identity>> sudo_identity(std::vector<std::string>& env) {
 
 int exec_directly(const ExecArgs& args) {
   auto netns = open_vpnns_netns(args.netns);
-  if (!netns) {
-    exec_error(netns.error().text());
-    return kExitFailure;
-  }
+  if (!netns) return exec_failed(netns.error().text());
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
   auto identity = sudo_identity(env);
-  if (!identity) {
-    exec_error(identity.error().text());
-    return kExitFailure;
-  }
+  if (!identity) return exec_failed(identity.error().text());
 
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : forwarded_signals()) sigaddset(&set, sig);
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) {
-    exec_error(sys_error("sigprocmask", errno).text());
-    return kExitFailure;
-  }
-  UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signals) {
-    exec_error(sys_error("signalfd", errno).text());
-    return kExitFailure;
-  }
+  auto blocked = block_forwarded_signals(false);
+  if (!blocked) return exec_failed(blocked.error().text());
+  UniqueFd signals = std::move(*blocked);
 
   LaunchSpec spec;
   spec.netns_fd = netns->get();
@@ -138,8 +123,7 @@ int exec_directly(const ExecArgs& args) {
     pollfd fds[2] = {{child.pidfd.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      exec_error(sys_error("poll", errno).text());
-      return kExitFailure;
+      return exec_failed(sys_error("poll", errno).text());
     }
     if ((fds[1].revents & POLLIN) != 0) {
       signalfd_siginfo si{};
@@ -152,8 +136,7 @@ int exec_directly(const ExecArgs& args) {
       int status = 0;
       if (::waitpid(child.pid, &status, 0) < 0) {
         if (errno == EINTR) continue;
-        exec_error(sys_error("waitpid", errno).text());
-        return kExitFailure;
+        return exec_failed(sys_error("waitpid", errno).text());
       }
       const WaitStatus w = decode_wait_status(status);
       exit_like(ExecExit{w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped});

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "common/unique_fd.h"
 #include "exec_ipc/exec_wire.h"
 
 namespace vpnns::ctl {
@@ -24,6 +26,8 @@ struct ExecArgs {
 
 // Prints "vpnnsctl exec: MESSAGE" to stderr.
 void exec_error(const std::string& message);
+// exec_error(message), then kExitFailure: `return exec_failed(...)`.
+int exec_failed(const std::string& message);
 
 // Through vpnns-execd; returns vpnnsctl's exit status unless it re-raises the command's signal.
 int exec_via_service(const ExecArgs& args);
@@ -38,5 +42,9 @@ int exec_directly(const ExecArgs& args);
 // when vpnnsctl started (`nohup vpnnsctl exec ...` means the command is not to get SIGHUP,
 // either).
 std::vector<int> forwarded_signals();
+
+// Blocks forwarded_signals() (and, with a terminal, SIGWINCH and SIGCONT) and returns a signalfd
+// that reads them: from here on no signal meant for the command is lost.
+[[nodiscard]] Result<UniqueFd> block_forwarded_signals(bool terminal);
 
 }  // namespace vpnns::ctl

@@ -5,8 +5,10 @@
 // reaching the command is death by SIGTERM for vpnnsctl's caller, not an exit status of 143.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -46,6 +48,20 @@ std::vector<int> forwarded_signals() {
     out.push_back(sig);
   }
   return out;
+}
+
+Result<UniqueFd> block_forwarded_signals(bool terminal) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : forwarded_signals()) sigaddset(&set, sig);
+  if (terminal) {
+    sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGCONT);
+  }
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) return sys_error("sigprocmask", errno);
+  UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return sys_error("signalfd", errno);
+  return signals;
 }
 
 }  // namespace vpnns::ctl
