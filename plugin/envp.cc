@@ -46,63 +46,56 @@ void push_unique(std::vector<T>& v, const T& x) {
   if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
 }
 
-Status parse_routes_v4(const Env& env, Parsed<RouteUpRequest>& out) {
-  std::optional<IpAddr> net_gateway;
-  if (auto g = env.get("route_net_gateway")) net_gateway = IpAddr::parse(*g, Family::kV4);
-  for (std::size_t n = 1;; ++n) {
-    const std::string net_var = indexed("route_network_", n);
-    auto net_text = env.get(net_var);
-    if (!net_text) break;
-    if (out.request.routes.size() >= kMaxRoutes) {
-      return Error(Code::kInvalidArgument, "more than " + std::to_string(kMaxRoutes) + " routes");
-    }
-    VPNNS_ASSIGN_OR_RETURN(auto net, addr_var(env, net_var, Family::kV4));
-    const std::string mask_var = indexed("route_netmask_", n);
-    VPNNS_ASSIGN_OR_RETURN(auto mask, addr_var(env, mask_var, Family::kV4));
-    auto len = netmask_to_prefix_len(mask);
-    if (!len) return bad(mask_var, mask.str(), "not a contiguous netmask");
-    Route r{Prefix{net, *len}, std::nullopt, std::nullopt};
-    if (r.dst.has_host_bits()) {
-      return bad(net_var, net.str(), "has host bits set for netmask " + mask.str());
-    }
-    const std::string gw_var = indexed("route_gateway_", n);
-    if (env.get(gw_var)) {
-      VPNNS_ASSIGN_OR_RETURN(auto gw, addr_var(env, gw_var, Family::kV4));
-      if (net_gateway && gw == *net_gateway) {
-        out.warnings.push_back("route " + r.dst.str() + " via net_gateway " + gw.str() +
-                               " ignored: the namespace has no way out but the tunnel");
-        continue;
-      }
-      r.gateway = gw;
-    }
-    const std::string metric_var = indexed("route_metric_", n);
-    if (auto m = env.get(metric_var)) {
-      auto v = parse_uint(*m);
-      if (!v || *v > 0xffffffffu) return bad(metric_var, *m, "not a metric (0-4294967295)");
-      r.metric = static_cast<std::uint32_t>(*v);
-    }
-    out.request.routes.push_back(r);
+// The variables openvpn sets for the routes of one family: route_network_N, route_gateway_N ...
+// and route_ipv6_network_N ... (IPv4 also has route_netmask_N, IPv6 a prefix in its network).
+struct RouteVars {
+  Family family;
+  const char* net_gateway;
+  const char* network;
+  const char* gateway;
+  const char* metric;
+};
+constexpr RouteVars kRouteVarsV4{Family::kV4, "route_net_gateway", "route_network_",
+                                 "route_gateway_", "route_metric_"};
+constexpr RouteVars kRouteVarsV6{Family::kV6, "net_gateway_ipv6", "route_ipv6_network_",
+                                 "route_ipv6_gateway_", "route_ipv6_metric_"};
+
+// Route N's destination: IPv4 as network and netmask, IPv6 as one prefix.
+Result<Prefix> route_dst(const Env& env, const RouteVars& vars, std::size_t n,
+                         std::string_view net_text) {
+  const std::string net_var = indexed(vars.network, n);
+  if (vars.family == Family::kV6) {
+    auto dst = Prefix::parse(net_text);
+    if (!dst || dst->family() != Family::kV6) return bad(net_var, net_text, "not an IPv6 prefix");
+    if (dst->has_host_bits()) return bad(net_var, net_text, "has host bits set");
+    return *dst;
   }
-  return ok_status();
+  VPNNS_ASSIGN_OR_RETURN(auto net, addr_var(env, net_var, Family::kV4));
+  const std::string mask_var = indexed("route_netmask_", n);
+  VPNNS_ASSIGN_OR_RETURN(auto mask, addr_var(env, mask_var, Family::kV4));
+  auto len = netmask_to_prefix_len(mask);
+  if (!len) return bad(mask_var, mask.str(), "not a contiguous netmask");
+  Prefix dst{net, *len};
+  if (dst.has_host_bits()) {
+    return bad(net_var, net.str(), "has host bits set for netmask " + mask.str());
+  }
+  return dst;
 }
 
-Status parse_routes_v6(const Env& env, Parsed<RouteUpRequest>& out) {
+Status parse_routes(const Env& env, const RouteVars& vars, Parsed<RouteUpRequest>& out) {
   std::optional<IpAddr> net_gateway;
-  if (auto g = env.get("net_gateway_ipv6")) net_gateway = IpAddr::parse(*g, Family::kV6);
+  if (auto g = env.get(vars.net_gateway)) net_gateway = IpAddr::parse(*g, vars.family);
   for (std::size_t n = 1;; ++n) {
-    const std::string net_var = indexed("route_ipv6_network_", n);
-    auto net_text = env.get(net_var);
+    auto net_text = env.get(indexed(vars.network, n));
     if (!net_text) break;
     if (out.request.routes.size() >= kMaxRoutes) {
       return Error(Code::kInvalidArgument, "more than " + std::to_string(kMaxRoutes) + " routes");
     }
-    auto dst = Prefix::parse(*net_text);
-    if (!dst || dst->family() != Family::kV6) return bad(net_var, *net_text, "not an IPv6 prefix");
-    if (dst->has_host_bits()) return bad(net_var, *net_text, "has host bits set");
-    Route r{*dst, std::nullopt, std::nullopt};
-    const std::string gw_var = indexed("route_ipv6_gateway_", n);
+    VPNNS_ASSIGN_OR_RETURN(auto dst, route_dst(env, vars, n, *net_text));
+    Route r{dst, std::nullopt, std::nullopt};
+    const std::string gw_var = indexed(vars.gateway, n);
     if (env.get(gw_var)) {
-      VPNNS_ASSIGN_OR_RETURN(auto gw, addr_var(env, gw_var, Family::kV6));
+      VPNNS_ASSIGN_OR_RETURN(auto gw, addr_var(env, gw_var, vars.family));
       if (net_gateway && gw == *net_gateway) {
         out.warnings.push_back("route " + r.dst.str() + " via net_gateway " + gw.str() +
                                " ignored: the namespace has no way out but the tunnel");
@@ -110,7 +103,7 @@ Status parse_routes_v6(const Env& env, Parsed<RouteUpRequest>& out) {
       }
       r.gateway = gw;
     }
-    const std::string metric_var = indexed("route_ipv6_metric_", n);
+    const std::string metric_var = indexed(vars.metric, n);
     if (auto m = env.get(metric_var)) {
       auto v = parse_uint(*m);
       if (!v || *v > 0xffffffffu) return bad(metric_var, *m, "not a metric (0-4294967295)");
@@ -303,8 +296,8 @@ Result<Parsed<UpRequest>> parse_up(const Env& env) {
 Result<Parsed<RouteUpRequest>> parse_route_up(const Env& env, bool netns_mode) {
   Parsed<RouteUpRequest> out;
   VPNNS_ASSIGN_OR_RETURN(out.request.dev, dev_of(env));
-  VPNNS_TRY(parse_routes_v4(env, out));
-  VPNNS_TRY(parse_routes_v6(env, out));
+  VPNNS_TRY(parse_routes(env, kRouteVarsV4, out));
+  VPNNS_TRY(parse_routes(env, kRouteVarsV6, out));
   VPNNS_TRY(parse_dns_options(env, out.request.dns, out.warnings));
   VPNNS_TRY(parse_foreign_options(env, out));
   if (netns_mode && env.get("redirect_gateway")) {
