@@ -6,125 +6,88 @@
 namespace vpnns::ctl {
 namespace {
 
-Json addresses_json(const std::vector<StateAddress>& addrs) {
-  Json out = Json::array();
-  for (const auto& a : addrs) {
-    Json j = Json::object();
-    j["address"] = address_text(a);
-    j["peer"] = a.peer ? Json(a.peer->str()) : Json();
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
-Json routes_json(const std::vector<StateRoute>& routes) {
-  Json out = Json::array();
-  for (const auto& r : routes) {
-    Json j = Json::object();
-    j["dst"] = r.dst.str();
-    j["gateway"] = r.gateway ? Json(r.gateway->str()) : Json();
-    j["metric"] = r.metric;
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
-Json ips_json(const std::vector<IpAddr>& ips) {
-  Json out = Json::array();
-  for (const auto& a : ips) out.push_back(a.str());
-  return out;
-}
-
 Json strings_json(const std::vector<std::string>& v) {
   Json out = Json::array();
   for (const auto& s : v) out.push_back(s);
   return out;
 }
 
+// The members "dns_pin" and "seal" share, in the schema's order ("namespace" only in "seal");
+// the caller appends its own.
+template <typename Table>
+Json owned_table_json(const Table& t, const std::string* where) {
+  Json j = Json::object();
+  j["family"] = "inet";
+  j["table"] = t.table;
+  if (where != nullptr) j["namespace"] = *where;
+  j["exists"] = t.exists;
+  j["owner_pid"] = t.owner_pid ? Json(static_cast<std::int64_t>(*t.owner_pid)) : Json();
+  j["servers"] = ips_json(t.servers);
+  return j;
+}
+
+// A part of the kernel view as JSON, or null where the view has no such part.
+template <typename T, typename ToJson>
+Json or_null(const std::optional<T>& part, ToJson to_json) {
+  return part ? to_json(*part) : Json();
+}
+
+Json link_json(const KernelLink& l) {
+  return {{"name", l.name}, {"ifindex", l.ifindex}, {"up", l.up}, {"mtu", l.mtu}};
+}
+
+Json netns_json(const KernelNetns& netns) {
+  return {{"name", netns.name},
+          {"exists", netns.exists},
+          {"dev", netns.dev},
+          {"ino", netns.ino},
+          {"links", strings_json(netns.links)},
+          {"device", or_null(netns.device, link_json)},
+          {"addresses", addresses_json(netns.addresses)},
+          {"routes", routes_json(netns.routes)}};
+}
+
+Json dns_json(const KernelDns& dns) {
+  return {{"path", dns.path},
+          {"exists", dns.exists},
+          {"written_by_vpnns", dns.written_by_vpnns},
+          {"servers", ips_json(dns.servers)},
+          {"search", strings_json(dns.search)}};
+}
+
+Json dns_pin_json(const KernelDnsPin& pin) {
+  Json p = owned_table_json(pin, nullptr);
+  p["dropped_packets"] = pin.dropped_packets;
+  return p;
+}
+
+Json seal_json(const KernelSeal& seal) {
+  Json s = owned_table_json(seal, &seal.where);
+  s["uids"] = or_null(seal.uids, [](const std::vector<std::uint32_t>& uids) {
+    Json j = Json::array();
+    for (std::uint32_t u : uids) j.push_back(u);
+    return j;
+  });
+  s["dropped_packets"] = seal.dropped_packets;
+  return s;
+}
+
+Json client_sets_json(const std::vector<KernelSet>& sets) {
+  Json out = Json::array();
+  for (const auto& s : sets) {
+    out.push_back({{"set", s.set.str()}, {"exists", s.exists}, {"members", s.members}});
+  }
+  return out;
+}
+
 Json kernel_json(const KernelView& k) {
   Json out = Json::object();
   out["openvpn_uid"] = k.openvpn_uid ? Json(*k.openvpn_uid) : Json();
-  if (k.netns) {
-    Json n = Json::object();
-    n["name"] = k.netns->name;
-    n["exists"] = k.netns->exists;
-    n["dev"] = k.netns->dev;
-    n["ino"] = k.netns->ino;
-    n["links"] = strings_json(k.netns->links);
-    if (k.netns->device) {
-      Json d = Json::object();
-      d["name"] = k.netns->device->name;
-      d["ifindex"] = k.netns->device->ifindex;
-      d["up"] = k.netns->device->up;
-      d["mtu"] = k.netns->device->mtu;
-      n["device"] = std::move(d);
-    } else {
-      n["device"] = nullptr;
-    }
-    n["addresses"] = addresses_json(k.netns->addresses);
-    n["routes"] = routes_json(k.netns->routes);
-    out["netns"] = std::move(n);
-  } else {
-    out["netns"] = nullptr;
-  }
-  if (k.dns) {
-    Json d = Json::object();
-    d["path"] = k.dns->path;
-    d["exists"] = k.dns->exists;
-    d["written_by_vpnns"] = k.dns->written_by_vpnns;
-    d["servers"] = ips_json(k.dns->servers);
-    d["search"] = strings_json(k.dns->search);
-    out["dns"] = std::move(d);
-  } else {
-    out["dns"] = nullptr;
-  }
-  if (k.dns_pin) {
-    Json p = Json::object();
-    p["family"] = "inet";
-    p["table"] = k.dns_pin->table;
-    p["exists"] = k.dns_pin->exists;
-    p["owner_pid"] =
-        k.dns_pin->owner_pid ? Json(static_cast<std::int64_t>(*k.dns_pin->owner_pid)) : Json();
-    p["servers"] = ips_json(k.dns_pin->servers);
-    p["dropped_packets"] = k.dns_pin->dropped_packets;
-    out["dns_pin"] = std::move(p);
-  } else {
-    out["dns_pin"] = nullptr;
-  }
-  if (k.seal) {
-    Json s = Json::object();
-    s["family"] = "inet";
-    s["table"] = k.seal->table;
-    s["namespace"] = k.seal->where;
-    s["exists"] = k.seal->exists;
-    s["owner_pid"] =
-        k.seal->owner_pid ? Json(static_cast<std::int64_t>(*k.seal->owner_pid)) : Json();
-    s["servers"] = ips_json(k.seal->servers);
-    if (k.seal->uids) {
-      Json uids = Json::array();
-      for (std::uint32_t u : *k.seal->uids) uids.push_back(u);
-      s["uids"] = std::move(uids);
-    } else {
-      s["uids"] = nullptr;
-    }
-    s["dropped_packets"] = k.seal->dropped_packets;
-    out["seal"] = std::move(s);
-  } else {
-    out["seal"] = nullptr;
-  }
-  if (k.client_sets) {
-    Json sets = Json::array();
-    for (const auto& s : *k.client_sets) {
-      Json j = Json::object();
-      j["set"] = s.set.str();
-      j["exists"] = s.exists;
-      j["members"] = s.members;
-      sets.push_back(std::move(j));
-    }
-    out["client_sets"] = std::move(sets);
-  } else {
-    out["client_sets"] = nullptr;
-  }
+  out["netns"] = or_null(k.netns, netns_json);
+  out["dns"] = or_null(k.dns, dns_json);
+  out["dns_pin"] = or_null(k.dns_pin, dns_pin_json);
+  out["seal"] = or_null(k.seal, seal_json);
+  out["client_sets"] = or_null(k.client_sets, client_sets_json);
   out["errors"] = strings_json(k.errors);
   return out;
 }

@@ -30,32 +30,13 @@ Json to_json(const StateNetns& n) {
     d["mtu"] = int_or_null(n.device->mtu);
     out["device"] = std::move(d);
   }
-  Json addrs = Json::array();
-  for (const auto& a : n.addresses) {
-    Json j = Json::object();
-    j["address"] = address_text(a);
-    j["peer"] = ip_or_null(a.peer);
-    addrs.push_back(std::move(j));
-  }
-  out["addresses"] = std::move(addrs);
-  Json routes = Json::array();
-  for (const auto& r : n.routes) {
-    Json j = Json::object();
-    j["dst"] = r.dst.str();
-    j["gateway"] = ip_or_null(r.gateway);
-    j["metric"] = r.metric;
-    routes.push_back(std::move(j));
-  }
-  out["routes"] = std::move(routes);
+  out["addresses"] = addresses_json(n.addresses);
+  out["routes"] = routes_json(n.routes);
   out["dns"] = nullptr;  // replaced below, in place
   if (n.dns) {
     Json dns = Json::object();
-    Json servers = Json::array();
-    for (const auto& s : n.dns->servers) servers.push_back(s.str());
-    Json search = Json::array();
-    for (const auto& s : n.dns->search) search.push_back(s);
-    dns["servers"] = std::move(servers);
-    dns["search"] = std::move(search);
+    dns["servers"] = ips_json(n.dns->servers);
+    dns["search"] = n.dns->search;
     out["dns"] = std::move(dns);
   }
   out["dns_pin"] = nullptr;  // replaced below, in place
@@ -63,9 +44,7 @@ Json to_json(const StateNetns& n) {
     Json pin = Json::object();
     pin["table"] = kStateDnsPinTable;
     pin["active"] = n.dns_pin->active;
-    Json servers = Json::array();
-    for (const auto& a : n.dns_pin->servers) servers.push_back(a.str());
-    pin["servers"] = std::move(servers);
+    pin["servers"] = ips_json(n.dns_pin->servers);
     out["dns_pin"] = std::move(pin);
   }
   return out;
@@ -76,9 +55,7 @@ Json to_json(const StateSeal& s) {
   out["family"] = "inet";
   out["table"] = s.table;
   out["active"] = s.active;
-  Json servers = Json::array();
-  for (const auto& a : s.servers) servers.push_back(a.str());
-  out["servers"] = std::move(servers);
+  out["servers"] = ips_json(s.servers);
   Json accept = Json::object();
   if (s.mark) {
     accept["mark"] = *s.mark;
@@ -97,11 +74,7 @@ Json to_json(const StateClientSets& c) {
   out["clients"] = c.clients;
   Json sets = Json::array();
   for (const auto& s : c.sets) {
-    Json j = Json::object();
-    j["set"] = s.set.str();
-    j["members"] = s.members;
-    j["interval"] = s.interval;
-    sets.push_back(std::move(j));
+    sets.push_back({{"set", s.set.str()}, {"members", s.members}, {"interval", s.interval}});
   }
   out["sets"] = std::move(sets);
   return out;
@@ -169,6 +142,18 @@ class Reader {
     }
     return *a;
   }
+  // An array of address strings ("servers": ["192.0.2.1", ...]).
+  std::vector<IpAddr> ips(const char* key) {
+    std::vector<IpAddr> out;
+    for (const Json& a : array(key)) {
+      if (!a.is_string()) {
+        note(key, "expected strings");
+        break;
+      }
+      out.push_back(ip(a.get<std::string>(), key));
+    }
+    return out;
+  }
   const Json& array(const char* key) {
     static const Json kEmpty = Json::array();
     const Json* v = member(key);
@@ -178,6 +163,19 @@ class Reader {
       return kEmpty;
     }
     return *v;
+  }
+  // Calls take(item, prefix) for each object of array `key`, whose member `prefix_key` is an
+  // ADDRESS/LENGTH; stops at the first problem.
+  template <typename Take>
+  void each_prefixed(const char* key, const char* prefix_key, Take&& take) {
+    const Json& items = array(key);
+    for (std::size_t i = 0; i < items.size() && ok(); ++i) {
+      Reader a = item(items[i], key, i);
+      const auto p = Prefix::parse(a.string(prefix_key));
+      if (a.ok() && !p) a.note(prefix_key, "not ADDRESS/LENGTH");
+      if (!a.ok()) break;
+      take(a, *p);
+    }
   }
   // A child reader for an object member (nullable: nullptr when null).
   std::optional<Reader> child(const char* key, bool nullable) {
@@ -245,34 +243,17 @@ std::optional<StateNetns> read_netns(Reader& top) {
     dev.mtu = d->optional_integer<std::uint32_t>("mtu", 0, kU32);
     n.device = dev;
   }
-  const Json& addrs = r->array("addresses");
-  for (std::size_t i = 0; i < addrs.size() && r->ok(); ++i) {
-    Reader a = r->item(addrs[i], "addresses", i);
-    const auto p = Prefix::parse(a.string("address"));
-    if (a.ok() && !p) a.note("address", "not ADDRESS/LENGTH");
-    if (!a.ok()) break;
-    n.addresses.push_back(StateAddress{p->addr, p->len, a.optional_ip("peer")});
-  }
-  const Json& routes = r->array("routes");
-  for (std::size_t i = 0; i < routes.size() && r->ok(); ++i) {
-    Reader a = r->item(routes[i], "routes", i);
-    const auto p = Prefix::parse(a.string("dst"));
-    if (a.ok() && !p) a.note("dst", "not ADDRESS/LENGTH");
-    if (!a.ok()) break;
-    StateRoute route{*p, a.optional_ip("gateway"),
+  r->each_prefixed("addresses", "address", [&](Reader& a, const Prefix& p) {
+    n.addresses.push_back(StateAddress{p.addr, p.len, a.optional_ip("peer")});
+  });
+  r->each_prefixed("routes", "dst", [&](Reader& a, const Prefix& p) {
+    StateRoute route{p, a.optional_ip("gateway"),
                      static_cast<std::uint32_t>(a.integer("metric", 0, kU32))};
     n.routes.push_back(route);
-  }
+  });
   if (auto d = r->child("dns", true)) {
     DnsConfig dns;
-    const Json& servers = d->array("servers");
-    for (const Json& s : servers) {
-      if (!s.is_string()) {
-        d->note("servers", "expected strings");
-        break;
-      }
-      dns.servers.push_back(d->ip(s.get<std::string>(), "servers"));
-    }
+    dns.servers = d->ips("servers");
     const Json& search = d->array("search");
     for (const Json& s : search) {
       if (!s.is_string() || !is_valid_dns_name(s.get<std::string>())) {
@@ -291,13 +272,7 @@ std::optional<StateNetns> read_netns(Reader& top) {
         p->note("table", std::string("expected ") + kStateDnsPinTable);
       }
       pin.active = p->boolean("active");
-      for (const Json& a : p->array("servers")) {
-        if (!a.is_string()) {
-          p->note("servers", "expected strings");
-          break;
-        }
-        pin.servers.push_back(p->ip(a.get<std::string>(), "servers"));
-      }
+      pin.servers = p->ips("servers");
       n.dns_pin = pin;
     }
   }
@@ -314,13 +289,7 @@ std::optional<StateSeal> read_seal(Reader& top) {
     r->note("table", "not a vpnns table name: " + json_quote(s.table));
   }
   s.active = r->boolean("active");
-  for (const Json& a : r->array("servers")) {
-    if (!a.is_string()) {
-      r->note("servers", "expected strings");
-      break;
-    }
-    s.servers.push_back(r->ip(a.get<std::string>(), "servers"));
-  }
+  s.servers = r->ips("servers");
   if (auto accept = r->child("accept", false)) {
     // {"mark": N} or {"uids": [...]}.
     if (accept->has("mark")) {
@@ -366,6 +335,27 @@ std::optional<StateClientSets> read_client_sets(Reader& top) {
 
 std::string address_text(const StateAddress& a) {
   return a.local.str() + "/" + std::to_string(a.prefix_len);
+}
+
+Json ips_json(const std::vector<IpAddr>& ips) {
+  Json out = Json::array();
+  for (const auto& a : ips) out.push_back(a.str());
+  return out;
+}
+
+Json addresses_json(const std::vector<StateAddress>& addrs) {
+  Json out = Json::array();
+  for (const auto& a : addrs)
+    out.push_back({{"address", address_text(a)}, {"peer", ip_or_null(a.peer)}});
+  return out;
+}
+
+Json routes_json(const std::vector<StateRoute>& routes) {
+  Json out = Json::array();
+  for (const auto& r : routes) {
+    out.push_back({{"dst", r.dst.str()}, {"gateway", ip_or_null(r.gateway)}, {"metric", r.metric}});
+  }
+  return out;
 }
 
 std::string state_file_path(const std::string& instance) {

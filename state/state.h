@@ -170,4 +170,10 @@ std::string state_file_path(const std::string& instance);
 // "a.b.c.d/len" (or the IPv6 form) of an address.
 std::string address_text(const StateAddress& a);
 
+// The lists the state file and `vpnnsctl status --json` write alike: ["192.0.2.1", ...],
+// [{"address": "a.b.c.d/len", "peer": ...}, ...], [{"dst": ..., "gateway": ..., "metric": N}, ...].
+Json ips_json(const std::vector<IpAddr>& ips);
+Json addresses_json(const std::vector<StateAddress>& addrs);
+Json routes_json(const std::vector<StateRoute>& routes);
+
 }  // namespace vpnns
