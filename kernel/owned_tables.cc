@@ -40,13 +40,37 @@ std::string dns_pin_comment(const std::string& instance, const std::string& netn
          std::to_string(helper_pid);
 }
 
-Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table) {
-  SealState st;
+namespace {
+
+// The table's comment and the rule count of its chain into `st`; false if there is no table.
+template <typename State>
+Result<bool> read_table_head(NetlinkSocket& sock, const std::string& table, const char* chain,
+                             State& st) {
   VPNNS_ASSIGN_OR_RETURN(std::optional<std::string> comment, nft_read_table(sock, table));
-  if (!comment) return st;
+  if (!comment) return false;
   st.exists = true;
   st.comment = std::move(*comment);
-  VPNNS_ASSIGN_OR_RETURN(st.rules, nft_count_rules(sock, table, kSealChain));
+  VPNNS_ASSIGN_OR_RETURN(st.rules, nft_count_rules(sock, table, chain));
+  return true;
+}
+
+// The addresses in a table's IPv4 and IPv6 server sets; true if both sets exist.
+Result<bool> read_server_sets(NetlinkSocket& sock, const std::string& table, const char* set4,
+                              const char* set6, std::vector<IpAddr>& servers) {
+  auto add_server = [&](std::span<const std::uint8_t> k) {
+    if (auto a = IpAddr::from_bytes(k)) servers.push_back(*a);
+  };
+  VPNNS_ASSIGN_OR_RETURN(bool has4, nft_read_set(sock, table, set4, add_server));
+  VPNNS_ASSIGN_OR_RETURN(bool has6, nft_read_set(sock, table, set6, add_server));
+  return has4 && has6;
+}
+
+}  // namespace
+
+Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table) {
+  SealState st;
+  VPNNS_ASSIGN_OR_RETURN(bool exists, read_table_head(sock, table, kSealChain, st));
+  if (!exists) return st;
   VPNNS_ASSIGN_OR_RETURN(st.has_uid_set,
                          nft_read_set(sock, table, kSealUids, [&](std::span<const std::uint8_t> k) {
                            std::uint32_t uid = 0;
@@ -55,12 +79,8 @@ Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table)
                              st.uids.insert(uid);
                            }
                          }));
-  auto add_server = [&](std::span<const std::uint8_t> k) {
-    if (auto a = IpAddr::from_bytes(k)) st.servers.push_back(*a);
-  };
-  VPNNS_ASSIGN_OR_RETURN(bool has4, nft_read_set(sock, table, kSealServer4, add_server));
-  VPNNS_ASSIGN_OR_RETURN(bool has6, nft_read_set(sock, table, kSealServer6, add_server));
-  st.has_server_sets = has4 && has6;
+  VPNNS_ASSIGN_OR_RETURN(st.has_server_sets,
+                         read_server_sets(sock, table, kSealServer4, kSealServer6, st.servers));
   VPNNS_ASSIGN_OR_RETURN(std::optional<std::uint64_t> dropped,
                          nft_read_counter(sock, table, kSealCounter));
   if (dropped) st.dropped_packets = *dropped;
@@ -69,11 +89,8 @@ Result<SealState> read_seal_state(NetlinkSocket& sock, const std::string& table)
 
 Result<DnsPinState> read_dns_pin_state(NetlinkSocket& sock, const std::string& table) {
   DnsPinState st;
-  VPNNS_ASSIGN_OR_RETURN(std::optional<std::string> comment, nft_read_table(sock, table));
-  if (!comment) return st;
-  st.exists = true;
-  st.comment = std::move(*comment);
-  VPNNS_ASSIGN_OR_RETURN(st.rules, nft_count_rules(sock, table, kDnsPinChain));
+  VPNNS_ASSIGN_OR_RETURN(bool exists, read_table_head(sock, table, kDnsPinChain, st));
+  if (!exists) return st;
   VPNNS_ASSIGN_OR_RETURN(
       bool has_ports, nft_read_set(sock, table, kDnsPinPorts, [&](std::span<const std::uint8_t> k) {
         std::uint16_t port = 0;
@@ -83,12 +100,8 @@ Result<DnsPinState> read_dns_pin_state(NetlinkSocket& sock, const std::string& t
         }
       }));
   (void)has_ports;  // a missing set leaves `ports` empty, which no spec matches
-  auto add_server = [&](std::span<const std::uint8_t> k) {
-    if (auto a = IpAddr::from_bytes(k)) st.servers.push_back(*a);
-  };
-  VPNNS_ASSIGN_OR_RETURN(bool has4, nft_read_set(sock, table, kDnsPinServers4, add_server));
-  VPNNS_ASSIGN_OR_RETURN(bool has6, nft_read_set(sock, table, kDnsPinServers6, add_server));
-  st.has_server_sets = has4 && has6;
+  VPNNS_ASSIGN_OR_RETURN(st.has_server_sets, read_server_sets(sock, table, kDnsPinServers4,
+                                                              kDnsPinServers6, st.servers));
   VPNNS_ASSIGN_OR_RETURN(std::optional<std::uint64_t> dropped,
                          nft_read_counter(sock, table, kDnsPinCounter));
   st.dropped_packets = dropped.value_or(0);

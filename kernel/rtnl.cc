@@ -23,13 +23,33 @@ T* put_header(MessageBuffer& buf, std::uint16_t type, std::uint16_t flags, nlmsg
   return static_cast<T*>(mnl_nlmsg_put_extra_header(nlh, sizeof(T)));
 }
 
+// The ifinfomsg every link request starts with: any family, device `ifindex` (0: the request
+// names the device, or asks for all).
+nlmsghdr* put_link_header(MessageBuffer& buf, std::uint16_t type, int ifindex) {
+  nlmsghdr* nlh;
+  auto* ifm = put_header<ifinfomsg>(buf, type, 0, &nlh);
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = ifindex;
+  return nlh;
+}
+
 int af_of(Family f) { return f == Family::kV4 ? AF_INET : AF_INET6; }
+
+// The family of a dumped address or route; `what` names the message for the error.
+Result<Family> family_of(std::uint8_t af, const char* what) {
+  if (af != AF_INET && af != AF_INET6) {
+    return Error(Code::kSystem, std::string(what) + " of family " + std::to_string(af));
+  }
+  return af == AF_INET ? Family::kV4 : Family::kV6;
+}
 
 void put_addr(nlmsghdr* nlh, std::uint16_t type, const IpAddr& a) {
   mnl_attr_put(nlh, type, a.bytes().size(), a.bytes().data());
 }
 
+// An address attribute of the family's size; nullopt for none (nullptr) or another size.
 std::optional<IpAddr> get_addr(const nlattr* attr, Family family) {
+  if (attr == nullptr) return std::nullopt;
   const std::size_t want = family == Family::kV4 ? 4 : 16;
   if (mnl_attr_get_payload_len(attr) != want) return std::nullopt;
   return IpAddr::from_bytes({static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr)), want});
@@ -76,45 +96,29 @@ bool valid(const nlattr* a, mnl_attr_data_type type) {
 }  // namespace
 
 nlmsghdr* build_link_get(MessageBuffer& buf, std::string_view name) {
-  nlmsghdr* nlh;
-  auto* ifm = put_header<ifinfomsg>(buf, RTM_GETLINK, 0, &nlh);
-  ifm->ifi_family = AF_UNSPEC;
+  nlmsghdr* nlh = put_link_header(buf, RTM_GETLINK, 0);
   const std::string n(name);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, n.c_str());
   return nlh;
 }
 
 nlmsghdr* build_link_get(MessageBuffer& buf, int ifindex) {
-  nlmsghdr* nlh;
-  auto* ifm = put_header<ifinfomsg>(buf, RTM_GETLINK, 0, &nlh);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = ifindex;
-  return nlh;
+  return put_link_header(buf, RTM_GETLINK, ifindex);
 }
 
-nlmsghdr* build_link_dump(MessageBuffer& buf) {
-  nlmsghdr* nlh;
-  auto* ifm = put_header<ifinfomsg>(buf, RTM_GETLINK, 0, &nlh);
-  ifm->ifi_family = AF_UNSPEC;
-  return nlh;
-}
+nlmsghdr* build_link_dump(MessageBuffer& buf) { return put_link_header(buf, RTM_GETLINK, 0); }
 
 nlmsghdr* build_link_move(MessageBuffer& buf, int ifindex, int netns_fd) {
-  nlmsghdr* nlh;
-  auto* ifm = put_header<ifinfomsg>(buf, RTM_NEWLINK, 0, &nlh);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = ifindex;
+  nlmsghdr* nlh = put_link_header(buf, RTM_NEWLINK, ifindex);
   mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, static_cast<std::uint32_t>(netns_fd));
   return nlh;
 }
 
 nlmsghdr* build_link_set(MessageBuffer& buf, int ifindex, std::optional<std::uint32_t> mtu,
                          std::optional<bool> up) {
-  nlmsghdr* nlh;
-  auto* ifm = put_header<ifinfomsg>(buf, RTM_NEWLINK, 0, &nlh);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = ifindex;
+  nlmsghdr* nlh = put_link_header(buf, RTM_NEWLINK, ifindex);
   if (up) {
+    auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
     ifm->ifi_change = IFF_UP;
     ifm->ifi_flags = *up ? IFF_UP : 0;
   }
@@ -213,13 +217,9 @@ Result<AddrInfo> parse_addr(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != RTM_NEWADDR) return Error(Code::kSystem, "not an address message");
   VPNNS_ASSIGN_OR_RETURN(auto tb, (collect<IFA_MAX + 1>(nlh, sizeof(ifaddrmsg), "address")));
   const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
-  if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) {
-    return Error(Code::kSystem, "address of family " + std::to_string(ifa->ifa_family));
-  }
-  const Family family = ifa->ifa_family == AF_INET ? Family::kV4 : Family::kV6;
-  std::optional<IpAddr> local, address;
-  if (tb.at[IFA_LOCAL] != nullptr) local = get_addr(tb.at[IFA_LOCAL], family);
-  if (tb.at[IFA_ADDRESS] != nullptr) address = get_addr(tb.at[IFA_ADDRESS], family);
+  VPNNS_ASSIGN_OR_RETURN(const Family family, family_of(ifa->ifa_family, "address"));
+  std::optional<IpAddr> local = get_addr(tb.at[IFA_LOCAL], family);
+  const std::optional<IpAddr> address = get_addr(tb.at[IFA_ADDRESS], family);
   if (!local) local = address;
   if (!local) return Error(Code::kSystem, "address message without an address");
   AddrInfo info{static_cast<int>(ifa->ifa_index), AddrSpec{*local, ifa->ifa_prefixlen, {}}};
@@ -231,12 +231,8 @@ Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != RTM_NEWROUTE) return Error(Code::kSystem, "not a route message");
   VPNNS_ASSIGN_OR_RETURN(auto tb, (collect<RTA_MAX + 1>(nlh, sizeof(rtmsg), "route")));
   const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
-  if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) {
-    return Error(Code::kSystem, "route of family " + std::to_string(rtm->rtm_family));
-  }
-  const Family family = rtm->rtm_family == AF_INET ? Family::kV4 : Family::kV6;
-  std::optional<IpAddr> dst;
-  if (tb.at[RTA_DST] != nullptr) dst = get_addr(tb.at[RTA_DST], family);
+  VPNNS_ASSIGN_OR_RETURN(const Family family, family_of(rtm->rtm_family, "route"));
+  std::optional<IpAddr> dst = get_addr(tb.at[RTA_DST], family);
   if (!dst) {
     dst = family == Family::kV4 ? IpAddr::v4({}) : IpAddr::v6({});
   }
@@ -246,7 +242,7 @@ Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
   info.spec.protocol = rtm->rtm_protocol;
   info.spec.table = rtm->rtm_table;
   if (valid(tb.at[RTA_TABLE], MNL_TYPE_U32)) info.spec.table = mnl_attr_get_u32(tb.at[RTA_TABLE]);
-  if (tb.at[RTA_GATEWAY] != nullptr) info.spec.gateway = get_addr(tb.at[RTA_GATEWAY], family);
+  info.spec.gateway = get_addr(tb.at[RTA_GATEWAY], family);
   if (valid(tb.at[RTA_OIF], MNL_TYPE_U32)) {
     info.spec.oif = static_cast<int>(mnl_attr_get_u32(tb.at[RTA_OIF]));
   }
