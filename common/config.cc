@@ -70,6 +70,15 @@ std::optional<std::uint64_t> parse_decimal(std::string_view v) {
 // Returns the problem with the value, or empty if it was stored.
 using KeyParser = std::function<std::string(std::string_view value, Given& given)>;
 
+// helper= and client-classes=: an absolute path, stored in `member`.
+KeyParser path_into(std::optional<std::string> Given::*member) {
+  return [member](std::string_view v, Given& g) -> std::string {
+    if (std::string problem = check_path(v); !problem.empty()) return problem;
+    g.*member = std::string(v);
+    return {};
+  };
+}
+
 std::optional<bool> parse_yes_no(std::string_view v) {
   if (v == "yes") return true;
   if (v == "no") return false;
@@ -132,12 +141,7 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          g.instance = std::string(v);
          return {};
        }},
-      {"helper",
-       [](std::string_view v, Given& g) -> std::string {
-         if (std::string problem = check_path(v); !problem.empty()) return problem;
-         g.helper = std::string(v);
-         return {};
-       }},
+      {"helper", path_into(&Given::helper)},
       {"role",
        [](std::string_view v, Given& g) -> std::string {
          if (v == "client") {
@@ -157,12 +161,7 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          g.client_sets = std::move(sets);
          return {};
        }},
-      {"client-classes",
-       [](std::string_view v, Given& g) -> std::string {
-         if (std::string problem = check_path(v); !problem.empty()) return problem;
-         g.client_classes = std::string(v);
-         return {};
-       }},
+      {"client-classes", path_into(&Given::client_classes)},
       {"client-max-entries",
        [](std::string_view v, Given& g) -> std::string {
          auto n = parse_decimal(v);
