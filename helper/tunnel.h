@@ -147,6 +147,10 @@ class NetnsTunnel {
   // Pins DNS to `dns` (dns=pin), writes the files (dns=yes|pin), says what it did; puts the pin
   // back as it was if the files cannot be written.
   Result<std::string> apply_dns(const DnsConfig& dns, Warnings& warnings);
+  // Pins DNS to `servers` when there is a pin, keeping in `before` the servers it replaces (for
+  // restore_pin()); says what it did ("" without a pin).
+  Result<std::string> pin_dns(const std::vector<IpAddr>& servers,
+                              std::optional<std::vector<IpAddr>>& before, Warnings& warnings);
   // Puts the pin back to `before` (nullopt: no pin) after a later step failed.
   void restore_pin(const std::optional<std::vector<IpAddr>>& before, Warnings& warnings);
   [[nodiscard]] std::string describe_dns(const DnsConfig& dns) const;

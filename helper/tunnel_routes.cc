@@ -62,6 +62,14 @@ Status NetnsTunnel::delete_our_routes() {
   return apply_routes({}, have);
 }
 
+Result<std::string> NetnsTunnel::pin_dns(const std::vector<IpAddr>& servers,
+                                         std::optional<std::vector<IpAddr>>& before,
+                                         Warnings& warnings) {
+  if (!dns_pin_) return std::string();
+  if (dns_pin_->active()) before = dns_pin_->servers();
+  return dns_pin_->apply(servers, warnings);
+}
+
 void NetnsTunnel::restore_pin(const std::optional<std::vector<IpAddr>>& before,
                               Warnings& warnings) {
   Warnings ignored;
@@ -86,12 +94,8 @@ Result<NetnsTunnel::RouteUpPlan> NetnsTunnel::plan(const RouteUpRequest& req, Wa
 
 Result<std::string> NetnsTunnel::apply(const RouteUpPlan& plan, Warnings& warnings) {
   // DNS is pinned before any route through the tunnel changes, so none exists without the pin.
-  std::string pinned;
   std::optional<std::vector<IpAddr>> pinned_before;
-  if (dns_pin_) {
-    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
-    VPNNS_ASSIGN_OR_RETURN(pinned, dns_pin_->apply(plan.dns.servers, warnings));
-  }
+  VPNNS_ASSIGN_OR_RETURN(std::string pinned, pin_dns(plan.dns.servers, pinned_before, warnings));
   if (Status s = apply_routes(plan.want, plan.have); !s) {
     if (dns_pin_) restore_pin(pinned_before, warnings);
     return s.error();
@@ -123,12 +127,8 @@ std::string NetnsTunnel::describe_dns(const DnsConfig& dns) const {
 }
 
 Result<std::string> NetnsTunnel::apply_dns(const DnsConfig& dns, Warnings& warnings) {
-  std::string summary;
   std::optional<std::vector<IpAddr>> pinned_before;
-  if (dns_pin_) {
-    if (dns_pin_->active()) pinned_before = dns_pin_->servers();
-    VPNNS_ASSIGN_OR_RETURN(summary, dns_pin_->apply(dns.servers, warnings));
-  }
+  VPNNS_ASSIGN_OR_RETURN(std::string summary, pin_dns(dns.servers, pinned_before, warnings));
   if (config_.dns != DnsMode::kNo) {
     if (Status s = dns_.write(dns); !s) {
       if (dns_pin_) restore_pin(pinned_before, warnings);
