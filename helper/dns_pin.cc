@@ -47,17 +47,12 @@ Result<DnsPin::Plan> DnsPin::plan_for(DnsPinSpec want) {
     }
     return plan;
   }
-  plan.replace = true;
-  plan.existed = st.exists;
   plan.found_comment = st.comment;
-  plan.changes.push_back(nft_change::DnsPinInstall{w});
-  return plan;
+  return replacing(std::move(plan), st.exists, nft_change::DnsPinInstall{w});
 }
 
 Status DnsPin::commit(const Plan& plan, std::vector<std::string>& warnings) {
-  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
-  spec_ = plan.want;
-  active_ = true;
+  VPNNS_TRY(commit_table(*nft_, plan, spec_, active_));
   if (!plan.replace) return ok_status();
   const std::string what =
       "nftables table inet " + spec_.table + " in network namespace '" + netns_ + "'";

@@ -52,11 +52,7 @@ class DnsPin {
       : nft_(std::move(nft)), spec_(std::move(spec)), netns_(std::move(netns)) {}
 
   // What a change of the pin does: the table made to hold `want` (mode.h's plan).
-  struct Plan {
-    DnsPinSpec want;
-    std::vector<NftChange> changes;  // one transaction; empty if the table already matches
-    bool replace = false;            // the whole table (missing, damaged or someone else's)
-    bool existed = false;
+  struct Plan : TablePlan<DnsPinSpec> {
     std::string found_comment;  // (when replaced) the comment of the table that was there
   };
 

@@ -69,6 +69,25 @@ using NftChange =
                  nft_change::DnsPinInstall, nft_change::DnsPinServer, nft_change::TableDelete,
                  nft_change::SetElements, nft_change::SetFlush>;
 
+// A plan for one of vpnns's own tables (the seal, the DNS pin): what the table must hold, and the
+// changes that get it there in one transaction.
+template <typename Spec>
+struct TablePlan {
+  Spec want;
+  std::vector<NftChange> changes;  // one transaction; empty if the table already matches
+  bool replace = false;            // the whole table (missing, damaged or someone else's)
+  bool existed = false;            // (when replaced) a table of that name was there
+};
+
+// `plan`, turned into replacing the whole table with `install`.
+template <typename Plan, typename Install>
+Plan replacing(Plan plan, bool existed, Install install) {
+  plan.replace = true;
+  plan.existed = existed;
+  plan.changes.push_back(std::move(install));
+  return plan;
+}
+
 class NftOps {
  public:
   virtual ~NftOps() = default;
@@ -80,5 +99,15 @@ class NftOps {
   // All of `changes` in one transaction.
   virtual Status commit(const std::vector<NftChange>& changes) = 0;
 };
+
+// Commits `plan`; once the kernel took it (and only then), `spec` and `active` say what the table
+// holds.
+template <typename Spec>
+Status commit_table(NftOps& nft, const TablePlan<Spec>& plan, Spec& spec, bool& active) {
+  if (!plan.changes.empty()) VPNNS_TRY(nft.commit(plan.changes));
+  spec = plan.want;
+  active = true;
+  return ok_status();
+}
 
 }  // namespace vpnns

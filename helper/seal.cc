@@ -132,16 +132,11 @@ Result<Seal::Plan> Seal::plan_for(SealSpec want) {
     }
     return plan;
   }
-  plan.replace = true;
-  plan.existed = st.exists;
-  plan.changes.push_back(nft_change::SealInstall{w});
-  return plan;
+  return replacing(std::move(plan), st.exists, nft_change::SealInstall{w});
 }
 
 Status Seal::commit(const Plan& plan, std::vector<std::string>& warnings) {
-  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
-  spec_ = plan.want;
-  active_ = true;
+  VPNNS_TRY(commit_table(*nft_, plan, spec_, active_));
   if (!plan.replace) return ok_status();
   if (stale_owner_) {
     warnings.push_back("replaced a stale nftables table inet " + spec_.table + " (" +

@@ -66,12 +66,8 @@ class Seal {
              check_dco) {}
 
   // What UP and IPCHANGE change (mode.h): the table made to hold `want`.
-  struct Plan {
-    SealSpec want;
-    std::vector<NftChange> changes;  // one transaction; empty if the table already matches
-    bool replace = false;            // the whole table (missing, damaged or someone else's)
-    bool existed = false;            // (when replaced) a table of that name was there
-    std::optional<IpAddr> before;    // the server sealed until now
+  struct Plan : TablePlan<SealSpec> {
+    std::optional<IpAddr> before;  // the server sealed until now
   };
 
   // The seal's part of UP and IPCHANGE, judged against what it holds: the server to seal must
