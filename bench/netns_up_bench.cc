@@ -112,7 +112,7 @@ void write_dns_in_place(const std::string& ns) {
                                    {"nsswitch.conf", nsswitch}}) {
     UniqueFd fd(
         ::openat(dir.get(), name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644));
-    struct stat st {};
+    struct stat st = {};
     if (!fd || ::fstat(fd.get(), &st) < 0 ||
         ::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
         ::ftruncate(fd.get(), static_cast<off_t>(text.size())) < 0) {

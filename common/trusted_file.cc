@@ -37,7 +37,7 @@ Result<UniqueFd> open_trusted_file(const std::string& path, const std::string& w
   const int open_err = errno;
   if (!fd) return Error(Code::kNotFound, arg + ": cannot open", open_err);
 
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error(arg + ": fstat", errno);
   if (!S_ISREG(st.st_mode)) return untrusted("not a regular file");
   if (st.st_uid != 0) return untrusted("owned by uid " + std::to_string(st.st_uid));
@@ -53,7 +53,7 @@ Result<UniqueFd> open_trusted_file(const std::string& path, const std::string& w
   while (dir.size() > 1) {
     dir.erase(dir.rfind('/'));
     if (dir.empty()) dir = "/";
-    struct stat ds {};
+    struct stat ds = {};
     if (::stat(dir.c_str(), &ds) < 0) return sys_error(arg + ": stat " + dir, errno);
     if (ds.st_uid != 0) {
       return untrusted("directory " + dir + " is owned by uid " + std::to_string(ds.st_uid));

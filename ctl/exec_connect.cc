@@ -23,7 +23,7 @@ std::string own_user_name() {
 // The socket's group refused us: the service's own words, plus a hint when the group lists us
 // but this login session predates it.
 std::string not_in_group(const std::string& socket_path) {
-  struct stat st {};
+  struct stat st = {};
   std::string group = "vpnns";
   bool listed = false;
   const std::string user = own_user_name();

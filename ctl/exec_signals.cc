@@ -26,7 +26,7 @@ void exit_like(const ExecExit& exit) {
     // The command may have dumped core; vpnnsctl dumping its own would only confuse.
     const rlimit none{0, 0};
     (void)::setrlimit(RLIMIT_CORE, &none);
-    struct sigaction sa {};
+    struct sigaction sa = {};
     sa.sa_handler = SIG_DFL;
     (void)::sigaction(sig, &sa, nullptr);
     sigset_t set;
@@ -43,7 +43,7 @@ std::vector<int> forwarded_signals() {
   std::vector<int> out;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (!is_forwardable_signal(sig)) continue;
-    struct sigaction current {};
+    struct sigaction current = {};
     if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
     out.push_back(sig);
   }

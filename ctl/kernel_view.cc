@@ -37,7 +37,7 @@ Result<std::string> read_text(const std::string& path) {
 Status read_netns(const StateNetns& want, KernelNetns& out) {
   out.name = want.name;
   const std::string path = std::string(kNetnsRunDir) + "/" + want.name;
-  struct stat st {};
+  struct stat st = {};
   if (::stat(path.c_str(), &st) < 0) {
     if (errno == ENOENT) return ok_status();
     return sys_error("stat " + path, errno);

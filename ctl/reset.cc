@@ -116,7 +116,7 @@ void reset_dns_pin(const Target& t, Outcome& out) {
   const std::string path = std::string(kNetnsRunDir) + "/" + t.netns;
   const std::string what =
       std::string("nft table inet ") + kDnsPinTable + " in network namespace '" + t.netns + "'";
-  struct stat st {};
+  struct stat st = {};
   if (::stat(path.c_str(), &st) < 0) return;  // no namespace, no table (said below)
   auto sock = socket_in(path, NETLINK_NETFILTER);
   if (!sock) return out.failed(what, sock.error());
@@ -176,7 +176,7 @@ void reset_sets(const Target& t, Outcome& out) {
 Result<bool> written_by_vpnns(int dir, const char* name) {
   UniqueFd fd(::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return sys_error("opening", errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat", errno);
   if (!S_ISREG(st.st_mode) || st.st_uid != 0) return false;
   const std::string header = kVpnnsFileHeader;
@@ -233,7 +233,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> read_marker(const std::st
     why = errno == ENOENT ? "there is no marker " + path : "cannot open " + path;
     return std::nullopt;
   }
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
       (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     why = path + " is not a root-owned file writable by root alone";
@@ -259,7 +259,7 @@ std::vector<pid_t> pids_in_netns(std::uint64_t dev, std::uint64_t ino) {
     const std::string_view name = e->d_name;
     const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
     if (ec != std::errc() || end != name.data() + name.size()) continue;
-    struct stat st {};
+    struct stat st = {};
     const std::string ns = "/proc/" + std::string(name) + "/ns/net";
     if (::stat(ns.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino) pids.push_back(pid);
   }
@@ -270,7 +270,7 @@ void reset_netns(const Target& t, Outcome& out) {
   const std::string path = std::string(kNetnsRunDir) + "/" + t.netns;
   const std::string marker = NetnsPaths{}.marker_dir + "/" + t.netns;  // netns_marker.h
   const std::string what = "network namespace '" + t.netns + "' (" + path + ")";
-  struct stat st {};
+  struct stat st = {};
   if (::stat(path.c_str(), &st) < 0) {
     out.not_found(what);
     if (::unlink(marker.c_str()) == 0) out.removed(marker + " (its namespace is gone)");

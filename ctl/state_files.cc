@@ -19,7 +19,7 @@ namespace vpnns::ctl {
 namespace {
 
 Status check_dir(const std::string& dir) {
-  struct stat st {};
+  struct stat st = {};
   if (::stat(dir.c_str(), &st) < 0) {
     if (errno == ENOENT) return Error(Code::kNotFound, dir + " does not exist", ENOENT);
     return sys_error("stat " + dir, errno);
@@ -69,7 +69,7 @@ Result<InstanceState> load_state_file(const std::string& path, const std::string
     if (errno == ENOENT) return Error(Code::kNotFound, "no state file " + path, ENOENT);
     return sys_error("opening " + path, errno);
   }
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + path, errno);
   if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Error(Code::kPermissionDenied,

@@ -3,6 +3,7 @@
 #include "ctl/status_text.h"
 
 #include <ctime>
+#include <functional>
 
 #include "ctl/printable.h"
 #include "ctl/status_words.h"
@@ -70,9 +71,7 @@ void instance_text(const InstanceReport& r, std::int64_t now, std::string& out) 
     line(out, "routes", or_none(join(n.routes, route_text)));
     if (n.dns) {
       std::string d = or_none(join(n.dns->servers, ip_text));
-      if (!n.dns->search.empty())
-        d += "; search " + join(
-                               n.dns->search, [](auto& x) { return x; }, " ");
+      if (!n.dns->search.empty()) d += "; search " + join(n.dns->search, std::identity{}, " ");
       line(out, "dns", d);
     }
     if (n.dns_pin) {

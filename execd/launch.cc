@@ -44,7 +44,7 @@ struct ChildError {
 }
 
 Status reset_signals() {
-  struct sigaction sa {};
+  struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
@@ -115,7 +115,7 @@ ChildError exec_command(const LaunchSpec& spec) {
     const std::string candidate = dir + "/" + cmd;
     ::execve(candidate.c_str(), argv.data(), envp.data());
     const int e = errno;
-    struct stat st {};
+    struct stat st = {};
     if (e == EACCES) {
       // A file we may not execute counts; a directory we may not search hides nothing from
       // us (the shells' view: "command not found").

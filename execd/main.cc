@@ -153,7 +153,7 @@ Status check_socket_dir(const std::string& path) {
   if (path == kDefaultSocket && ::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
     return sys_error("creating " + dir, errno);
   }
-  struct stat st {};
+  struct stat st = {};
   if (::stat(dir.c_str(), &st) < 0) return sys_error("stat " + dir, errno);
   if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Error(Code::kPermissionDenied,
@@ -168,7 +168,7 @@ Result<UniqueFd> bind_socket(const std::string& path, gid_t gid) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  struct stat st {};
+  struct stat st = {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       return Error(Code::kFailedPrecondition, path + " exists and is not a socket");
@@ -286,7 +286,7 @@ int Service::run(const std::string& created_socket) {
     std::fprintf(stderr, "vpnns-execd: signalfd: %s\n", std::strerror(errno));
     return 1;
   }
-  struct stat created {};
+  struct stat created = {};
   if (!created_socket.empty()) (void)::stat(created_socket.c_str(), &created);
 
   for (;;) {
@@ -310,7 +310,7 @@ int Service::run(const std::string& created_socket) {
   }
   // Stop listening; running sessions carry on with their commands.
   if (!created_socket.empty()) {
-    struct stat now {};
+    struct stat now = {};
     if (::stat(created_socket.c_str(), &now) == 0 && now.st_ino == created.st_ino &&
         now.st_dev == created.st_dev) {
       (void)::unlink(created_socket.c_str());

@@ -54,7 +54,7 @@ Result<std::vector<std::string>> hide_resolver_sockets() {
       if (real.error().sys_errno() == ENOENT) continue;
       return real.error();
     }
-    struct stat st {};
+    struct stat st = {};
     if (::stat(real->c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
     if (std::ranges::find(hidden, *real) != hidden.end()) continue;  // /var/run -> /run
     if (::mount("vpnns-hidden", real->c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -71,7 +71,7 @@ Result<std::vector<std::string>> hide_resolver_sockets() {
 Result<std::string> bind_target(const std::string& dst, const std::vector<std::string>& hidden) {
   std::string path = dst;
   for (int hops = 0; hops < 16; ++hops) {
-    struct stat st {};
+    struct stat st = {};
     if (::lstat(path.c_str(), &st) < 0) {
       const int err = errno;
       if (err != ENOENT) return sys_error("lstat " + path, err);
@@ -116,7 +116,7 @@ Status bind_etc(const std::string& name, const std::vector<std::string>& hidden)
     }
     return {};
   };
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(dir.get(), &st) < 0) return sys_error("fstat " + src_dir, errno);
   if (std::string why = untrusted(src_dir, st); !why.empty()) {
     return Error(Code::kPermissionDenied, "refusing to use " + src_dir + ": " + why);
@@ -151,7 +151,7 @@ Status bind_etc(const std::string& name, const std::vector<std::string>& hidden)
 
 // Step 3: a sysfs of the namespace on /sys, with the host's cgroup hierarchy carried over.
 Status remount_sys() {
-  struct statvfs vfs {};
+  struct statvfs vfs = {};
   const bool read_only = ::statvfs("/sys", &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0;
   // A detached copy of /sys/fs/cgroup and everything below it; best effort (no cgroup, no copy).
   UniqueFd cgroup(static_cast<int>(

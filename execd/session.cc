@@ -113,7 +113,7 @@ int Session::refuse(const Error& error, std::uint8_t status) {
 }
 
 Status Session::check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const {
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fds[0].get(), &st) < 0) return sys_error("fstat of the working directory", errno);
   if (!S_ISDIR(st.st_mode)) {
     return Error(Code::kInvalidArgument, "the working directory descriptor is not a directory");

@@ -24,7 +24,7 @@ Result<UniqueFd> open_root_dir(int parent, const std::string& name, const std::s
   }
   UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_error("opening " + shown, errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + shown, errno);
   if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Error(Code::kPermissionDenied,
@@ -37,7 +37,7 @@ Status write_in_place(int dir, const char* name, const std::string& shown,
                       const std::string& content, uid_t owner) {
   UniqueFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644));
   if (!fd) return sys_error("opening " + shown, errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + shown, errno);
   if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != owner) {
     return Error(Code::kPermissionDenied,

@@ -38,7 +38,7 @@ Result<StateFile> StateFile::open(const std::string& instance, const std::string
   if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("mkdir " + dir, errno);
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_error("opening " + dir, errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + dir, errno);
   if (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return Error(Code::kPermissionDenied,

@@ -303,7 +303,7 @@ StateNetns NetnsTunnel::snapshot() const {
   out.name = config_.netns;
   out.created = ns_.created;
   // The identity of the namespace held open (the nsfs inode that /run/netns/NAME shows).
-  struct stat st {};
+  struct stat st = {};
   if (ns_.fd && ::fstat(ns_.fd.get(), &st) == 0) {
     out.dev = st.st_dev;
     out.ino = st.st_ino;

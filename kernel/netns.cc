@@ -30,7 +30,7 @@ auto on_thread(Fn fn) -> decltype(fn()) {
 }
 
 Status check_is_netns(int fd, const std::string& path) {
-  struct statfs fs {};
+  struct statfs fs = {};
   if (::fstatfs(fd, &fs) < 0) return sys_error("statfs " + path, errno);
   if (fs.f_type != NSFS_MAGIC) {
     return Error(Code::kFailedPrecondition,
@@ -46,7 +46,7 @@ Status check_is_netns(int fd, const std::string& path) {
 }
 
 Result<ino_t> inode_of(const char* path) {
-  struct stat st {};
+  struct stat st = {};
   if (::stat(path, &st) < 0) return sys_error(std::string("stat ") + path, errno);
   return st.st_ino;
 }
@@ -131,7 +131,7 @@ Status create_netns(const std::string& name, const std::string& path) {
 }  // namespace
 
 Result<ino_t> netns_inode(int netns_fd) {
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(netns_fd, &st) < 0) return sys_error("fstat of a namespace fd", errno);
   return st.st_ino;
 }

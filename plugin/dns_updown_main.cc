@@ -69,7 +69,7 @@ Result<Caller> connect_helper() {
   std::string tried;
   for (int generation = 0; generation < 3 && pid > 1; ++generation) {
     const std::string path = dns_updown_socket_path(pid);
-    struct stat st {};
+    struct stat st = {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
       UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
       if (!fd) return sys_error("socket", errno);
@@ -124,7 +124,7 @@ Result<std::string> read_vars_file(pid_t openvpn, const std::string& path) {
   if (!root) return sys_error("opening openvpn's root directory", errno);
   UniqueFd file(open_in_root(root.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
   if (!file) return sys_error("opening dns_vars_file " + path + " in openvpn's root", errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(file.get(), &st) < 0) return sys_error("fstat " + path, errno);
   const auto owner = effective_uid(openvpn);
   if (!S_ISREG(st.st_mode) || !owner || st.st_uid != *owner ||
@@ -148,7 +148,7 @@ Result<std::string> read_vars_file(pid_t openvpn, const std::string& path) {
   const auto slash = path.rfind('/');
   UniqueFd dir(
       open_in_root(root.get(), slash == 0 ? "/" : path.substr(0, slash), O_PATH | O_DIRECTORY));
-  struct stat now {};
+  struct stat now = {};
   const std::string base = path.substr(slash + 1);
   if (dir && ::fstatat(dir.get(), base.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
       now.st_dev == st.st_dev && now.st_ino == st.st_ino) {

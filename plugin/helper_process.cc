@@ -81,7 +81,7 @@ struct ExecPlan {
   // Everything else openvpn had open (log, management, syslog) stays out of the helper.
   if (::close_range(6, ~0U, 0) < 0) fail(errno);
 
-  struct sigaction dfl {};
+  struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) (void)::sigaction(sig, &dfl, nullptr);

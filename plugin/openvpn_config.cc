@@ -271,7 +271,7 @@ Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const
   };
   VPNNS_ASSIGN_OR_RETURN(OpenvpnOptions options, parse_openvpn_command_line(argv, read));
   const auto writable = [](const std::string& dir, const std::string& user) -> Result<bool> {
-    struct stat st {};
+    struct stat st = {};
     if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return false;
     if ((st.st_mode & S_IWOTH) != 0) return true;
     uid_t uid = 0;
@@ -286,7 +286,7 @@ Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const
     return st.st_uid == uid && (st.st_mode & S_IWUSR) != 0 && (st.st_mode & S_IXUSR) != 0;
   };
   const auto exists = [](const std::string& path) {
-    struct stat st {};
+    struct stat st = {};
     return ::stat(path.c_str(), &st) == 0;
   };
   return check_openvpn_config(options, major, minor, config, dns_updown_path,

@@ -56,7 +56,7 @@ Result<UniqueFd> trusted_dir_for_writing(const std::string& path) {
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return sys_error("opening " + path, errno);
   if (created && ::fchmod(dir.get(), 0755) < 0) return sys_error("chmod 0755 " + path, errno);
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(dir.get(), &st) < 0) return sys_error("fstat " + path, errno);
   if (std::string why = untrusted_reason(st, path, false); !why.empty()) {
     return Error(Code::kPermissionDenied, "refusing to write namespace markers there: " + why);
@@ -71,7 +71,7 @@ std::string parent_of(const std::string& path) {
 }
 
 Result<NetnsId> id_of(int fd, const std::string& what) {
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd, &st) < 0) return sys_error("fstat " + what, errno);
   return NetnsId{st.st_dev, st.st_ino};
 }
@@ -96,7 +96,7 @@ Status check_marker_dirs(const std::string& dir, const std::string& marker) {
   }
   std::string d(real.get());
   for (;;) {
-    struct stat st {};
+    struct stat st = {};
     if (::stat(d.c_str(), &st) < 0) return sys_error("stat " + d, errno);
     if (std::string why = untrusted_reason(st, "directory " + d, true); !why.empty()) {
       return Error(Code::kPermissionDenied, "the marker " + marker + " cannot be trusted: " + why);
@@ -191,7 +191,7 @@ Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths
     }
     return sys_error("opening " + ns_path, err);
   }
-  struct statfs fs {};
+  struct statfs fs = {};
   if (::fstatfs(ns.get(), &fs) < 0) return sys_error("statfs " + ns_path, errno);
   if (fs.f_type != NSFS_MAGIC || ::ioctl(ns.get(), NS_GET_NSTYPE) != CLONE_NEWNET) {
     return Error(Code::kFailedPrecondition, ns_path + " is not a network namespace");
@@ -216,7 +216,7 @@ Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths
     }
     return Error(Code::kSystem, not_vpnns + "opening the marker " + marker, err);
   }
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(file.get(), &st) < 0) return sys_error("fstat " + marker, errno);
   if (!S_ISREG(st.st_mode)) {
     return Error(Code::kPermissionDenied,

@@ -27,7 +27,7 @@ std::string read_file(const std::string& path) {
 }
 
 std::string id_of(const std::string& path) {
-  struct stat st {};
+  struct stat st = {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "\n";
 }
@@ -102,8 +102,7 @@ TEST_F(MarkerTest, AcceptsTheMarkedNamespace) {
   ASSERT_TRUE(write(ns_).ok());
   auto fd = open_vpnns_netns(ns_, paths_);
   ASSERT_TRUE(fd.ok()) << fd.error().text();
-  struct stat a {
-  }, b{};
+  struct stat a = {}, b = {};
   ASSERT_EQ(::fstat(fd->get(), &a), 0);
   ASSERT_EQ(::stat(("/run/netns/" + ns_).c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);

@@ -89,21 +89,18 @@ TEST(StateSchema, NullWhereNothingApplies) {
 
 TEST(StateSchema, RoundTrips) {
   InstanceState s = full_state();
-  for (const InstanceState& v :
-       {s, [&] {
-          InstanceState m = s;
-          m.seal->mark = 42;
-          m.seal->uids.clear();
-          m.netns->device = StateDevice{"tun0", std::nullopt, std::nullopt};
-          m.netns->tunnel_up = false;
-          m.netns->addresses = {{ip("10.8.0.6"), 32, ip("10.8.0.5")}};
-          m.netns->dns.reset();
-          m.netns->dns_pin = StateDnsPin{false, {}};
-          m.client_sets->netns.reset();
-          m.last_event.reset();
-          m.openvpn_uid.reset();
-          return m;
-        }()}) {
+  InstanceState m = s;  // the same with the optional parts left out
+  m.seal->mark = 42;
+  m.seal->uids.clear();
+  m.netns->device = StateDevice{"tun0", std::nullopt, std::nullopt};
+  m.netns->tunnel_up = false;
+  m.netns->addresses = {{ip("10.8.0.6"), 32, ip("10.8.0.5")}};
+  m.netns->dns.reset();
+  m.netns->dns_pin = StateDnsPin{false, {}};
+  m.client_sets->netns.reset();
+  m.last_event.reset();
+  m.openvpn_uid.reset();
+  for (const InstanceState& v : {s, m}) {
     auto json = json_parse(json_dump(state_to_json(v), true));
     ASSERT_TRUE(json);
     auto back = state_from_json(*json);
@@ -224,7 +221,7 @@ TEST_F(StateFileTest, WritesAtomicallyAndRemoves) {
   auto json = json_parse(read("work.json"));
   ASSERT_TRUE(json);
   EXPECT_EQ(state_from_json(*json).value(), s);
-  struct stat st {};
+  struct stat st = {};
   ASSERT_EQ(::stat((dir_ + "/work.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_NE(::access((dir_ + "/.work.json.tmp").c_str(), F_OK), 0);
