@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // LEARN_ADDRESS on a server: a client's address into the client set, and out again.
 //
 //   vpnns    the full plugin path: vpnns.so loaded like openvpn loads it, a client made with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UP + ROUTE_UP into a namespace: vpnns against the ways it is done without vpnns.
 //
 //   vpnns          the full plugin path: vpnns.so loaded like openvpn loads it, UP and ROUTE_UP

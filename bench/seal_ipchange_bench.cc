@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // IPCHANGE: moving the seal to the server's new address. vpnns against what a script does.
 //
 //   vpnns        the full plugin path: vpnns.so loaded like openvpn loads it, IPCHANGE through

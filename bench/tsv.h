@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The machine-readable side of the benchmarks: what bench/run reads.
 //
 // Every benchmark prints its own table for a human by default; with `--tsv` anywhere among its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What every benchmark program needs besides its measurements: a way to give up with a message
 // (removing its temporary files), spawning a command as a script would (posix_spawnp, no shell),
 // a millisecond clock and nearest-rank quantiles. Header-only, like tsv.h.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Table-driven: each key has one parser that either stores its value or explains what it
 // accepts. Defaults that depend on other keys (dns follows netns) are resolved after all words
 // are read, so the order of words never matters.

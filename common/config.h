@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The plugin's configuration: the key=value words after the .so on openvpn's `plugin` line.
 //
 // This is the trusted input of vpnns. It is read while openvpn is still root and before any

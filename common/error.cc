@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Error formatting. strerror_r is used in its GNU form (glibc), which may return a static string.
 #include "common/error.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Error, Status and Result<T>: how every fallible function in vpnns reports failure.
 //
 // An Error is a small fixed code, the errno of the failing call (0 if none) and a message that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // /etc/netns/NAME: the files `ip netns exec NAME` shows in place of /etc's (resolv.conf,
 // nsswitch.conf). The helper writes them (helper/dns.h); vpnnsctl reads them (status) and removes
 // them (reset) — only files that begin with vpnns's header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Address parsing relies on glibc's inet_pton, which is strict: exactly four decimal parts with
 // no leading zeros for IPv4, RFC 4291 text for IPv6, no scope ids, no surrounding space.
 #include "common/ip.h"

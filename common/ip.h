@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // IP addresses and prefixes as values.
 //
 // Everything openvpn tells the plugin about the network arrives as text in envp; the plugin turns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Validation of the names vpnns accepts: namespace names, interface names, DNS names.
 //
 // Each predicate is the single definition of what is acceptable, used by the plugin when it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // read_fd() (read_fd.h).
 #include "common/read_fd.h"
 

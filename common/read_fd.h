@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // read_fd(): a file read to its end, with a cap, for the small text files vpnns reads (resolv.conf,
 // the client classes, the state files).
 //

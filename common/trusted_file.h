@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Files that decide what a root process does must be files only root could have written.
 //
 // The helper executable (plugin: helper=) and the client classes file (helper:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UniqueFd: the one owner of a file descriptor.
 //
 // Move-only; closes on destruction. Both processes use it for every descriptor they hold (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The subcommands of vpnnsctl. Each takes the words after its name and returns the process's
 // exit status; each prints its own errors ("vpnnsctl SUBCOMMAND: ...") to stderr.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl exec [-n NAME] [--socket=PATH] [--] CMD ARGS...
 //
 // Runs CMD inside the vpnns namespace NAME as the calling user, with the caller's environment,

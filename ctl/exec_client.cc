@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl exec through vpnns-execd: for everyone but root.
 //
 //   connect   the service's socket (exec_connect.h)

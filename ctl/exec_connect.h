@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reaching vpnns-execd: vpnnsctl exec connects to the service's socket. A refusal of the socket's
 // permissions (EACCES: not in the socket's group) is answered here in the words the service
 // would use, since it never heard of us — with a hint when the group lists the caller but this

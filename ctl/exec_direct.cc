@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl exec run by root: no service, the same checks (open_vpnns_netns) and the same
 // set-up (launch.h) as vpnns-execd.
 //

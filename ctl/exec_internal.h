@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the files of `vpnnsctl exec` share: exec.cc parses the command line, picks the namespace
 // and the path; exec_client.cc goes through vpnns-execd (everyone but root); exec_direct.cc
 // starts the command itself (root). Both end the same way: vpnnsctl exits with the command's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // How vpnnsctl exec ends and which signals it passes on (exec_internal.h).
 //
 // Re-raising the command's signal on ourselves is what lets a shell, `timeout` or a supervisor

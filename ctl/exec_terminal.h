@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl exec's own terminal in a pty mode: its modes as the service applies them to the pty
 // (modes_of), raw mode while bytes are relayed (RawTerminal, restored on every way out, also
 // when vpnnsctl stops itself for Ctrl-Z), and writes that finish on a non-blocking descriptor.

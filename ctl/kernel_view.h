@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // KernelView: what the kernel holds for one vpnns instance, read independently of the helper.
 //
 // `vpnnsctl status` compares this with the instance's state file (status_report.h). Everything

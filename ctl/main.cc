@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl: everyday use of vpnns.
 //
 //   vpnnsctl exec [-n NAME] [--] CMD ARGS...   run CMD in namespace NAME as yourself

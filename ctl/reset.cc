@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl reset NAME [--netns]: remove, by hand, what vpnns left behind for NAME.
 //
 // For recovery after a helper was killed (SIGKILL, OOM): the helper tears everything down on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which instance `vpnnsctl reset NAME` means, and whether anything still owns it.
 //
 // NAME is an instance name (the state file's name). If no state file has that name but one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Finding and reading the helpers' state files (/run/vpnns/INSTANCE.json; common/state.h).
 //
 // vpnnsctl believes a state file only if root could have written it: a regular file owned by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl status [--json] [INSTANCE...]: what every vpnns instance is doing.
 //
 // For each state file under /run/vpnns (or only the instances named): whether its helper and

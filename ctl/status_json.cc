@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `vpnnsctl status --json`: the report as one document (schema in status_json.h).
 #include "ctl/status_json.h"
 

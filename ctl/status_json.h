@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `vpnnsctl status --json`: the status report (status_report.h) as one JSON document.
 //
 // JSON, version 1 ("vpnnsctl_status": 1). Field names are stable; a new field may be added

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The health rules of `vpnnsctl status` (see status_report.h): each compare_* puts the state file's
 // word next to the kernel's and names every disagreement, in words a person can act on.
 #include "ctl/status_report.h"

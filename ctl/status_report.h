@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The report of `vpnnsctl status`: per instance, the state file's word, the kernel's word, and
 // every place where they disagree. This file is the model and its health rules; it is written
 // for people by status_text.h and for programs by status_json.h.

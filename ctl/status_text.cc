@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `vpnnsctl status`: the report for people, one block per instance, every string through
 // printable() since names, comments and event messages may be anyone's bytes.
 #include "ctl/status_text.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `vpnnsctl status` without --json: the status report (status_report.h) for people, one block
 // per instance (its health, processes, namespace, DNS, seal, client sets, last event, and each
 // problem after a '!'), every string made safe for a terminal (printable.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // How a state file's values are written in words, shared by the comparison (status_report.cc)
 // and the text report (status_text.cc), so that a problem and the line above it quote a value
 // the same way: "192.0.2.2/24 peer 192.0.2.1", "0.0.0.0/0 via 192.0.2.1 metric 5", "none".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vpnns demo: a real OpenVPN server and client in throw-away namespaces, the client as an
 # administrator would run it (user nobody, chroot, persist-tun, the vpnns plugin), and an
 # application in the protected namespace that can reach the server only through the tunnel.

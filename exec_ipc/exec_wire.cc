@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The vpnnsctl <-> vpnns-execd schema: attribute ids, each message type's rules, and the
 // builders between parsed frames (ipc/tlv.h) and the typed messages of exec_wire.h; and the
 // protocol's bounds on the SEQPACKET transport (ipc/seqpacket.h).

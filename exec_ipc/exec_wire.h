@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The protocol between `vpnnsctl exec` and vpnns-execd: one AF_UNIX SOCK_SEQPACKET connection
 // per command, one message per datagram, descriptors passed with SCM_RIGHTS.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Starting a command inside a vpnns namespace: fork, set the child up, exec.
 //
 // Shared by vpnns-execd (for a member of the vpnns group) and by `vpnnsctl exec` run as root.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns-execd: runs commands inside vpnns namespaces for members of one group, so that
 // `vpnnsctl exec` needs no sudo.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The file-system view of a command run in a vpnns namespace: what `ip netns exec` arranges,
 // and what it leaves open.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One connection to vpnns-execd: one command, from request to exit status.
 //
 // Runs in a process of its own, forked by the service for each connection (main.cc), so a

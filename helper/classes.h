@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Client classes: which nftables sets a connecting client's addresses go into, by its
 // certificate's common name.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ClientSets: on an OpenVPN server, the membership of the administrator's nftables sets follows
 // who is connected.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Confinement: the helper is root, so it must be the most boring root process on the machine.
 //
 // Everything that needs power happens at start-up, before the helper reads its first request:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The namespace's DNS files: /etc/netns/NAME/resolv.conf and /etc/netns/NAME/nsswitch.conf.
 //
 // `ip netns exec NAME` (and vpnnsctl) bind-mount every file of /etc/netns/NAME over its twin in

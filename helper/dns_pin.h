@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // DnsPin (dns=pin): inside the protected namespace, DNS may reach only the servers the VPN
 // pushed. dns_pin_nft.h says what the table holds and why a firewall is needed besides
 // resolv.conf.

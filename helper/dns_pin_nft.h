@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The DNS pin's nftables table (dns=pin): what it contains, how it is built, how it is read back.
 //
 // It lives *inside* the protected namespace, where the applications are:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RtnlTransaction and is_gone (kernel_ops.h): the undo-on-failure half of the rtnetlink seam.
 #include "helper/kernel_ops.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // LinkOps: the seam between a mode's logic and the kernel's rtnetlink, in one network namespace.
 //
 // The modes (tunnel.h, seal.h ...) decide; the kernel holds. Every question a mode asks the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The real kernel behind the modes' seams (kernel_real.h): rtnetlink and nftables requests over
 // long-lived sockets, built with the vocabulary of rtnl.h, seal_nft.h, dns_pin_nft.h and
 // client_sets.h. Trusts the kernel's answers as far as their parsers validate them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetlinkLinkOps and NetlinkNftOps: LinkOps (kernel_ops.h) over a real rtnetlink socket and
 // NftOps (nft_ops.h) over a real nftables socket — the kernel side of the seam that the modes'
 // unit tests replace with fakes (tests/unit/fake_kernel.h, fake_nft.h).

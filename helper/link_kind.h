@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // openvpn's device at UP: deciding from its rtnetlink link kind whether vpnns can work with it
 // (finding it is kernel/link.h's find_link, included here for the callers).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns-helper: the root side of vpnns. Started only by vpnns.so (see plugin/helper_process.h).
 //
 //   vpnns-helper --socket-fd=3 --parent-pid=PID -- KEY=VALUE...

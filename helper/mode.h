@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shape every mode (tunnel.h, seal.h, dns_pin.h, client_sets.h) gives each request it takes:
 //
 //   validate(req)        Status   the request against the mode's own state; pure, no I/O. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NftOps: the seam between the nftables modes (seal.h, dns_pin.h) and the kernel's nftables.
 //
 // A mode reads its table back as a state (SealState, DnsPinState: what the kernel holds; for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // desired_routes (route_plan.h): pure; what a validated ROUTE_UP installs.
 #include "helper/route_plan.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The routes a ROUTE_UP asks for, computed from the request and the tunnel's configuration.
 // Pure: no I/O. The tunnel plans with it (tunnel_routes.cc) after validate_route_up (validate.h)
 // accepted the request, so what is validated and what is installed are one list.

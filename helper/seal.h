@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Seal: only openvpn's own sockets may reach the VPN server ("Port Fail" closed).
 //
 // The helper keeps one nftables table per openvpn instance in openvpn's own namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "helper/seal_nft.h"
 
 #include <linux/netfilter.h>

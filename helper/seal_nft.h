@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The seal's nftables table: what it contains, how it is built, how it is read back.
 //
 //   table inet vpnns-<instance> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Service: the helper's request dispatcher. One request in, one reply out.
 //
 // It owns every mode's state — the namespaced tunnel (netns=), the seal (seal=yes) and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // StateFile: the helper's side of /run/vpnns/INSTANCE.json (the schema is common/state.h).
 //
 // Opened at start-up, while the helper may still create directories and read /proc: the

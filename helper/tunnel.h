@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetnsTunnel: netns mode — the tun device moved into its own namespace and configured there.
 //
 //   UP (init)      find the device in openvpn's namespace (a plain tun: not DCO, not tap,

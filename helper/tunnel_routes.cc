@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetnsTunnel's routes and DNS: ROUTE_UP, dns-up/dns-down, ROUTE_PREDOWN (tunnel.h says what
 // each does; tunnel.cc holds the device's part).
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UpdownSocket: where vpnns-dns-updown reaches the helper (openvpn 2.7's DNS).
 //
 // openvpn 2.7 shows pushed DNS to its dns-updown command only, never to plugins

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Semantic validation of requests against the helper's own state. Pure: no I/O.
 //
 // The decoder (common/wire.h) guarantees shape: bounded counts and lengths, well-formed

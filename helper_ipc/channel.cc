@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // helper_ipc/channel.h: the SEQPACKET transport with the plugin <-> helper protocol's bounds.
 #include "helper_ipc/channel.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The plugin <-> helper socketpair (and vpnns-dns-updown's connection to the helper): one
 // helper_ipc/wire.h frame per datagram, at most kMaxFrameSize bytes, never a descriptor. The
 // transport is ipc/seqpacket.h; this binds it to the protocol's bounds, so a descriptor or

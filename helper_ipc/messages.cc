@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What helper_ipc/messages.h declares beyond the plain types: the event names and the Reply of a
 // Status. Kept apart from wire.cc, which is the encoding alone.
 #include "helper_ipc/messages.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The typed messages that cross the socketpair between the plugin and the helper.
 //
 // A request carries only what openvpn learned from the network or from its own state for one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The plugin <-> helper schema: which attributes each message type carries, and the builders
 // that turn a parsed frame (ipc/tlv.h) into the typed messages of helper_ipc/messages.h and
 // back. The frame walk and the rules every schema states are ipc/tlv.cc's; what is left here is

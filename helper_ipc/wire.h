@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The plugin <-> helper protocol's encoding: one message per SOCK_SEQPACKET datagram on the
 // socketpair (helper_ipc/channel.h), in the TLV frames of ipc/tlv.h with the magic "VPNS":
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The SEQPACKET transport of ipc/seqpacket.h: sendmsg/recvmsg, SCM_RIGHTS, and the rules for
 // what a receiver refuses.
 #include "ipc/seqpacket.h"

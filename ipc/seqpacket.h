@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Sending and receiving one message per datagram over AF_UNIX SOCK_SEQPACKET, with descriptors
 // passed by SCM_RIGHTS where a protocol carries them. Both protocols use it: the plugin's
 // socketpair to vpnns-helper (helper_ipc/channel.h, no descriptors) and vpnnsctl's connection to

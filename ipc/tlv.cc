@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The frame walk and the writer of ipc/tlv.h. Both protocols' wire formats are defined by this
 // file's byte order and by their schemas; the fuzz corpora (tests/fuzz/corpus/) are encodings,
 // so a change here that changes a byte changes them.

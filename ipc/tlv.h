@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The TLV codec that both of vpnns's protocols are written in: one frame per SOCK_SEQPACKET
 // datagram (ipc/seqpacket.h carries it), each protocol a Dialect (magic, version, size bound, a
 // schema per message type) of the same encoding:

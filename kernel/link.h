@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Looking up one link by name in a namespace, and listing its links, addresses and routes, over
 // an rtnetlink socket there (the helper's kernel seam and vpnnsctl status read alike).
 //

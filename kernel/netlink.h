@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetlinkSocket: a long-lived libmnl socket in one network namespace, with extended acks.
 //
 // The helper keeps one rtnetlink socket in openvpn's namespace and one in the target namespace

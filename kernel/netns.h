@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Named network namespaces, the way iproute2 keeps them: a bind mount of the namespace on
 // /run/netns/NAME, so `ip netns list` and `ip netns exec NAME` see it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // nftables transactions: one BEGIN ... END batch per change, built with libnftnl.
 //
 // NftBatch collects the messages of one transaction in a growable buffer, numbering them and

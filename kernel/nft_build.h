@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Building blocks for the nftables tables vpnns owns: rule expressions and the objects of a
 // transaction (tables, chains, counters, sets, elements), all in the inet family. The seal
 // (helper/seal_nft.h) and the DNS pin (helper/dns_pin_nft.h) are built from them; sets that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reading nftables back: a table's comment, a chain's rule count, a set's description and its
 // elements, a named counter — over a NETLINK_NETFILTER socket in the namespace that holds them.
 //

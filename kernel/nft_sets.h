@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Element changes for nftables sets vpnns does not own: the administrator's sets, named by
 // family/table/set (SetRef, any family: ip, ip6, inet), which vpnns only fills and empties
 // (helper/client_sets.h says why and when).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "kernel/owned_tables.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The nftables tables vpnns owns, as the kernel holds them: their names, the owner comment,
 // and reading each back into a plain struct. The helper builds and repairs them; vpnnsctl reads
 // them (status) and removes abandoned ones (reset); both read through this file, so the two sides

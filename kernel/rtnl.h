@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // rtnetlink messages: pure builders and parsers for links, addresses and routes.
 //
 // Builders write one request into a MessageBuffer and return its header; parsers turn one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns-dns-updown: openvpn 2.7's --dns-updown command for vpnns's netns mode.
 //
 // openvpn 2.7 shows pushed DNS (`dns ...`, and `dhcp-option DNS/DOMAIN...` once --dns or

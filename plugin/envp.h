@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // envp/argv of an openvpn event → one typed request. Pure: no I/O, no openvpn types.
 //
 // openvpn hands a plugin its whole environment set: pushed options, certificate fields, its own

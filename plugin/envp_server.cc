@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A server's events (envp.h): client-connect and client-disconnect name the client by its
 // per-client context and its certificate's common name; learn-address's argv says what openvpn
 // learned (add, update or delete of one address or prefix, IPv4-mapped IPv6 read as IPv4).

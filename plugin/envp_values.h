@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The value checks every envp parser shares (envp.cc for a client's events, envp_server.cc for a
 // server's): a refusal that quotes the variable and its value (cut at 200 bytes), an unsigned
 // number without sign, spaces or leading zeros, a variable that must be set, and a certificate's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "plugin/helper_process.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HelperProcess: the plugin's handle on its root helper — spawn, one call per event, shutdown.
 //
 // start() runs in openvpn_plugin_open_v3, while openvpn is still root and before it has read

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // openvpn's own configuration, as far as vpnns must know it at open time, and what vpnns asks of
 // it on openvpn 2.7.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns.so: the openvpn-plugin-v3 entry points, and the only code that sees openvpn's types.
 //
 // open_v3   parse the plugin arguments (trusted: read as root, before any network input), refuse

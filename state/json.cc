@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // json_parse's strictness is a SAX handler over nlohmann's parser: the library lexes and checks the
 // grammar, the handler builds the value and refuses what vpnns never writes (see json.h).
 #include "state/json.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Json: vpnns's two JSON documents, through nlohmann/json (Debian's nlohmann-json3-dev).
 //
 // Two documents need JSON: the state file the helper writes under /run/vpnns (state/state.h) and

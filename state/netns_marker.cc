@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "state/netns_marker.h"
 
 #include <dirent.h>

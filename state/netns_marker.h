@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Markers: which network namespaces are vpnns's.
 //
 // `ip netns list` shows every named namespace; nothing there says which ones hold a vpnns

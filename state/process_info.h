@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What /proc says about a process: its name, state, parent and start time.
 //
 // A pid alone does not identify a process for long: pids are reused. A state file therefore

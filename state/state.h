@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The state file: what one vpnns helper is doing, for `vpnnsctl status` and `vpnnsctl reset`.
 //
 // The helper writes /run/vpnns/INSTANCE.json (directory 0755 root, file 0644 root) at start-up

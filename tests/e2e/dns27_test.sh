@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # openvpn 2.7's DNS in netns mode, chrooted and unprivileged (openvpn 2.7 only).
 #
 # 1. Configurations that would let 2.7 touch the host's DNS, or lose the namespace's DNS at the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The shipped server example works as written: examples/server/server.conf, classes and
 # firewall.nft, with only what a test must change (certificate paths, the jail, where the plugin,
 # helper and classes file are, the listening address, a log file, disable-dco; on openvpn 2.7

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // exec_probe: a hostile client of vpnns-execd, for tests/e2e/exec_test.sh.
 //
 //   exec_probe hostile SOCKET VPNNS_NAME OTHER_NAME   every malformed or abusive request below,

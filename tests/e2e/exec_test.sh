@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vpnnsctl exec and vpnns-execd end to end, against a real netns-mode tunnel (Debian's openvpn,
 # client `user nobody`, chroot, the plugin from the build tree).
 #

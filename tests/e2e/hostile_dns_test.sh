@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A hostile VPN server pushing `dns` options to an OpenVPN 2.7 client in netns mode, end to end.
 #
 # openvpn 2.7 hands pushed DNS only to its dns-updown command; vpnns's (vpnns-dns-updown) passes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A hostile VPN server end to end: Debian's openvpn as server pushing garbage, Debian's openvpn as
 # client in netns mode (user nobody, group nogroup, chroot, persist-tun, persist-key, disable-dco,
 # ifconfig-noexec, route-noexec, the plugin from the build tree); a fresh server, client and

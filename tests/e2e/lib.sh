@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared set-up for the end-to-end tests: throw-away namespaces joined by a veth pair, a
 # throw-away PKI, and real openvpn processes (Debian's package, or OpenVPN 2.7: VPNNS_OPENVPN

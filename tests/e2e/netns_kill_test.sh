@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # openvpn's death and bad configuration, end to end.
 #   SIGKILL of openvpn → the helper notices (EOF, PDEATHSIG), tears down and exits within a
 #   second; the namespace has no route out.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # openvpn in a private mount namespace (what `ip netns exec` and systemd's PrivateTmp= give it).
 # A namespace created from there would be a bind mount the host cannot see, so the helper refuses
 # to create one and says how to pre-create it; a namespace created beforehand on the host works.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Events after a restart: with --up-restart, SIGUSR1 fires DOWN("restart") and UP("restart"),
 # both from the unprivileged, chrooted openvpn. The helper keeps the tunnel's configuration over
 # DOWN restart and reconciles at UP restart, whatever state the namespace is in by then (here: an

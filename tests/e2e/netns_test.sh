@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # netns mode end to end: Debian's openvpn as client (user nobody, group nogroup, chroot,
 # persist-tun, persist-key, disable-dco, ifconfig-noexec, route-noexec, the plugin from the build
 # tree) against a real server, IPv4 and IPv6 tunnel, server pushing routes and DNS.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PUSH_UPDATE (openvpn 2.7): the server changes a connected client's address, routes and DNS in
 # mid-session (management `push-update-cid`). The 2.7 client closes and reopens its tun for it
 # (do_update → do_close_tun(force) → do_open_tun): dns-down, ROUTE_PREDOWN, DOWN, a new tun0,

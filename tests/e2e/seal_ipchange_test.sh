@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seal mode end to end over an IPv6 underlay, and the seal following openvpn to another address.
 # The server listens on 2001:db8:1::1 and 198.51.100.3 (multihome); the client's round-robin
 # `remote` list starts with the IPv6 one.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seal mode across restarts, chrooted and unprivileged, on either openvpn line: with --up-restart
 # a SIGUSR1 fires DOWN("restart") and UP("restart") from the unprivileged openvpn, and a
 # ping-restart (the server goes silent) reconnects without any event; after each the seal still

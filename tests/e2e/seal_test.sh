@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seal mode end to end, IPv4 underlay. The client's namespace plays the root namespace: openvpn
 # runs there with redirect-gateway def1 pushed, user nobody, chroot, persist-tun, and the plugin
 # with no arguments (seal=yes is the default without netns).

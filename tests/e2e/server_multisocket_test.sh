@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # OpenVPN 2.7's multi-socket server end to end: one openvpn process listening on UDP and on TCP
 # (`local ADDRESS PORT PROTO` twice), keeping vpnns's nftables client sets exact for a client on
 # each socket.

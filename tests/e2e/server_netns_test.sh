@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A VPN gateway in its own namespace: a real openvpn server (user nobody, chroot, persist-tun,
 # ifconfig-noexec, route-noexec) with netns=$NS_VPN and client sets. The administrator created
 # $NS_VPN beforehand with the gateway's LAN link (to $NS_LAN) and the firewall; openvpn itself

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Server side end to end: nftables client sets kept exact by a real openvpn server.
 #
 # The server (user nobody, group nogroup, chroot with the client-config-dir inside it,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vpnnsctl status and reset, end to end, against the kernel's own account (ip -j, nft -j).
 #
 # One server (client-set=inet/fw/clients,inet/fw/clients6) and two clients on the client host:

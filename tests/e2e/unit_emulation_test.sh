@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # openvpn as Debian's openvpn-client@.service runs it: the unit's capability bounding set and a
 # private (slave) mount namespace, emulated with setpriv and unshare (no systemd needed).
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the plugin's envp/argv parsers (plugin/envp.h), which read what openvpn puts in
 // the environment — pushed options from the VPN server among them — inside openvpn's process.
 //

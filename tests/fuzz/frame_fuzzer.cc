@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the frame decoders (helper_ipc/wire.h), the first code in the root helper that
 // touches what the openvpn side sends, and the plugin's decoder of what the helper answers.
 //

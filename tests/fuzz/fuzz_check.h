@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FUZZ_CHECK: the fuzz targets' assertion. A property that does not hold is a finding like a
 // crash: it prints the condition and where, and aborts, so libFuzzer saves the input that broke
 // it (crash-<sha1>) and exits non-zero. Not assert(): it must hold in every build type.

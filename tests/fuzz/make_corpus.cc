@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Writes the fuzz targets' seed corpora:  make_corpus DIR  fills DIR/<target>/ (tests/fuzz/corpus
 // in the repository holds its output, committed).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the helper's semantic validation (helper/validate.h), fed the way the helper feeds
 // it — each input is a frame, decoded with decode_request, and what decodes goes to the checks
 // the helper runs for that event:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the constants and SENDER_PID are for the scripts that source this file
 # The leak matrix's world, on top of tests/e2e/lib.sh (sourced: namespaces, PKI, openvpn, the

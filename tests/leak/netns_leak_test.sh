@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The leak matrix in netns mode: can anything a protected application sends be seen outside the
 # tunnel? Debian's openvpn as client (user nobody, chroot, persist-tun, the plugin from the build
 # tree) with a v4-only tunnel; the applications run the way the README says, `ip netns exec NS`

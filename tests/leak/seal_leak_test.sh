@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The leak matrix in seal mode: class 1, Port Fail. openvpn runs in the client's namespace (it
 # plays the root namespace) with redirect-gateway def1 pushed, user nobody, chroot, persist-tun and
 # the plugin with no arguments; everything but openvpn's own sockets is a protected application.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package, installed on this machine and used as installed.
 #
 # Builds the .deb from the build tree (cpack), checks its control data and contents, installs it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Server-side client sets against the real kernel: a real helper keeps the members of real
 // nftables sets (declared by the "administrator" — this test — beforehand) exact through
 // CLIENT_CONNECT, LEARN_ADDRESS and CLIENT_DISCONNECT. (Real openvpn servers and clients:

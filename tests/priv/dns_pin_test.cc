@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // dns=pin against the real kernel: a real helper, a real tun device in a throw-away namespace,
 // the pin's table read back with `nft` inside that namespace, and real packets: what an
 // application in the namespace sends is read off the tun device, so "dropped" means it never

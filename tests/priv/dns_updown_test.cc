@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // openvpn 2.7's DNS through the helper's dns-updown socket (helper/updown_socket.h), against a
 // real helper: this test process plays openvpn (the helper's parent), forked children play
 // vpnns-dns-updown. Who may connect (a root descendant of openvpn), what a dns-up does before and

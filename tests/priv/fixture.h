@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A throw-away world for driving a real helper as root, without openvpn.
 //
 // SetUp creates a network namespace that plays openvpn's namespace, moves the test process into

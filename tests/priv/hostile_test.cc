@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The hostile-peer suite: what a compromised openvpn could send the root helper.
 //
 // The helper runs in netns mode with the seal on, and is brought to a configured state (UP,

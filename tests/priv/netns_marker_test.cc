@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Namespace markers against real namespaces (root): the helper marks its namespace at start-up;
 // write_netns_marker() writes exactly "DEV:INO\n" of /run/netns/NAME, atomically, with the
 // modes the readers require; open_vpnns_netns() accepts exactly the marked namespace and says

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns.so through openvpn's plugin ABI (dlopen, open_v3, func_v3, close_v1), as root in the
 // fixture's throw-away namespace: what reaches openvpn's log, and the return codes openvpn acts
 // on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Seal mode against the real kernel: a real helper in a throw-away namespace that plays
 // openvpn's, the nftables table read back with `nft`. (Packets, the privilege drop and reconnects
 // with real openvpn are in tests/e2e/seal_test.sh.)

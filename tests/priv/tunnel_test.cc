@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // netns mode against the real kernel: a real helper, a real tun device, throw-away namespaces.
 // Every refusal is checked to leave the system exactly as it was (snapshot before == after).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # The crash soak shared by kill_netns_test.sh and kill_seal_test.sh: SOAK_KILLS (default 50)
 # times, start a fresh openvpn client and SIGKILL it after a random delay spread over its whole

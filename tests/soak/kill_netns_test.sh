@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash soak, netns mode (with seal=yes, so openvpn's namespace holds a vpnns table too): SIGKILL
 # of openvpn at random moments of its start-up and after it; see kill_lib.sh.
 TEST_NAME=soak-kill-netns

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash soak, seal mode (no netns: openvpn configures its tun and redirect-gateway in its own
 # namespace, vpnns keeps the seal table there): SIGKILL of openvpn at random moments of its
 # start-up and after it; see kill_lib.sh. openvpn's own exception route to the server outlives

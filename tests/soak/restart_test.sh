@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Soak: SOAK_CYCLES (default 200) reconnects of one netns-mode client (seal=yes too, so there is
 # an nft ruleset to keep; user nobody, chroot, persist-tun), a mix of SIGUSR1 and ping-restart:
 # every SOAK_PING_EVERY-th cycle (default 100) the server's namespace drops everything to and from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared by the soak and crash tests: the end-to-end topology and clean-up of tests/e2e/lib.sh,
 # plus what long runs need — millisecond clocks that cost no process, cheap samples of a process's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reading back the nftables batches vpnns builds, for the unit tests that compare them with what
 // `nft --debug=netlink` generates: split a batch into its messages, and print a rule's
 // expressions the way libnftnl does ("[ meta load nfproto => reg 1 ]", one per line).

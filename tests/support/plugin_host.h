@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // PluginHost: loads vpnns.so the way openvpn does (dlopen, open_v3, func_v3, close_v1) so that
 // benchmarks measure the full plugin path — envp parsing, the socket round trip, the helper,
 // the kernel — and nothing less, and tests can drive the real .so without openvpn. This is the

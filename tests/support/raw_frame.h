@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Frames of the plugin <-> helper protocol (helper_ipc/wire.h) built byte by byte, so that tests
 // can send what encode_request() never would: wrong versions, lengths, attributes, garbage.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The client classes file: parsing (every bad line reported with its number) and matching.
 #include "helper/classes.h"
 

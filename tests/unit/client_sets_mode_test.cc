@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ClientSets' state machine (helper/client_sets.h) against the fake nftables: the checks at
 // start-up, connect, learn (add, move, delete), disconnect; refusals that change nothing; a
 // failed batch that leaves the sets and the records in agreement. The builders are tested in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Plugin argument parsing: what is accepted, what is refused, and that every refusal names the
 // argument as written and what would be accepted.
 #include "common/config.h"

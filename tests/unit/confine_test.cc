@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The seccomp filter the helper installs, applied by the same code to a small child process:
 // the calls the event loop makes still work, anything else kills the process. (The running
 // helper's own confinement is checked in tests/priv and tests/e2e.)

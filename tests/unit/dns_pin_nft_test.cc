@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The DNS pin's nftables messages, parsed back with libnftnl and compared: objects, names, types,
 // set elements, and every rule expression for expression with what `nft --debug=netlink`
 // generates from the textual rules in helper/dns_pin_nft.h.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The DNS pin's state machine (helper/dns_pin.h) against the fake nftables: install, change of
 // servers in one transaction, repair, a failed transaction that changes nothing, and removal of
 // its own table only. What only the kernel can show (DNS dropped) stays in tests/priv.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Rendering of the namespace's DNS files (the I/O is tested in tests/priv).
 #include "helper/dns.h"
 

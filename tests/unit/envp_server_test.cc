@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A server's events → typed requests (plugin/envp_server.cc): client-connect/-disconnect by
 // common name, learn-address's argv, and refusals that quote the offending value.
 #include <gtest/gtest.h>

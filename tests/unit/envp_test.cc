@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // envp/argv → typed requests, with the variables openvpn 2.6 really sets (see
 // shared/OPENVPN-FACTS.md §4), and refusals that quote the offending variable.
 #include "plugin/envp.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The vpnnsctl <-> vpnns-execd protocol: every message round-trips, and the decoder refuses
 // every malformed frame with a reason (truncated, oversized, trailing bytes, other version,
 // unknown type or attribute, duplicates, over-counted, bad lengths, out-of-range values,

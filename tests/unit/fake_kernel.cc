@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The in-memory rtnetlink of fake_kernel.h: links, addresses and routes per namespace.
 #include "tests/unit/fake_kernel.h"
 

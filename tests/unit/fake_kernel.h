@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FakeKernel: the kernel as the modes see it (helper/kernel_ops.h), held in memory, so the
 // modes' state machines run in unit tests without root — ninja's VirtualFileSystem for netlink.
 //

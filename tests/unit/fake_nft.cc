@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The in-memory nftables of fake_nft.h: tables as states, sets as prefixes, atomic commits.
 #include "tests/unit/fake_nft.h"
 

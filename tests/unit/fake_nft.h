@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FakeNft: nftables as the seal and the DNS pin see it (helper/nft_ops.h), held in memory.
 //
 // Tables are kept as the states the modes read back (SealState, DnsPinState). A commit applies

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Address parsing and the predicates validation is built from.
 #include "common/ip.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The DCO decision on link kinds (helper/link_kind.h), in netns and seal mode, with and without
 // seal-mark. This machine's kernel has no ovpn or ovpn-dco driver, so these strings are all the
 // testing the DCO kinds get; the tun, tap and veth cases also run against the kernel in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Namespace markers, the pure part: the one-line DEV:INO format, strictly. (Writing, checking
 // ownership and matching against real namespaces: tests/priv/netns_marker_test.cc.)
 #include "state/netns_marker.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The nftables readers' parsers (kernel/nft_read.h): a message built with kernel/'s builders, or
 // laid out the way the kernel answers a dump, parsed back and compared — table comments, a
 // set's key type and flags, and set elements with the interval end flag.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The element messages for the administrator's sets (kernel/nft_sets.h; the client sets fill
 // them), parsed back: an address or iroute subnet is the interval [network, broadcast + 1) in
 // the set of its family; emptying a set is a DELSETELEM without elements.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // openvpn's configuration as the plugin reads it at open (plugin/openvpn_config.h): openvpn's
 // tokenizer, files and command lines, and what vpnns asks of a 2.7 configuration in netns mode.
 #include "plugin/openvpn_config.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The owner comments of vpnns's own tables (kernel/owned_tables.h): what the helper writes and
 // what vpnnsctl reset and status read the owner from.
 #include "kernel/owned_tables.h"

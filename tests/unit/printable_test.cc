@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Strings made safe for a terminal (ctl/printable.h).
 #include "ctl/printable.h"
 

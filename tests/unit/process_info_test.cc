@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // /proc/PID/stat parsing (state/process_info.h).
 #include "state/process_info.h"
 

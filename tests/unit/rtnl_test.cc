@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // rtnetlink builders: build a message, parse it back with libmnl, compare. The kernel's side of
 // the same messages is exercised by tests/priv.
 #include "kernel/rtnl.h"

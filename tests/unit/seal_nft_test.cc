@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The seal's nftables messages, parsed back with libnftnl and compared: objects, names, types,
 // and every rule expression for expression with what `nft --debug=netlink` generates from the
 // textual rules in helper/seal_nft.h.

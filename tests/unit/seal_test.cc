@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The seal's state machine (helper/seal.h) against the fake kernel: install at the first
 // IPCHANGE or UP, the address swap in one transaction, repair after `nft flush ruleset`,
 // refusals that change nothing, a failed transaction that leaves the seal believing what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The SEQPACKET transport (ipc/seqpacket.h) on a socketpair: datagrams and descriptors arrive
 // whole and in order; credentials, descriptors a protocol does not take, too many of them,
 // oversized and empty datagrams are refused and every passed descriptor is closed; the peer's

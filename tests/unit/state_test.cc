@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The state file's schema (state/state.h) and the helper's writer (helper/state_file.h).
 #include "state/state.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Made-up instances for the status tests: a client's state file, the kernel view that agrees
 // with it, and a report evaluated from the two.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // vpnnsctl status's judgement (ctl/status_report.h), with made-up kernel views; and the words
 // the kernel view is read from (seal comments, resolv.conf).
 #include "ctl/status_report.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `vpnnsctl status`'s text for people (ctl/status_text.h).
 #include "ctl/status_text.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The TLV codec (ipc/tlv.h), on a dialect of its own: the writer's exact bytes, the frame walk's
 // table, and every rule a schema states refused with a reason that names the attribute. The two
 // real protocols' schemas are tested in wire_test.cc and exec_wire_test.cc.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetnsTunnel with dns=pin (helper/tunnel.h, dns_pin.h) against the fake kernel and nftables,
 // and DNS files in a temporary directory: openvpn 2.7's dns-up before and after ROUTE_UP,
 // dns-down, the pin before the routes and put back when they fail, the restart's reassert, and

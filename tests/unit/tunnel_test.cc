@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NetnsTunnel's state machine (helper/tunnel.h) against the fake kernel (fake_kernel.h): UP,
 // ROUTE_UP, ROUTE_PREDOWN, DOWN, restarts and reconciliation; refusals that change nothing; a
 // kernel error in the middle of a transaction that leaves what the kernel holds and what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Semantic validation against the helper's state: what a hostile or confused openvpn side may
 // ask for, and what the helper refuses.
 #include "helper/validate.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The wire format: every message round-trips, and the decoder refuses every malformed frame
 // with a reason (truncated, oversized, trailing garbage, unknown type or attribute, duplicates,
 // bad lengths, control characters, non-zero padding).
