@@ -19,13 +19,6 @@
 namespace vpnns::testing {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // How the caller is made.
 enum class Caller { kChild, kUnprivilegedChild, kOrphan };
 

@@ -6,12 +6,15 @@
 #include <linux/if_tun.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "common/config.h"
 
@@ -20,6 +23,32 @@
 #endif
 
 namespace vpnns::testing {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool exists(const std::string& path) {
+  struct stat st = {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool process_gone(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.empty()) return true;
+    const auto close_paren = stat.rfind(')');
+    if (close_paren != std::string::npos && stat.size() > close_paren + 2 &&
+        stat[close_paren + 2] == 'Z') {
+      return true;
+    }
+    ::usleep(10'000);
+  }
+  return false;
+}
 
 std::string sh(const std::string& cmd, bool may_fail) {
   std::string out;

@@ -9,6 +9,8 @@
 // /etc/netns files and the helper's namespace marker, also when the test failed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -24,6 +26,13 @@ namespace vpnns::testing {
 // Runs a shell command (test observation only) and returns its stdout; fails the test on a
 // non-zero exit unless `may_fail`.
 std::string sh(const std::string& cmd, bool may_fail = false);
+
+// The whole text of the file at `path` ("" if it cannot be read).
+std::string read_file(const std::string& path);
+// Whether anything (a link not followed) is at `path`.
+bool exists(const std::string& path);
+// Waits up to two seconds for process `pid` to be gone (or a zombie).
+bool process_gone(pid_t pid);
 
 // Opens a tun (or tap) device named `name` in the calling thread's namespace.
 UniqueFd open_tun(const std::string& name, bool tap = false);

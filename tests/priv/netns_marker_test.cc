@@ -20,13 +20,6 @@
 namespace vpnns::testing {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string id_of(const std::string& path) {
   struct stat st = {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;

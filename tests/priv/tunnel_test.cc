@@ -18,33 +18,6 @@
 namespace vpnns::testing {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-bool exists(const std::string& path) {
-  struct stat st = {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-// Waits up to two seconds for process `pid` to be gone (or a zombie).
-bool process_gone(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
-    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (stat.empty()) return true;
-    const auto close_paren = stat.rfind(')');
-    if (close_paren != std::string::npos && stat.size() > close_paren + 2 &&
-        stat[close_paren + 2] == 'Z') {
-      return true;
-    }
-    ::usleep(10'000);
-  }
-  return false;
-}
-
 using TunnelTest = HelperTest;
 
 TEST_F(TunnelTest, CreatesTheNamespaceVisibleToIp) {
