@@ -20,7 +20,7 @@
 //   --netns: /run/netns/NS          unmounted and unlinked like `ip netns del`, only if its
 //            and /run/vpnns/netns/NS  marker (one line "DEV:INO", st_dev and st_ino of
 //                                   /run/netns/NS, written by the helper that used it;
-//                                   common/netns_marker.h) matches and no process lives in it
+//                                   state/netns_marker.h) matches and no process lives in it
 //   /run/vpnns/INSTANCE.json        the state file, last
 //
 // NAME is an instance name (the state file's name). If no state file has that name but one

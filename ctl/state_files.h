@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Finding and reading the helpers' state files (/run/vpnns/INSTANCE.json; common/state.h).
+// Finding and reading the helpers' state files (/run/vpnns/INSTANCE.json; state/state.h).
 //
 // vpnnsctl believes a state file only if root could have written it: a regular file owned by
 // root, not writable by group or others, in a directory of the same kind, and naming the

@@ -9,7 +9,7 @@
 //      "instance": "work", "state_file": "/run/vpnns/work.json",
 //      "healthy": true, "stale": false, "problems": ["..."],
 //      "helper": {"pid": 1234, "running": true}, "openvpn": {"pid": 1200, "running": true},
-//      "state": {the state file's document (common/state.h)} | null,
+//      "state": {the state file's document (state/state.h)} | null,
 //      "kernel": null | {                                   null unless read as root
 //        "openvpn_uid": 65534 | null,
 //        "netns": null | {"name", "exists", "dev", "ino", "links": [...],

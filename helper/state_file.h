@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// StateFile: the helper's side of /run/vpnns/INSTANCE.json (the schema is common/state.h).
+// StateFile: the helper's side of /run/vpnns/INSTANCE.json (the schema is state/state.h).
 //
 // Opened at start-up, while the helper may still create directories and read /proc: the
 // directory /run/vpnns is created if missing (0755) and held open as a descriptor, and it must

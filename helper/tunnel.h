@@ -27,7 +27,7 @@
 // by their protocol number (rtnl.h); addresses on the pinned device are all vpnns's.
 //
 // At start-up (open) the namespace is also marked as vpnns's: /run/vpnns/netns/NAME
-// (common/netns_marker.h), which vpnnsctl exec and reset check; the helper never removes it.
+// (state/netns_marker.h), which vpnnsctl exec and reset check; the helper never removes it.
 //
 // Each request goes validate → plan → apply (mode.h): validate judges it against the tunnel's
 // own state (validate.h's rules; nothing changes on a refusal), plan reads what the kernel holds

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Semantic validation of requests against the helper's own state. Pure: no I/O.
 //
-// The decoder (common/wire.h) guarantees shape: bounded counts and lengths, well-formed
+// The decoder (helper_ipc/wire.h) guarantees shape: bounded counts and lengths, well-formed
 // addresses. This layer decides whether a well-formed request makes sense for *this* tunnel:
 // the device is the one pinned at the first UP, addresses are unicast host addresses of the
 // right family, prefix lengths and the MTU are in range, every route gateway is reachable through

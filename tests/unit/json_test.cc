@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// vpnns's JSON policy over nlohmann/json (common/json.h): the writer's form and escapes, and the
+// vpnns's JSON policy over nlohmann/json (state/json.h): the writer's form and escapes, and the
 // strict reader's refusals.
 #include "state/json.h"
 
