@@ -176,7 +176,16 @@ int run(int argc, char** argv) {
       if (errno == EINTR) continue;
       break;
     }
-    if ((fds[1].revents & POLLIN) != 0) break;  // a termination signal: tear down and exit
+    if ((fds[1].revents & POLLIN) != 0) {
+      // A termination signal: say which and from whom (openvpn's log has the helper's stderr),
+      // then tear down and exit.
+      signalfd_siginfo info{};
+      if (::read(sigfd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        std::fprintf(stderr, "vpnns-helper: signal %u from pid %u: tearing down\n", info.ssi_signo,
+                     info.ssi_pid);
+      }
+      break;
+    }
     for (std::size_t i = 2; i < fds.size(); ++i) {
       if ((fds[i].revents & POLLIN) != 0) service->on_readable(fds[i].fd);
     }
@@ -186,7 +195,12 @@ int run(int argc, char** argv) {
     if (!frame) {
       // Malformed at the socket level (oversized, ancillary data): refuse and carry on.
       // Anything else — EOF above all — means openvpn is gone.
-      if (frame.error().code() != Code::kInvalidArgument) break;
+      if (frame.error().code() != Code::kInvalidArgument) {
+        if (!is_peer_closed(frame.error())) {
+          std::fprintf(stderr, "vpnns-helper: %s: tearing down\n", frame.error().text().c_str());
+        }
+        break;
+      }
       if (!send_frame(fd, encode_reply(Reply::from(frame.status())))) {
         break;
       }
