@@ -99,7 +99,12 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
   fi
 
   t1=$(now_us)
-  [ "$(ppid_of "$HELPER_PID")" = "$CLIENT_PID" ] || fail "cycle $cycle: helper $HELPER_PID is gone"
+  if [ "$(ppid_of "$HELPER_PID")" != "$CLIENT_PID" ]; then
+    # Say what the process table holds before failing: openvpn's children and the helper.
+    ps -eo pid,ppid,pgid,stat,comm | awk -v c="$CLIENT_PID" -v h="$HELPER_PID" \
+      'NR == 1 || $1 == c || $2 == c || $1 == h' >&2
+    fail "cycle $cycle: helper $HELPER_PID is gone (its parent: '$(ppid_of "$HELPER_PID")')"
+  fi
   hfds=$(fd_count "$HELPER_PID")
   ofds=$(fd_count "$CLIENT_PID")
   rss=$(rss_kb "$HELPER_PID")
