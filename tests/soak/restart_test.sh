@@ -99,6 +99,13 @@ for ((cycle = 1; cycle <= CYCLES; cycle++)); do
   fi
 
   t1=$(now_us)
+  # In two of three full scripts/test runs this read once found the helper gone (2.7, cycles 90 and
+  # 139), never in a dozen runs of this test alone: a second look after 200 ms tells a glitch from
+  # a dead helper (logged either way), and the process table below says which it was.
+  if [ "$(ppid_of "$HELPER_PID")" != "$CLIENT_PID" ]; then
+    log "cycle $cycle: helper $HELPER_PID not seen as openvpn's child; looking again"
+    sleep 0.2
+  fi
   if [ "$(ppid_of "$HELPER_PID")" != "$CLIENT_PID" ]; then
     # Say what the process table holds before failing: openvpn's children and the helper.
     ps -eo pid,ppid,pgid,stat,comm | awk -v c="$CLIENT_PID" -v h="$HELPER_PID" \
