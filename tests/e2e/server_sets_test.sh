@@ -26,6 +26,8 @@
 # type, stops openvpn at start with a message naming both sets.
 TEST_NAME=server-sets
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=sets_lib.sh
+source "$(dirname "$0")/sets_lib.sh"
 
 NS_C1=$ID-c1
 NS_C2=$ID-c2
@@ -215,22 +217,12 @@ connected() {
 
 # --- reading and predicting the sets --------------------------------------------------------
 SETS=(clients clients6 admins admins6 guests guests6 nobody)
+SUMMARY_SETS=(clients clients6 admins guests6)
 declare -A REF_OF=([clients]="inet fw clients" [clients6]="inet fw clients6"
   [admins]="inet fw admins" [admins6]="inet fw admins6" [guests]="inet fw guests"
   [guests6]="ip6 fw6 guests6" [nobody]="inet fw nobody")
 
 # members SET: the elements as nft holds them, one per line, sorted.
-members() {
-  # shellcheck disable=SC2086 # REF_OF holds "FAMILY TABLE SET"
-  in_ns "$NS_SRV" nft -j list set ${REF_OF[$1]} | jq -r '
-    .nftables[] | select(.set) | (.set.elem // [])[] |
-    if type == "string" then .
-    elif type == "object" and has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
-    elif type == "object" and has("range") then "\(.range[0])-\(.range[1])"
-    else tojson end' | sort
-}
-
-# expected SET: what SET must hold for the clients marked UP.
 expected() {
   local set=$1 cn
   for cn in "${CNS[@]}"; do
@@ -248,39 +240,6 @@ expected() {
   done | sort
 }
 
-MISMATCH=""
-sets_exact() {
-  local set got want
-  MISMATCH=""
-  for set in "${SETS[@]}"; do
-    got=$(members "$set" | tr '\n' ' ')
-    want=$(expected "$set" | tr '\n' ' ')
-    [ "$got" = "$want" ] || MISMATCH+=$'\n'"  ${REF_OF[$set]}: holds [ $got] expected [ $want]"
-  done
-  [ -z "$MISMATCH" ]
-}
-
-sets_empty() {
-  local set
-  MISMATCH=""
-  for set in "${SETS[@]}"; do
-    [ -z "$(members "$set")" ] || MISMATCH+=$'\n'"  ${REF_OF[$set]}: [ $(members "$set" | tr '\n' ' ')]"
-  done
-  [ -z "$MISMATCH" ]
-}
-
-# assert_exact WHAT SECONDS: events reach the helper asynchronously to the clients' logs.
-assert_exact() {
-  wait_for "$2" sets_exact || fail "$1: the sets are not exact:$MISMATCH"
-  # ... and they stay so (openvpn's own late learn-address deletes must not disturb them).
-  sleep 0.5
-  sets_exact || fail "$1: the sets were exact, then changed:$MISMATCH"
-  local set summary=""
-  for set in clients clients6 admins guests6; do
-    summary+=" $set={$(members "$set" | tr '\n' ' ' | sed 's/ $//')}"
-  done
-  pass "$1: every set exact;$summary"
-}
 
 # --- all three connect ----------------------------------------------------------------------
 srv_conf server "inet/fw/clients,inet/fw/clients6" "$WORK/classes"
