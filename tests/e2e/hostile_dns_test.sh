@@ -33,6 +33,7 @@
 # over). This test is for OpenVPN 2.7 and newer: it fails, not skips, on an older openvpn.
 TEST_NAME=hostile_dns
 source "$(dirname "$0")/lib.sh"
+SERVER_PUSH_DNS=0  # the server pushes routes and whatever the case adds, no DNS otherwise
 
 ovpn_at_least 2 7 ||
   fail "pushed 'dns' options reach a dns-updown command from OpenVPN 2.7 on; this is $OPENVPN_VERSION (set VPNNS_OPENVPN)"
@@ -70,32 +71,6 @@ exec $VPNNS_DNS_UPDOWN
 EOF
 chmod 755 "$OBSERVER"
 
-# srv_conf [LINES...]: the server, pushing routes and whatever the case adds (no DNS otherwise).
-srv_conf() {
-  cat >"$WORK/server.conf" <<EOF
-dev tun
-proto udp
-local 198.51.100.1
-port 1194
-topology subnet
-server 192.0.2.0 255.255.255.0
-server-ipv6 2001:db8:100::/64
-push "route 203.0.113.0 255.255.255.0"
-push "route-ipv6 2001:db8:200::/48"
-keepalive 2 10
-dh none
-ca $WORK/pki/ca.crt
-cert $WORK/pki/server.crt
-key $WORK/pki/server.key
-disable-dco
-$(ovpn_lines server)
-verb 3
-log $WORK/server.log
-EOF
-  local line
-  for line in "$@"; do printf '%s\n' "$line" >>"$WORK/server.conf"; done
-}
-
 # ns_state NS: what a case may not change, normalised where connections differ by nature (the
 # helper's pid in the DNS pin table's comment, address lifetimes; IPv6 link-local addresses come
 # whenever the kernel's DAD is done).
@@ -120,16 +95,10 @@ client_settled() {
     -e 'process-push-msg-failed' "$WORK/client.log" || ! is_running "$CLIENT_PID"
 }
 
-# forget PID: a process of ours that is gone leaves STARTED_PIDS.
-forget() {
-  local p keep=()
-  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  STARTED_PIDS=("${keep[@]}")
-}
 
 CLI_BEFORE=$(ns_state "$NS_CLI")
 
-# connect NAME [SERVER LINES...]: a fresh server (srv_conf with these lines, plus SERVER_ARGV on
+# connect NAME [SERVER LINES...]: a fresh server (server_conf with these lines, plus SERVER_ARGV on
 # its command line) and a fresh client; waits until the client has connected, has exited, or has
 # thrown the server's reply away.
 connect() {
@@ -137,7 +106,7 @@ connect() {
   shift
   N=$((N + 1))
   log "case $N: $CASE_NAME"
-  srv_conf "$@"
+  server_conf "$@"
   VPNNS_DNS_UPDOWN=$OBSERVER client_conf "netns=$NS_VPN helper=$HELPER dns=pin instance=$ID"
   nsenter --net="/run/netns/$NS_SRV" "${OPENVPN[@]}" --config "$WORK/server.conf" \
     "${SERVER_ARGV[@]}" >/dev/null 2>&1 &

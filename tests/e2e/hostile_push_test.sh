@@ -49,13 +49,6 @@ CLIENT_EXTRA=()
 SERVER_ARGV=()
 SERVER_26=0
 
-# forget PID: a process of ours that is gone leaves STARTED_PIDS (the EXIT trap must never signal
-# a PID the system has handed to someone else since).
-forget() {
-  local p keep=()
-  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  STARTED_PIDS=("${keep[@]}")
-}
 
 client_settled() {
   grep -qs -e 'Initialization Sequence Completed' -e 'Received control with invalid characters' \

@@ -171,6 +171,14 @@ fi
 # register_ns NAME: removed at exit (tests also register the namespace vpnns creates).
 register_ns() { CREATED_NS+=("$1"); }
 
+# forget PID: a process of ours that is gone leaves STARTED_PIDS (the EXIT trap must never signal
+# a PID the system has handed to someone else since).
+forget() {
+  local p keep=()
+  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  STARTED_PIDS=("${keep[@]}")
+}
+
 # at_exit FUNCTION: also run by the EXIT trap, after the processes and namespaces are gone
 # (e.g. to remove test users and groups).
 at_exit() { EXIT_HOOKS+=("$1"); }
@@ -281,6 +289,9 @@ CLIENT_REMOTES=${CLIENT_REMOTES:-$'proto udp\nremote 198.51.100.1 1194'}
 # What netns mode needs from openvpn; seal-mode tests clear it (openvpn then routes itself).
 CLIENT_NETNS_LINES=${CLIENT_NETNS_LINES-$'ifconfig-noexec\nroute-noexec'}
 
+# Whether server_conf pushes the standard DNS (three dhcp-options); 0: none.
+SERVER_PUSH_DNS=${SERVER_PUSH_DNS:-1}
+
 # server_conf [EXTRA LINES...]: writes $WORK/server.conf.
 server_conf() {
   cat >"$WORK/server.conf" <<EOF
@@ -292,9 +303,8 @@ server 192.0.2.0 255.255.255.0
 server-ipv6 2001:db8:100::/64
 push "route 203.0.113.0 255.255.255.0"
 push "route-ipv6 2001:db8:200::/48"
-push "dhcp-option DNS 192.0.2.53"
-push "dhcp-option DNS6 2001:db8:100::53"
-push "dhcp-option DOMAIN example.test"
+$([ "$SERVER_PUSH_DNS" = 0 ] || printf '%s\n' 'push "dhcp-option DNS 192.0.2.53"' \
+  'push "dhcp-option DNS6 2001:db8:100::53"' 'push "dhcp-option DOMAIN example.test"')
 keepalive 2 10
 dh none
 ca $WORK/pki/ca.crt
@@ -306,7 +316,7 @@ verb 3
 log $WORK/server.log
 EOF
   local line
-  for line in "$@"; do echo "$line" >>"$WORK/server.conf"; done
+  for line in "$@"; do printf '%s\n' "$line" >>"$WORK/server.conf"; done
 }
 
 # client_conf PLUGIN_ARGS [EXTRA LINES...]: writes $WORK/client.conf, the configuration the
