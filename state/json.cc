@@ -115,6 +115,11 @@ Result<Json> json_parse(std::string_view text) {
     return Error(Code::kInvalidArgument,
                  "JSON text is over " + std::to_string(kJsonMaxText) + " bytes");
   }
+  // Said here, not by the library: its wording for this case differs between versions (Debian
+  // 12's 3.11.2, Debian 13's 3.11.3).
+  if (text.find_first_not_of(" \t\n\r") == std::string_view::npos) {
+    return Error(Code::kInvalidArgument, "JSON: unexpected end of input: an empty document");
+  }
   StrictBuilder builder;
   const bool ok = Json::sax_parse(text.begin(), text.end(), &builder,
                                   nlohmann::detail::input_format_t::json, /*strict=*/true,
