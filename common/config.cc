@@ -71,11 +71,13 @@ std::optional<std::uint64_t> parse_decimal(std::string_view v) {
 // Returns the problem with the value, or empty if it was stored.
 using KeyParser = std::function<std::string(std::string_view value, Given& given)>;
 
-// helper= and client-classes=: an absolute path, stored in `member`.
-KeyParser path_into(std::optional<std::string> Given::*member) {
-  return [member](std::string_view v, Given& g) -> std::string {
+// helper= and client-classes=: an absolute path, stored where `field` says.
+std::optional<std::string>& helper_of(Given& g) { return g.helper; }
+std::optional<std::string>& client_classes_of(Given& g) { return g.client_classes; }
+KeyParser path_into(decltype(&helper_of) field) {
+  return [field](std::string_view v, Given& g) -> std::string {
     if (std::string problem = check_path(v); !problem.empty()) return problem;
-    g.*member = std::string(v);
+    field(g) = std::string(v);
     return {};
   };
 }
@@ -142,7 +144,7 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          g.instance = std::string(v);
          return {};
        }},
-      {"helper", path_into(&Given::helper)},
+      {"helper", path_into(&helper_of)},
       {"role",
        [](std::string_view v, Given& g) -> std::string {
          if (v == "client") {
@@ -162,7 +164,7 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          g.client_sets = std::move(sets);
          return {};
        }},
-      {"client-classes", path_into(&Given::client_classes)},
+      {"client-classes", path_into(&client_classes_of)},
       {"client-max-entries",
        [](std::string_view v, Given& g) -> std::string {
          auto n = parse_decimal(v);

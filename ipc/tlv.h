@@ -71,9 +71,8 @@ Error malformed(const Dialect& dialect, const std::string& what);
 class Writer {
  public:
   Writer(const Dialect& dialect, std::uint16_t type);
-  template <typename Type>
-  requires std::is_enum_v<Type> Writer(const Dialect& dialect, Type type)
-      : Writer(dialect, static_cast<std::uint16_t>(type)) {}
+  template <typename Type, typename = std::enable_if_t<std::is_enum_v<Type>>>
+  Writer(const Dialect& dialect, Type type) : Writer(dialect, static_cast<std::uint16_t>(type)) {}
 
   void u8(std::uint16_t id, std::uint8_t v) { bytes(id, {&v, 1}); }
   void u16(std::uint16_t id, std::uint16_t v);
