@@ -2,9 +2,12 @@
 #include "helper/confine.h"
 
 #include <cap-ng.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <memory>
@@ -80,6 +83,34 @@ Status drop_privileges() {
   return ok_status();
 }
 
+std::vector<LandlockRule> helper_landlock_rules(const Config& config, const HelperFsPaths& paths) {
+  std::vector<LandlockRule> rules = {
+      // /proc/PID/{stat,status,comm,fdinfo}: openvpn and the processes that claim to be its
+      // children or a running helper. Read-only: /proc/sys is written at start-up only.
+      {paths.proc, kLandlockRead},
+      // The state file (written by replacing a temporary), the dns-updown socket (removed at
+      // teardown) and the namespace markers (their directory may have to be made).
+      {paths.state_dir, kLandlockRead | kLandlockWriteFiles | kLandlockMakeDir},
+  };
+  if (config.netns_mode() && config.dns != DnsMode::kNo) {
+    // /etc/netns/NAME is made at the first DNS write and removed at DOWN (see confine.h).
+    rules.push_back({paths.etc_netns,
+                     kLandlockRead | kLandlockWriteFiles | kLandlockMakeDir | kLandlockRemoveDir});
+    rules.push_back({paths.host_nsswitch, kLandlockReadFile});
+  }
+  return rules;
+}
+
+Result<int> confine_filesystem(const Config& config, const HelperFsPaths& paths) {
+  if (config.netns_mode() && config.dns != DnsMode::kNo) {
+    // The rule must bind to the directory, so it must exist now (DnsFiles would make it later).
+    if (::mkdir(paths.etc_netns.c_str(), 0755) < 0 && errno != EEXIST) {
+      return sys_error("mkdir " + paths.etc_netns, errno);
+    }
+  }
+  return landlock_restrict(helper_landlock_rules(config, paths));
+}
+
 const std::vector<std::string>& kept_syscalls() {
   // What the event loop does, and nothing else (traced from the end-to-end tests):
   static const std::vector<std::string> calls = {
@@ -88,15 +119,16 @@ const std::vector<std::string>& kept_syscalls() {
       // the dns-updown socket (updown_socket.h): one connection per dns-up/dns-down
       "accept4", "getsockopt",
       // DNS files, the state file, /proc/<openvpn>/status, /proc/<pid>/comm
+      // (which paths: Landlock's part, confine_filesystem(); fchmod, unlinkat: see below)
       "openat", "read", "close", "newfstatat", "fstat", "statx", "lseek", "pwrite64", "ftruncate",
-      "fchmod", "mkdirat", "unlinkat",
+      "mkdirat",
       // the state file's atomic replacement (state_file.h): renameat where the kernel has it
-      // (x86_64's glibc calls it), renameat2 where it has not (arm64, riscv64)
-      "renameat", "renameat2",
+      // (x86_64's glibc calls it), renameat2 (flags 0, below) where it has not (arm64, riscv64)
+      "renameat",
       // the privilege-drop watch
       "timerfd_settime",
       // memory; one-time initialisation in libstdc++
-      "brk", "mmap", "munmap", "mremap", "madvise", "futex",
+      "brk", "munmap", "mremap", "madvise", "futex",
       // who am I (the Hello); time without a vDSO; leaving
       "getpid", "clock_gettime", "exit", "exit_group", "rt_sigreturn", "restart_syscall"};
   return calls;
@@ -128,6 +160,30 @@ Status install_seccomp_filter() {
           seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0));
       rc != 0) {
     return Error(Code::kInternal, "seccomp_rule_add(kill) failed", -rc);
+  }
+  // Rules on arguments, each allowing one narrow use (confine.h).
+  struct Narrow {
+    const char* name;
+    int nr;
+    scmp_arg_cmp arg;
+  };
+  const Narrow narrow[] = {
+      // the modes of the DNS files and the state file (Landlock does not govern chmod)
+      {"fchmod", SCMP_SYS(fchmod), SCMP_A1(SCMP_CMP_EQ, 0644)},
+      {"fchmod", SCMP_SYS(fchmod), SCMP_A1(SCMP_CMP_EQ, 0640)},
+      // memory, never executable: a bug cannot map new code
+      {"mmap", SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)},
+      // a file, or an empty directory (/etc/netns/NAME at DOWN)
+      {"unlinkat", SCMP_SYS(unlinkat), SCMP_A2(SCMP_CMP_EQ, 0)},
+      {"unlinkat", SCMP_SYS(unlinkat), SCMP_A2(SCMP_CMP_EQ, AT_REMOVEDIR)},
+      // a plain rename (no RENAME_EXCHANGE, no RENAME_WHITEOUT)
+      {"renameat2", SCMP_SYS(renameat2), SCMP_A4(SCMP_CMP_EQ, 0)},
+  };
+  for (const Narrow& n : narrow) {
+    if (n.nr < 0) continue;  // not a system call on this architecture
+    if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, n.nr, 1, n.arg); rc != 0) {
+      return Error(Code::kInternal, std::string("seccomp_rule_add(") + n.name + ") failed", -rc);
+    }
   }
   if (const int rc = seccomp_load(ctx.get()); rc != 0) {
     return Error(Code::kSystem, "installing the seccomp filter", -rc);

@@ -10,7 +10,8 @@
 //
 // Life cycle: check the socket and that openvpn (PID) is still our parent; check the capabilities
 // start-up needs; prepare (namespace, netlink sockets, the seal's checks); give up every power
-// but CAP_NET_ADMIN and install the seccomp filter (confine.h); answer Hello — or a Reply with
+// but CAP_NET_ADMIN, confine the file system with Landlock and install the seccomp filter
+// (confine.h); answer Hello — or a Reply with
 // the reason it cannot start, then exit 1.
 // Then one request, one reply, until CLOSE (tear down, reply, exit 0), EOF on the socket
 // (openvpn died or dropped us: tear down, exit 0) or SIGTERM/SIGINT/SIGHUP (openvpn's death
@@ -154,6 +155,16 @@ int run(int argc, char** argv) {
   // Everything that needed power is done: from here on CAP_NET_ADMIN, no new privileges, and
   // only the system calls the event loop makes (confine.h).
   Status confined = drop_privileges();
+  if (confined) {
+    auto landlock = confine_filesystem(*config);
+    if (!landlock) {
+      confined = landlock.status();
+    } else if (*landlock == 0) {
+      std::fprintf(stderr,
+                   "vpnns-helper: this kernel has no Landlock (not built, or not in lsm=): the "
+                   "helper runs without its file-system confinement\n");
+    }
+  }
   if (confined) confined = install_seccomp_filter();
   if (!confined) {
     (void)service->teardown();

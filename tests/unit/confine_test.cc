@@ -5,7 +5,9 @@
 #include "helper/confine.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -48,6 +50,20 @@ TEST(Confine, AllowedCallsWork) {
         errno != ENOENT) {
       ::_exit(3);
     }
+    // The modes of vpnns's files, on a descriptor that is not open (the call is made, fails).
+    if (::fchmod(-1, 0644) == 0 || errno != EBADF || ::fchmod(-1, 0640) == 0 || errno != EBADF) {
+      ::_exit(4);
+    }
+    // Plain memory, an empty directory's removal and a plain rename stay allowed.
+    void* m = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) ::_exit(5);
+    if (::unlinkat(AT_FDCWD, "/nonexistent/vpnns-d", AT_REMOVEDIR) == 0 || errno != ENOENT) {
+      ::_exit(6);
+    }
+    if (::syscall(SYS_renameat2, AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b", 0) == 0 ||
+        errno != ENOENT) {
+      ::_exit(7);
+    }
   });
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
@@ -69,6 +85,22 @@ TEST(Confine, ACallOutsideTheListKillsTheProcess) {
       {"write to stdout", [] { (void)::write(1, "x", 1); }},
       // A harmless target: if the filter ever let it through, only SIGCONT to itself.
       {"kill with a real signal", [] { (void)::kill(::getpid(), SIGCONT); }},
+      // Landlock does not govern chmod: only the modes of vpnns's own files pass.
+      {"fchmod 0666", [] { (void)::fchmod(0, 0666); }},
+      {"fchmod 04755", [] { (void)::fchmod(0, 04755); }},
+      {"mmap PROT_EXEC",
+       [] {
+         (void)::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+       }},
+      {"renameat2 RENAME_EXCHANGE",
+       [] {
+         (void)::syscall(SYS_renameat2, AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b",
+                         RENAME_EXCHANGE);
+       }},
+      {"unlinkat with unknown flags",
+       [] { (void)::syscall(SYS_unlinkat, AT_FDCWD, "/x", 0x8000); }},
+      // The ruleset cannot be loosened or a new one stacked.
+      {"landlock_create_ruleset", [] { (void)::syscall(444, nullptr, 0, 1); }},
   };
   for (const auto& f : forbidden) {
     const int status = run_confined([&] {
@@ -90,10 +122,39 @@ TEST(Confine, SanitizerBuildsLogInsteadOfKilling) {
 
 TEST(Confine, TheListHoldsNothingDangerous) {
   const auto& calls = kept_syscalls();
-  for (const char* never :
-       {"socket", "setns",     "unshare", "mount", "umount2",     "execve", "execveat",
-        "ptrace", "clone",     "clone3",  "fork",  "vfork",       "bpf",    "ioctl",
-        "setuid", "setresuid", "capset",  "prctl", "init_module", "kill",   "write"}) {
+  for (const char* never : {"socket",
+                            "setns",
+                            "unshare",
+                            "mount",
+                            "umount2",
+                            "execve",
+                            "execveat",
+                            "ptrace",
+                            "clone",
+                            "clone3",
+                            "fork",
+                            "vfork",
+                            "bpf",
+                            "ioctl",
+                            "setuid",
+                            "setresuid",
+                            "capset",
+                            "prctl",
+                            "init_module",
+                            "kill",
+                            "write",
+                            "fchmod",
+                            "mmap",
+                            "renameat2",
+                            "unlinkat",
+                            "mprotect",
+                            "landlock_create_ruleset",
+                            "landlock_add_rule",
+                            "landlock_restrict_self",
+                            "chmod",
+                            "fchmodat",
+                            "chown",
+                            "fchown"}) {
     EXPECT_EQ(std::find(calls.begin(), calls.end(), never), calls.end()) << never;
   }
 }
