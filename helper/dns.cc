@@ -127,7 +127,8 @@ Status DnsFiles::write(const DnsConfig& dns) {
   VPNNS_ASSIGN_OR_RETURN(std::string host, read_small_file(host_nsswitch_));
   const auto slash = etc_dir_.rfind('/');
   const std::string parent = slash == 0 ? "/" : etc_dir_.substr(0, slash);
-  UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  // O_PATH: only a base for mkdirat/openat (Landlock lets the helper open nothing in /etc).
+  UniqueFd parent_fd(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) return sys_error("opening " + parent, errno);
   VPNNS_ASSIGN_OR_RETURN(
       UniqueFd etc, open_root_dir(parent_fd.get(), etc_dir_.substr(slash + 1), etc_dir_, owner_));
