@@ -23,14 +23,19 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "execd/session_confine.h"
+#include "execd/session_decoder.h"
+#include "execd/session_order.h"
+#include "ipc/seqpacket.h"
 #include "state/netns_marker.h"
 
 namespace vpnns {
 namespace {
 
-// How long, and for how many more frames, a refused client is listened to (refuse()).
-constexpr int kLingerMs = 1000;
-constexpr int kLingerFrames = 4;
+// How long a refusal waits for the decoder to see the client hang up (refuse()).
+constexpr int kLingerMs = 4000;
+// Orders from the decoder (session_order.h).
+constexpr SeqpacketLimits kOrderLimits{kMaxOrder, kMaxExecFds, "order"};
 
 struct Peer {
   pid_t pid = 0;
@@ -86,11 +91,13 @@ class Session {
                  what.c_str());
   }
   int refuse(const Error& error, std::uint8_t status = 125);
+  Status start_decoder();
   Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
   Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
   int supervise(Launched child, bool pty);
 
   UniqueFd conn_;
+  UniqueFd chan_;     // to the decoder (session_decoder.h), once it runs
   UniqueFd sigchld_;  // signalfd for SIGCHLD: the command stopped (or exited)
   const SessionConfig& config_;
   Peer peer_;
@@ -98,19 +105,49 @@ class Session {
 };
 
 // Closing a socket with unread data in it resets the connection, and the client would then see
-// ECONNRESET instead of the refusal (a caller refused before its request was read). So: send,
-// stop writing, and read and drop whatever still comes until the client hangs up, for a while.
+// ECONNRESET instead of the refusal. So: send, stop writing, and let whatever still comes be read
+// and dropped until the client hangs up, for a while — by the decoder once it runs (this process
+// never reads the client's bytes then), else here (refuse_and_linger()).
 int Session::refuse(const Error& error, std::uint8_t status) {
+  auto to_log = [this](const std::string& what) { log(what); };
+  if (!chan_) return refuse_and_linger(conn_.get(), error, status, to_log);
   log("refused: " + error.text());
   (void)send_exec_frame(
       conn_.get(), encode_exec(ExecServiceMessage(ExecRefused{error.code(), error.text(), status})),
       {});
   (void)::shutdown(conn_.get(), SHUT_WR);
-  for (int i = 0; i < kLingerFrames; ++i) {
-    auto frame = recv_exec_frame(conn_.get(), kLingerMs);
-    if (!frame && frame.error().code() != Code::kInvalidArgument) break;  // EOF, timeout
+  pollfd p{chan_.get(), POLLIN, 0};
+  while (::poll(&p, 1, kLingerMs) > 0) {
+    auto dropped = seqpacket_recv(chan_.get(), 0, kOrderLimits);
+    if (!dropped && dropped.error().code() != Code::kInvalidArgument) break;  // the decoder ended
   }
   return 0;
+}
+
+// The decoder: a child that becomes the caller, keeps no capability and opens no file
+// (session_confine.h), and reads the client from here on (session_decoder.h).
+Status Session::start_decoder() {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    return sys_error("socketpair", errno);
+  }
+  UniqueFd mine(pair[0]), theirs(pair[1]);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", errno);
+  if (pid == 0) {
+    mine.reset();
+    auto to_log = [this](const std::string& what) { log("decoder: " + what); };
+    auto confined = confine_session_decoder(peer_.id);
+    if (!confined || ::getppid() != parent) {
+      if (!confined) (void)refuse_and_linger(conn_.get(), confined.error(), 125, to_log);
+      ::_exit(1);
+    }
+    if (*confined == 0) to_log("this kernel has no Landlock: the decoder is not landlocked");
+    ::_exit(run_session_decoder(conn_.get(), theirs.get(), to_log));
+  }
+  chan_ = std::move(mine);
+  return ok_status();
 }
 
 Status Session::check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const {
@@ -154,7 +191,8 @@ Result<UniqueFd> Session::open_pty(const ExecRequest& request, UniqueFd& slave) 
     tty_gid = g->gr_gid;
     mode = 0620;
   }
-  if (::fchown(slave.get(), peer_.id.uid, tty_gid) < 0 || ::fchmod(slave.get(), mode) < 0) {
+  // The mode first, while root owns it: this process has no CAP_FOWNER (session_confine.h).
+  if (::fchmod(slave.get(), mode) < 0 || ::fchown(slave.get(), peer_.id.uid, tty_gid) < 0) {
     return sys_error("handing the pty to uid " + std::to_string(peer_.id.uid), errno);
   }
   termios t{};
@@ -183,7 +221,7 @@ Result<UniqueFd> Session::open_pty(const ExecRequest& request, UniqueFd& slave) 
 int Session::supervise(Launched child, bool pty) {
   bool hung_up = false;
   for (;;) {
-    pollfd fds[3] = {{hung_up ? -1 : conn_.get(), POLLIN, 0},
+    pollfd fds[3] = {{hung_up ? -1 : chan_.get(), POLLIN, 0},
                      {child.pidfd.get(), POLLIN, 0},
                      {sigchld_.get(), POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) {
@@ -224,13 +262,14 @@ int Session::supervise(Launched child, bool pty) {
       }
     }
     if (hung_up || fds[0].revents == 0) continue;
-    auto frame = recv_exec_frame(conn_.get(), 0);
+    auto frame = seqpacket_recv(chan_.get(), 0, kOrderLimits);
     if (!frame) {
       if (frame.error().code() == Code::kInvalidArgument) {
         log("ignored: " + frame.error().text());
         continue;
       }
-      // The client went away (or the socket failed): a hang-up, as when a terminal closes.
+      // The decoder ended: the client went away (or the socket failed), a hang-up, as when a
+      // terminal closes.
       // A stopped command would never see the SIGHUP: continue it, as the kernel does for an
       // orphaned stopped process group.
       log("client gone; SIGHUP to pid " + std::to_string(child.pid));
@@ -239,16 +278,21 @@ int Session::supervise(Launched child, bool pty) {
       hung_up = true;
       continue;
     }
-    auto message = decode_exec_client(frame->bytes);
-    if (!message || !frame->fds.empty() || !std::holds_alternative<ExecSignal>(*message)) {
-      log("ignored a message that is not a signal: " +
-          (message ? std::string("unexpected type or descriptors") : message.error().text()));
+    auto order = decode_order(frame->bytes);
+    if (!order || !frame->fds.empty() || !std::holds_alternative<SignalOrder>(*order)) {
+      log("ignored an order that is not a signal: " +
+          (order ? std::string("unexpected type or descriptors") : order.error().text()));
       continue;
     }
     // The command is not reaped yet (only this loop reaps it), so its pid is still its own. It
     // leads its own session (setsid), so its process group has its pid, and holds only
     // processes of that session: SIGCONT goes to the whole group, as a shell's `fg` does.
-    const int signo = std::get<ExecSignal>(*message).signo;
+    // Checked again here: the decoder is not trusted.
+    const int signo = std::get<SignalOrder>(*order).signo;
+    if (!is_forwardable_signal(signo) && signo != SIGCONT) {
+      log("ignored signal " + std::to_string(signo) + ": not one vpnnsctl forwards");
+      continue;
+    }
     (void)::kill(signo == SIGCONT ? -child.pid : child.pid, signo);
   }
 }
@@ -267,19 +311,28 @@ int Session::run() {
         Error(Code::kPermissionDenied, exec_not_in_group_message(peer_.name, config_.group_name)));
   }
 
-  auto frame = recv_exec_frame(conn_.get(), kRequestTimeoutMs);
+  // From here on this process keeps only what its own steps need, and a child of its own reads
+  // and decodes the client's frames (session.h).
+  if (Status s = keep_monitor_capabilities(); !s) return refuse(s.error());
+  if (Status s = start_decoder(); !s) return refuse(s.error());
+  // The decoder is bounded by the request timeout and its refusals' linger; a decoder that stalls
+  // beyond holds one of its own caller's sessions, nothing else.
+  auto frame = seqpacket_recv(chan_.get(), 2 * kRequestTimeoutMs, kOrderLimits);
   if (!frame) {
+    // EOF: the decoder answered the client itself (a refusal) or the client hung up.
     if (is_peer_closed(frame.error())) return 0;
     return refuse(frame.error());
   }
-  auto message = decode_exec_client(frame->bytes);
-  if (!message) return refuse(message.error());
-  auto* request = std::get_if<ExecRequest>(&*message);
+  auto order = decode_order(frame->bytes);
+  if (!order) return refuse(order.error());
+  auto* request = std::get_if<ExecRequest>(&*order);
   if (request == nullptr) {
     return refuse(Error(Code::kInvalidArgument, "the first message must be a request"));
   }
-  if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
-    return refuse(s.error());
+  if (frame->fds.size() != exec_fd_count(request->mode)) {
+    return refuse(Error(Code::kInvalidArgument,
+                        "the request carries " + std::to_string(frame->fds.size()) +
+                            " descriptors, not " + std::to_string(exec_fd_count(request->mode))));
   }
   auto netns = open_vpnns_netns(request->netns);
   if (!netns) return refuse(netns.error());

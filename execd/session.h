@@ -2,14 +2,35 @@
 // One connection to vpnns-execd: one command, from request to exit status.
 //
 // Runs in a process of its own, forked by the service for each connection (main.cc), so a
-// malformed request, a crash or a slow client affects that connection only. In order:
+// malformed request, a crash or a slow client affects that connection only. That process — the
+// session's privileged process — never reads a byte the client wrote; it splits the work:
+//
+//   privileged process (root)                      decoder (its child: the caller, nothing more)
+//   1. SO_PEERCRED, SO_PEERGROUPS, group check
+//   keeps only monitor_capabilities() ──── fork ──▶ becomes the caller: uid, gid, groups; no
+//                                                   capabilities, NO_NEW_PRIVS, Landlock: opens
+//                                                   nothing (session_confine.h)
+//                                                   2. reads and decodes the Request (exec_wire.h)
+//                  ◀── order + descriptors ───────  passes it on (session_order.h: a fixed header
+//   3.-5. validates it as if the client had sent      and counted strings, nothing to exploit)
+//   it; pty; launch()                               then Signal frames ──▶ signal orders; its EOF
+//   6. supervises; writes Started/Stopped/Exit      is the client's hang-up
+//      to the client
+//
+// So a bug in the frame decoder, the part a hostile client aims at, runs with the caller's own
+// rights and can open no file; the process that enters namespaces and becomes the caller only
+// ever parses a fixed-size header. The decoder is not an ancestor of the command, so the command
+// inherits no Landlock domain: the privileged process forks it, and is not landlocked itself
+// (it mounts, and a landlocked process may not).
+//
+// In order:
 //
 //   1. Who is calling: SO_PEERCRED (uid, gid, pid) and SO_PEERGROUPS (supplementary groups), as
 //      the kernel recorded them at connect() — never /etc/group, never anything the client says.
 //      The caller must have the configured group as its gid or among its groups; otherwise the
 //      refusal says "user NAME is not in group GROUP; ask an administrator to add you".
-//   2. One Request within kRequestTimeoutMs, decoded strictly (exec_wire.h), with exactly the
-//      descriptors its mode needs.
+//   2. One Request within kRequestTimeoutMs, decoded strictly (exec_wire.h) by the decoder, with
+//      exactly the descriptors its mode needs (checked there, and again by count here).
 //   3. Validation before anything is created: the namespace (netns_marker.h: a valid name, a
 //      vpnns marker that matches), the working directory descriptor is a directory, the stdio
 //      descriptors are not directories and not O_PATH.

@@ -10,10 +10,12 @@
 // The child is root with every capability (the helper's own capability drop is not applied), so
 // each refusal below is Landlock's: uid 0 owns every file here, and the directories are 0777.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "common/landlock.h"
+#include "execd/session_confine.h"
 #include "helper/confine.h"
 #include "tests/priv/fixture.h"
 
@@ -227,6 +230,80 @@ TEST_F(LandlockTest, TheHelperWithoutDnsFilesWritesNothingUnderEtc) {
       {Op::kCreate, root_ + "/run/vpnns/x.json", true},
   };
   EXPECT_EQ(probe([&] { return confine_filesystem(config, paths).status(); }, tries), "");
+}
+
+// The process's effective and permitted capability sets (64 bits each).
+std::pair<std::uint64_t, std::uint64_t> own_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) < 0) return {~0ULL, ~0ULL};
+  return {data[0].effective | (std::uint64_t{data[1].effective} << 32),
+          data[0].permitted | (std::uint64_t{data[1].permitted} << 32)};
+}
+
+TEST_F(LandlockTest, TheExecdDecoderIsTheCallerWithoutCapabilitiesAndOpensNothing) {
+  // A caller that may write every directory here (0777) and read every file (0644): each
+  // refusal below is Landlock's.
+  const Identity caller{65534, 65534, {}};
+  const std::vector<Try> tries = {
+      {Op::kCreate, root_ + "/run/vpnns/x.json", false},
+      {Op::kCreate, root_ + "/etc/ld.so.preload", false},
+      {Op::kMkdir, root_ + "/etc/cron.d/x", false},
+      {Op::kWrite, root_ + "/run/vpnns/other.json", false},
+      {Op::kUnlink, root_ + "/run/vpnns/other.json", false},
+      {Op::kRead, root_ + "/etc/nsswitch.conf", false},
+      {Op::kRead, "/etc/passwd", false},
+      {Op::kRead, "/proc/self/status", false},
+      {Op::kCreate, "/tmp/vpnns-landlock-decoder-" + std::to_string(::getpid()), false},
+  };
+  EXPECT_EQ(probe(
+                [&]() -> Status {
+                  auto abi = confine_session_decoder(caller);
+                  if (!abi) return abi.status();
+                  if (*abi != abi_) return Error(Code::kInternal, "not landlocked");
+                  uid_t r = 0, e = 0, saved = 0;
+                  if (::getresuid(&r, &e, &saved) < 0 || r != caller.uid || e != caller.uid ||
+                      saved != caller.uid) {
+                    return Error(Code::kInternal, "not the caller's uid");
+                  }
+                  if (own_capabilities() != std::pair<std::uint64_t, std::uint64_t>{0, 0}) {
+                    return Error(Code::kInternal, "capabilities left");
+                  }
+                  if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+                    return Error(Code::kInternal, "no NO_NEW_PRIVS");
+                  }
+                  return ok_status();
+                },
+                tries),
+            "");
+}
+
+TEST_F(LandlockTest, TheExecdSessionKeepsOnlyItsTableOfCapabilitiesAndNoDomain) {
+  // The privileged process: the capabilities of its steps, and no Landlock domain — it must
+  // still mount, and the user's command (its child) must not inherit a domain.
+  std::uint64_t want = 0;
+  for (const KeptCapability& k : monitor_capabilities()) want |= 1ULL << k.cap;
+  want &= own_capabilities().second;  // kept if held (this machine's bounding set lacks some)
+  ASSERT_NE(want & (1ULL << CAP_SYS_ADMIN), 0u);
+  const std::vector<Try> tries = {
+      {Op::kCreate, root_ + "/etc/ld.so.preload", true},
+      {Op::kMkdir, root_ + "/etc/cron.d/x", true},
+      {Op::kRead, root_ + "/etc/shadow", true},
+      {Op::kMount, root_ + "/mnt", true},
+  };
+  EXPECT_EQ(probe(
+                [&]() -> Status {
+                  VPNNS_TRY(keep_monitor_capabilities());
+                  const auto [effective, permitted] = own_capabilities();
+                  if (effective != want || permitted != want) {
+                    return Error(Code::kInternal, "capabilities " + std::to_string(effective) +
+                                                      " instead of " + std::to_string(want));
+                  }
+                  return ok_status();
+                },
+                tries),
+            "");
+  sh("umount " + root_ + "/mnt", true);
 }
 
 }  // namespace

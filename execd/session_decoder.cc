@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "execd/session_decoder.h"
+
+#include <sys/socket.h>
+
+#include <vector>
+
+#include "exec_ipc/exec_wire.h"
+#include "execd/session_order.h"
+#include "ipc/seqpacket.h"
+
+namespace vpnns {
+namespace {
+
+// How long, and for how many more frames, a refused client is listened to.
+constexpr int kLingerMs = 1000;
+constexpr int kLingerFrames = 4;
+
+}  // namespace
+
+int refuse_and_linger(int conn, const Error& error, std::uint8_t status, const SessionLog& log) {
+  log("refused: " + error.text());
+  (void)send_exec_frame(
+      conn, encode_exec(ExecServiceMessage(ExecRefused{error.code(), error.text(), status})), {});
+  (void)::shutdown(conn, SHUT_WR);
+  for (int i = 0; i < kLingerFrames; ++i) {
+    auto frame = recv_exec_frame(conn, kLingerMs);
+    if (!frame && frame.error().code() != Code::kInvalidArgument) break;  // EOF, timeout
+  }
+  return 0;
+}
+
+int run_session_decoder(int conn, int chan, const SessionLog& log) {
+  auto frame = recv_exec_frame(conn, kRequestTimeoutMs);
+  if (!frame) {
+    if (is_peer_closed(frame.error())) return 0;
+    return refuse_and_linger(conn, frame.error(), 125, log);
+  }
+  auto message = decode_exec_client(frame->bytes);
+  if (!message) return refuse_and_linger(conn, message.error(), 125, log);
+  const auto* request = std::get_if<ExecRequest>(&*message);
+  if (request == nullptr) {
+    return refuse_and_linger(
+        conn, Error(Code::kInvalidArgument, "the first message must be a request"), 125, log);
+  }
+  if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
+    return refuse_and_linger(conn, s.error(), 125, log);
+  }
+  std::vector<int> fds;
+  for (const UniqueFd& fd : frame->fds) fds.push_back(fd.get());
+  if (Status s = seqpacket_send(chan, encode_order(*request), fds); !s) {
+    log("could not pass the request on: " + s.error().text());
+    return 1;
+  }
+  frame->fds.clear();  // the privileged process holds them now
+
+  for (;;) {
+    auto next = recv_exec_frame(conn, -1);
+    if (!next) {
+      if (next.error().code() == Code::kInvalidArgument) {
+        log("ignored: " + next.error().text());
+        continue;
+      }
+      return 0;  // the client hung up (or the socket failed): our EOF tells the other side
+    }
+    auto m = decode_exec_client(next->bytes);
+    if (!m || !next->fds.empty() || !std::holds_alternative<ExecSignal>(*m)) {
+      log("ignored a message that is not a signal: " +
+          (m ? std::string("unexpected type or descriptors") : m.error().text()));
+      continue;
+    }
+    const SignalOrder order{std::get<ExecSignal>(*m).signo};
+    if (!seqpacket_send(chan, encode_order(order), {})) return 0;  // the session is over
+  }
+}
+
+}  // namespace vpnns

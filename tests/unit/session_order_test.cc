@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The orders a vpnns-execd session's decoder passes to its privileged process
+// (execd/session_order.h): what is encoded comes back equal; anything else is refused.
+#include "execd/session_order.h"
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace vpnns {
+namespace {
+
+ExecRequest pty_request() {
+  ExecRequest r;
+  r.netns = "vpn0";
+  r.argv = {"sh", "-c", "", "echo hi"};
+  r.env = {"PATH=/usr/bin", "EMPTY="};
+  r.mode = ExecMode::kPty;
+  r.umask = 027;
+  r.winsize = ExecWinSize{24, 80, 0, 0};
+  ExecTermModes t;
+  t.lflag = 0x8a3b;
+  t.cc[2] = 0x7f;
+  r.term = t;
+  return r;
+}
+
+TEST(SessionOrder, RoundTrips) {
+  for (const SessionOrder& order :
+       {SessionOrder(pty_request()), SessionOrder(SignalOrder{SIGINT}),
+        SessionOrder(ExecRequest{"n", {"true"}, {}, ExecMode::kPipe, 022, {}, {}})}) {
+    auto back = decode_order(encode_order(order));
+    ASSERT_TRUE(back) << back.error().text();
+    EXPECT_EQ(*back, order);
+  }
+}
+
+TEST(SessionOrder, RefusesWhatItDidNotEncode) {
+  const std::vector<std::uint8_t> good = encode_order(pty_request());
+  struct Case {
+    const char* what;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"empty", {}});
+  cases.push_back({"header cut", {good.begin(), good.begin() + 10}});
+  cases.push_back({"last string cut", {good.begin(), good.end() - 1}});
+  auto extra = good;
+  extra.push_back('x');
+  extra.push_back(0);
+  cases.push_back({"one string more than counted", extra});
+  auto magic = good;
+  magic[0] ^= 1;
+  cases.push_back({"wrong magic", magic});
+  auto kind = good;
+  kind[4] = 9;
+  cases.push_back({"unknown kind", kind});
+  auto mode = good;
+  mode[12] = 7;
+  cases.push_back({"unknown mode", mode});
+  auto tty = good;
+  tty[13] = 0;
+  cases.push_back({"pty mode without terminal", tty});
+  auto sig = encode_order(SignalOrder{SIGTERM});
+  sig.push_back(0);
+  cases.push_back({"a signal with strings", sig});
+  for (const Case& c : cases) EXPECT_FALSE(decode_order(c.bytes)) << c.what;
+}
+
+TEST(SessionOrder, RefusesAnUnterminatedNamespaceName) {
+  std::vector<std::uint8_t> bytes = encode_order(pty_request());
+  // The name field is the header's last member; a request without strings is the header alone.
+  const std::size_t name_end = encode_order(ExecRequest{}).size();
+  std::memset(bytes.data() + name_end - (kMaxExecNameField + 1), 'a', kMaxExecNameField + 1);
+  auto r = decode_order(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().text().find("not terminated"), std::string::npos) << r.error().text();
+}
+
+}  // namespace
+}  // namespace vpnns
