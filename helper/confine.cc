@@ -171,6 +171,8 @@ Status install_seccomp_filter() {
       // the modes of the DNS files and the state file (Landlock does not govern chmod)
       {"fchmod", SCMP_SYS(fchmod), SCMP_A1(SCMP_CMP_EQ, 0644)},
       {"fchmod", SCMP_SYS(fchmod), SCMP_A1(SCMP_CMP_EQ, 0640)},
+      // and of a directory it makes (the namespace markers' when they are written)
+      {"fchmod", SCMP_SYS(fchmod), SCMP_A1(SCMP_CMP_EQ, 0755)},
       // memory, never executable: a bug cannot map new code
       {"mmap", SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)},
       // a file, or an empty directory (/etc/netns/NAME at DOWN)

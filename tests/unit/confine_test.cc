@@ -51,7 +51,8 @@ TEST(Confine, AllowedCallsWork) {
       ::_exit(3);
     }
     // The modes of vpnns's files, on a descriptor that is not open (the call is made, fails).
-    if (::fchmod(-1, 0644) == 0 || errno != EBADF || ::fchmod(-1, 0640) == 0 || errno != EBADF) {
+    if (::fchmod(-1, 0644) == 0 || errno != EBADF || ::fchmod(-1, 0640) == 0 || errno != EBADF ||
+        ::fchmod(-1, 0755) == 0 || errno != EBADF) {
       ::_exit(4);
     }
     // Plain memory, an empty directory's removal and a plain rename stay allowed.
