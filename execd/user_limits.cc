@@ -238,13 +238,13 @@ void Evaluator::set(const std::string& where, int source, bool soft, bool hard, 
     if (src_soft_[r] < source) return;
     out.soft = v;
     src_soft_[r] = source;
-    out.origin = where;
+    out.soft_origin = where;
   }
   if (hard) {
     if (src_hard_[r] < source) return;
     out.hard = v;
     src_hard_[r] = source;
-    out.origin = where;
+    out.hard_origin = where;
   }
 }
 

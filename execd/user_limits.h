@@ -70,7 +70,8 @@ struct LimitsFile {
 struct LimitValue {
   std::optional<rlim_t> soft;
   std::optional<rlim_t> hard;
-  std::string origin;  // "FILE:LINE" of the line that set it last
+  std::string soft_origin;  // "FILE:LINE" of the line that set it last
+  std::string hard_origin;
 };
 
 struct LimitsPlan {

@@ -93,6 +93,13 @@ std::string read_proc(pid_t pid, const char* file) {
   return t;
 }
 
+// Where a limit's soft and hard values come from: "FILE:LINE", or both when they differ.
+std::string origins(const LimitValue& v) {
+  if (v.soft_origin.empty() || v.soft_origin == v.hard_origin) return v.hard_origin;
+  if (v.hard_origin.empty()) return v.soft_origin;
+  return v.soft_origin + ", " + v.hard_origin;
+}
+
 }  // namespace
 
 Result<UserSession> plan_user_session(const Identity& id, std::string_view netns,
@@ -120,7 +127,7 @@ Result<UserSession> plan_user_session(const Identity& id, std::string_view netns
       s.rlimits.emplace_back(r, want);
       if (!s.limits_text.empty()) s.limits_text += ", ";
       s.limits_text += limit_item_name(r) + " " + rlim_text(want.rlim_cur) + ":" +
-                       rlim_text(want.rlim_max) + " (" + v.origin + ")";
+                       rlim_text(want.rlim_max) + " (" + origins(v) + ")";
     }
     s.nice = plan.priority.value_or(0);
     if (s.limits_text.empty()) s.limits_text = "none configured for this user";
