@@ -31,7 +31,7 @@ for f in "$CTL_BUILT" "$EXECD_BUILT"; do
 done
 SYSTEMD=0
 [ -d /run/systemd/system ] && SYSTEMD=1
-[ "$SYSTEMD" = 1 ] && log "systemd is PID 1 here" || log "systemd is not PID 1 here: the fallback"
+if [ "$SYSTEMD" = 1 ]; then log "systemd is PID 1 here"; else log "systemd is not PID 1 here: the fallback"; fi
 
 GROUP=$ID-grp
 USER_IN=$ID-in
@@ -47,7 +47,15 @@ remove_session_things() {
   for u in "${UNITS[@]}"; do systemctl stop "$u" 2>/dev/null || true; done
   [ "$SYSTEMD" = 0 ] || systemctl stop "vpnns-exec-$NS_VPN-*.scope" 2>/dev/null || true
   # Sessions of every service we started (also those a killed service left): by their records.
-  for pid in "${EXECD_PIDS[@]}" $(ls "$RECORDS" 2>/dev/null | grep -E '^[0-9]+$' || true); do
+  # ...and a session only while its pid is still that session (the record's start time).
+  local sessions=("${EXECD_PIDS[@]}") record start
+  for record in "$RECORDS"/[0-9]*; do
+    [ -e "$record" ] || continue
+    pid=${record##*/}
+    start=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20) || continue
+    [ "$(cut -d' ' -f2 "$record")" = "$start" ] && sessions+=("$pid")
+  done
+  for pid in "${sessions[@]}"; do
     pgrep -P "$pid" | xargs -r kill -KILL 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
   done
@@ -158,7 +166,7 @@ else
 fi
 [ "$(field loginuid)" = "$UID_IN" ] || fail "loginuid: $(field loginuid), not $UID_IN"
 session=$(awk '$1 == "loginuid" {print $4}' <<<"$out")
-[ "$session" != 4294967295 ] && [ -n "$session" ] || fail "no audit session: '$session'"
+if [ -z "$session" ] || [ "$session" = 4294967295 ]; then fail "no audit session: '$session'"; fi
 grep -q "pid $pid .*loginuid $UID_IN, audit session $session" "$WORK/execd.log" ||
   fail "execd's log does not name loginuid and audit session"
 pass "loginuid $UID_IN (the user's), audit session $session"
@@ -194,6 +202,8 @@ else
   kill -KILL "$old"
 fi
 wait_gone "$old" 5 || fail "vpnns-execd $old did not die"
+forget "$old"
+EXECD_PIDS=()
 [ "$(user_sleeps)" -eq 2 ] || fail "the commands did not outlive the service"
 start_execd 2
 grep -q "2 sessions of an earlier vpnns-execd still run" "$WORK/execd.log" ||
