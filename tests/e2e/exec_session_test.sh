@@ -218,3 +218,12 @@ wait_for 5 sh -c "[ \$(find $RECORDS -maxdepth 1 -name '[0-9]*' | wc -l) -eq 1 ]
   fail "the ended session's record stayed: $(ls "$RECORDS")"
 msg=$(third) || fail "with one session ended, a command was refused: $msg"
 pass "when an adopted session ends, its record goes and its place is free again"
+
+if [ "$SYSTEMD" = 1 ]; then
+  # What logind does at logout with KillUserProcesses=yes: the user's slice stopped, everything
+  # in it ended — now including the command, which before ran in the service's cgroup.
+  systemctl stop "user-$UID_IN.slice"
+  wait_for 10 sh -c "! pgrep -U $USER_IN -x sleep >/dev/null" ||
+    fail "stopping user-$UID_IN.slice left the user's command running"
+  pass "stopping user-$UID_IN.slice (a logout with KillUserProcesses=yes) ends the command"
+fi
