@@ -93,10 +93,14 @@ std::string read_proc(pid_t pid, const char* file) {
   return t;
 }
 
-// Where a limit's soft and hard values come from: "FILE:LINE", or both when they differ.
+// Where a limit's soft and hard values come from: "FILE:LINE", "FILE:LINE,LINE" or both.
 std::string origins(const LimitValue& v) {
   if (v.soft_origin.empty() || v.soft_origin == v.hard_origin) return v.hard_origin;
   if (v.hard_origin.empty()) return v.soft_origin;
+  const auto colon = v.soft_origin.rfind(':');
+  if (v.hard_origin.compare(0, colon + 1, v.soft_origin, 0, colon + 1) == 0) {
+    return v.soft_origin + "," + v.hard_origin.substr(colon + 1);
+  }
   return v.soft_origin + ", " + v.hard_origin;
 }
 

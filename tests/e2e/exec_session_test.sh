@@ -175,7 +175,7 @@ pass "loginuid $UID_IN (the user's), audit session $session"
 grep -q "^Max open files 321 4321 files" <<<"$out" || fail "nofile: $out"
 grep -q "^Max stack size 2097152 8388608 bytes" <<<"$out" || fail "stack (@group, KiB): $out"
 grep -q "^Max msgqueue size 123456 123456 bytes" <<<"$out" || fail "msgqueue: $out"
-grep -q "limits: .*nofile 321:4321 ($LIMITS:2, $LIMITS:3)" "$WORK/execd.log" ||
+grep -q "limits: .*nofile 321:4321 ($LIMITS:2,3)" "$WORK/execd.log" ||
   fail "execd's log does not name the limits and where they come from"
 pass "limits from $LIMITS (nofile, @group stack, msgqueue), nice 4; not the service's nice 7, oom_score_adj 300, nofile 555:5555"
 
