@@ -9,8 +9,10 @@
 #    in the service's cgroup;
 #  * inside a booted Debian whose PID 1 is systemd (tests/e2e/systemd_session_test.sh runs this
 #    script there): the caller logs in (runuser -l: pam_systemd gives it a logind session, which
-#    is asserted), vpnns-execd runs as a systemd service, and the command must be in
-#    vpnns-exec-NAME-PID.scope under user-UID.slice.
+#    is asserted), vpnns-execd runs socket-activated as vpnns-execd.socket runs it (a transient
+#    socket unit and service), and the command must be in vpnns-exec-NAME-PID.scope under
+#    user-UID.slice; at the end, stopping the user's slice (a logout with KillUserProcesses=)
+#    ends the command.
 #
 # In both, the service runs with a context of its own that must not reach the command (nice 7,
 # oom_score_adj 300, nofile 555:5555), and a limits.d file names the test user and its group
@@ -19,8 +21,9 @@
 # loginuid and an audit session of its own.
 #
 # The cap: with --max-sessions-per-user=2 two long commands run; a third is refused; the
-# service is killed (SIGKILL, as a crash) and started again: it adopts the two sessions (its log
-# says so) and still refuses the third; when one of the two ends, a third is accepted.
+# service is killed (SIGKILL, as a crash) and started again (by hand; under systemd by the socket,
+# at the next connection): it adopts the two sessions (its log says so) and still refuses the
+# third; when one of the two ends, a third is accepted.
 TEST_NAME="exec_session"
 source "$(dirname "$0")/lib.sh"
 
@@ -111,33 +114,35 @@ if [ "$SYSTEMD" = 1 ]; then
   pass "the caller runs in a logind session (${caller_cgroup#0::})"
 fi
 
-# start_execd N: the service, with a context of its own (see the top); sets EXECD_PID.
+# start_execd N: the service (its N-th start), with a context of its own (see the top). Under
+# systemd as vpnns-execd.socket runs it: a socket unit whose service starts at the next
+# connection (and again after it died; N > 1: nothing to do); here by hand, waiting until it
+# serves. Sets EXECD_PID here; under systemd service_pid says it.
 start_execd() {
-  local args=(--socket="$SOCK" --group="$GROUP" --max-sessions-per-user=2)
   if [ "$SYSTEMD" = 1 ]; then
-    local unit=$ID-execd-$1
-    UNITS+=("$unit.service")
-    systemd-run --quiet --unit="$unit" -p KillMode=process -p Nice=7 -p OOMScoreAdjust=300 \
-      -p LimitNOFILE=555:5555 -p StandardOutput="append:$WORK/execd.log" \
-      -p StandardError="append:$WORK/execd.log" "$EXECD_BUILT" "${args[@]}"
-    wait_for 5 sh -c "[ \"\$(systemctl show -P MainPID $unit)\" -gt 0 ]" || fail "$unit did not start"
-    EXECD_PID=$(systemctl show -P MainPID "$unit")
-  else
-    prlimit --nofile=555:5555 nice -n 7 choom -n 300 -- "$EXECD_BUILT" "${args[@]}" \
-      2>>"$WORK/execd.log" &
-    EXECD_PID=$!
-    STARTED_PIDS+=("$EXECD_PID")
+    if [ "$1" = 1 ]; then
+      UNITS+=("$ID-execd.socket" "$ID-execd.service")
+      systemd-run --quiet --unit="$ID-execd" --socket-property=ListenSequentialPacket="$SOCK" \
+        --socket-property=SocketGroup="$GROUP" --socket-property=SocketMode=0660 \
+        -p KillMode=process -p Nice=7 -p OOMScoreAdjust=300 -p LimitNOFILE=555:5555 \
+        -p StandardOutput="append:$WORK/execd.log" -p StandardError="append:$WORK/execd.log" \
+        "$EXECD_BUILT" --group="$GROUP" --max-sessions-per-user=2
+      wait_for 5 test -S "$SOCK" || fail "no socket unit listening on $SOCK"
+    fi
+    return
   fi
+  prlimit --nofile=555:5555 nice -n 7 choom -n 300 -- "$EXECD_BUILT" --socket="$SOCK" \
+    --group="$GROUP" --max-sessions-per-user=2 2>>"$WORK/execd.log" &
+  EXECD_PID=$!
+  STARTED_PIDS+=("$EXECD_PID")
   EXECD_PIDS+=("$EXECD_PID")
   wait_for 5 test -S "$SOCK" || fail "vpnns-execd did not create its socket"
   # Its last start-up line, the N-th in the log: it serves from now on.
-  wait_for 5 sh -c "[ \$(grep -c -e '^vpnns-execd: fallback' -e '^vpnns-execd: systemd is PID 1' \
-    $WORK/execd.log) -ge $1 ]" || fail "vpnns-execd did not start"
+  wait_for 5 sh -c "[ \$(grep -c -e '^vpnns-execd: fallback' $WORK/execd.log) -ge $1 ]" ||
+    fail "vpnns-execd did not start"
 }
+service_pid() { systemctl show -P MainPID "$ID-execd.service"; }
 start_execd 1
-grep -q "$([ "$SYSTEMD" = 1 ] && echo 'systemd is PID 1: each command runs in a transient scope' ||
-  echo 'fallback: systemd is not PID 1')" "$WORK/execd.log" || fail "execd's log does not say how it runs commands"
-pass "vpnns-execd says at start how commands join their user's session"
 
 # --- What the command is part of.
 # shellcheck disable=SC2016  # expanded by the command's shell
@@ -148,6 +153,10 @@ out=$(as_user "$CTL" exec -n "$NS_VPN" -- sh -c '
   echo "nice $(ps -o ni= -p $$ | tr -d " ") oom $(cat /proc/self/oom_score_adj)"
   grep -E "^Max (open files|stack size|msgqueue size)" /proc/self/limits | tr -s " "') ||
   fail "the command did not run: $out"
+[ "$SYSTEMD" = 0 ] || EXECD_PID=$(service_pid)
+grep -q "$([ "$SYSTEMD" = 1 ] && echo 'systemd is PID 1: each command runs in a transient scope' ||
+  echo 'fallback: systemd is not PID 1')" "$WORK/execd.log" || fail "execd's log does not say how it runs commands"
+pass "vpnns-execd says at start how commands join their user's session"
 field() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
 pid=$(field pid)
 cgroup=$(field cgroup)
@@ -197,7 +206,7 @@ pass "a third command is refused: $msg"
 
 old=$EXECD_PID
 if [ "$SYSTEMD" = 1 ]; then
-  systemctl kill --kill-whom=main -s KILL "$ID-execd-1.service"
+  systemctl kill --kill-whom=main -s KILL "$ID-execd.service"
 else
   kill -KILL "$old"
 fi
@@ -206,10 +215,14 @@ forget "$old"
 EXECD_PIDS=()
 [ "$(user_sleeps)" -eq 2 ] || fail "the commands did not outlive the service"
 start_execd 2
-grep -q "2 sessions of an earlier vpnns-execd still run" "$WORK/execd.log" ||
-  fail "the new vpnns-execd did not adopt the running sessions"
 msg=$(third) && fail "after a restart, a third command ran over the cap of 2"
 [[ $msg == *"already runs 2 commands"* ]] || fail "over the cap after a restart: $msg"
+grep -q "2 sessions of an earlier vpnns-execd still run" "$WORK/execd.log" ||
+  fail "the new vpnns-execd did not adopt the running sessions"
+if [ "$SYSTEMD" = 1 ]; then
+  EXECD_PID=$(service_pid)
+  if [ "$EXECD_PID" -eq 0 ] || [ "$EXECD_PID" = "$old" ]; then fail "the socket started no new service"; fi
+fi
 pass "killed and restarted, vpnns-execd still counts the 2 running sessions and refuses a third"
 
 pkill -U "$USER_IN" -x sleep -n
