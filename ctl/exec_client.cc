@@ -50,6 +50,24 @@ extern char** environ;
 namespace vpnns::ctl {
 namespace {
 
+// vpnns-execd refuses a connection over its caps before it reads the request, and closes it:
+// the request's send then fails, but the refusal is queued (behind an ECONNRESET, when the
+// request was already in the service's queue as it closed).
+std::optional<ExecRefused> queued_refusal(int conn) {
+  for (int i = 0; i < 2; ++i) {
+    auto frame = recv_exec_frame(conn, 0);
+    if (!frame) {
+      if (frame.error().sys_errno() == ECONNRESET) continue;
+      return std::nullopt;
+    }
+    auto message = decode_exec_service(frame->bytes);
+    if (!message) return std::nullopt;
+    if (auto* refused = std::get_if<ExecRefused>(&*message)) return *refused;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // After the command's exit, how long to wait for output still in the pty (its last writes
 // reach the master asynchronously) when something else keeps the slave open.
 constexpr int kDrainIdleMs = 100;
@@ -134,6 +152,8 @@ class Client {
 
 Result<Client::Start> Client::await_start(bool pty) {
   auto frame = recv_exec_frame(conn_.get(), -1);
+  // A refusal over the caps may be queued behind a reset (see queued_refusal()).
+  if (!frame && frame.error().sys_errno() == ECONNRESET) frame = recv_exec_frame(conn_.get(), 0);
   if (!frame) {
     if (is_peer_closed(frame.error())) {
       return Error(Code::kUnavailable, "vpnns-execd closed the connection without an answer");
@@ -336,8 +356,13 @@ int exec_via_service(const ExecArgs& args) {
   if (!blocked) return exec_failed(blocked.error().text());
   UniqueFd signals = std::move(*blocked);
 
-  if (Status s = send_exec_frame(conn->get(), frame, pass); !s)
+  if (Status s = send_exec_frame(conn->get(), frame, pass); !s) {
+    if (auto refused = queued_refusal(conn->get())) {
+      exec_error(refused->message);
+      return refused->status;
+    }
     return exec_failed("sending the request to vpnns-execd: " + s.error().text());
+  }
   cwd.reset();
   nulls.clear();
 

@@ -174,6 +174,9 @@ ChildError run_child(const LaunchSpec& spec) {
     }
   }
   if (spec.umask) ::umask(*spec.umask);
+  if (spec.join_session) {
+    if (Status s = spec.join_session(); !s) return setup(s);
+  }
   if (spec.identity) {
     if (Status s = drop_identity(*spec.identity); !s) return setup(s);
     if (::faccessat(AT_FDCWD, ".", X_OK, AT_EACCESS) < 0) {

@@ -19,6 +19,7 @@
 //   namespaces     setns() into the network namespace; unshare(CLONE_NEWNS) and "/" made a
 //                  recursive slave; the file-system view of netns_view.h
 //   stdio          the passed descriptors on 0, 1, 2
+//   session        join_session(), if set (vpnns-execd: the user's scope, limits, loginuid)
 //   identity       (when dropping) ambient capabilities emptied, supplementary groups, gid and
 //                  uid set (real, effective, saved), every capability cleared,
 //                  PR_SET_NO_NEW_PRIVS: no set-uid program or file capability can give any back
@@ -42,6 +43,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -73,6 +75,9 @@ struct LaunchSpec {
   int foreground_tty_fd = -1;
   bool new_session = false;
   std::optional<mode_t> umask;
+  // Run in the child, still root, right before it drops to `identity` (vpnns-execd: the
+  // caller's session, user_session.h). An error fails the launch (exit status 125).
+  std::function<Status()> join_session;
 };
 
 struct Launched {

@@ -19,9 +19,11 @@
 // connection reaches another.
 //
 // Caps, so that one member of the group cannot exhaust the service for the others: at most
-// kMaxSessionsPerUser running commands per uid and kMaxSessions in all; a connection over the
-// cap gets a refusal that says so. A session that sends no request is dropped after
-// session.h's timeout.
+// --max-sessions-per-user (default 64) running commands per uid and kMaxSessions in all; a
+// connection over the cap gets a refusal that says so. A session that sends no request is
+// dropped after session.h's timeout. The count survives a restart of the service: sessions are
+// recorded in SOCKET.sessions/ and a new service counts those still running
+// (session_registry.h).
 //
 // Under systemd, vpnns-execd.service has KillMode=process: stopping or restarting the service
 // ends this process only, and the commands people started keep running (their sessions still
@@ -38,10 +40,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,8 @@
 #include "common/unique_fd.h"
 #include "exec_ipc/exec_wire.h"
 #include "execd/session.h"
+#include "execd/session_registry.h"
+#include "execd/user_session.h"
 
 namespace vpnns {
 namespace {
@@ -57,17 +61,19 @@ namespace {
 constexpr const char* kDefaultSocket = "/run/vpnns/exec.sock";
 constexpr const char* kDefaultGroup = "vpnns";
 constexpr std::size_t kMaxSessions = 1024;
-constexpr std::size_t kMaxSessionsPerUser = 64;
+constexpr std::size_t kDefaultMaxSessionsPerUser = 64;
 
 constexpr const char* kUsage =
-    "usage: vpnns-execd [--socket=PATH] [--group=NAME]\n"
+    "usage: vpnns-execd [--socket=PATH] [--group=NAME] [--max-sessions-per-user=N]\n"
     "  Runs commands inside vpnns network namespaces for members of group NAME\n"
     "  (default vpnns), for `vpnnsctl exec`. Listens on PATH (default /run/vpnns/exec.sock),\n"
-    "  or on the socket systemd passes (vpnns-execd.socket). Runs as root.\n";
+    "  or on the socket systemd passes (vpnns-execd.socket). At most N commands per user\n"
+    "  (default 64). Runs as root.\n";
 
 struct Options {
   std::string socket_path = kDefaultSocket;
   std::string group = kDefaultGroup;
+  std::size_t max_per_user = kDefaultMaxSessionsPerUser;
 };
 
 Result<Options> parse_options(int argc, char** argv) {
@@ -90,6 +96,19 @@ Result<Options> parse_options(int argc, char** argv) {
     if (s) continue;
     VPNNS_ASSIGN_OR_RETURN(bool g, value("--group", o.group));
     if (g) continue;
+    std::string max;
+    VPNNS_ASSIGN_OR_RETURN(bool m, value("--max-sessions-per-user", max));
+    if (m) {
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(max.c_str(), &end, 10);
+      if (max.empty() || *end != '\0' || n < 1 || n > kMaxSessions) {
+        return Error(Code::kInvalidArgument, "--max-sessions-per-user must be 1 to " +
+                                                 std::to_string(kMaxSessions) + ", not '" + max +
+                                                 "'");
+      }
+      o.max_per_user = n;
+      continue;
+    }
     return Error(Code::kInvalidArgument, "unknown argument '" + std::string(a) + "'");
   }
   if (o.socket_path.empty() || o.socket_path.front() != '/') {
@@ -204,10 +223,25 @@ void ensure_stdio() {
   }
 }
 
+// SOCKET.sessions, for the socket we listen on (created here or passed by systemd).
+std::string sessions_dir(int listener) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      len > offsetof(sockaddr_un, sun_path) && addr.sun_path[0] == '/') {
+    return std::string(addr.sun_path, strnlen(addr.sun_path, sizeof addr.sun_path)) + ".sessions";
+  }
+  return std::string(kDefaultSocket) + ".sessions";
+}
+
 class Service {
  public:
-  Service(UniqueFd listener, SessionConfig config)
-      : listener_(std::move(listener)), config_(std::move(config)) {}
+  Service(UniqueFd listener, SessionConfig config, SessionRegistry registry,
+          std::size_t max_per_user)
+      : listener_(std::move(listener)),
+        config_(std::move(config)),
+        registry_(std::move(registry)),
+        max_per_user_(max_per_user) {}
 
   int run(const std::string& created_socket);
 
@@ -223,7 +257,8 @@ class Service {
   UniqueFd listener_;
   UniqueFd signals_;
   SessionConfig config_;
-  std::map<pid_t, uid_t> sessions_;
+  SessionRegistry registry_;
+  std::size_t max_per_user_;
   sigset_t blocked_{};
 };
 
@@ -240,13 +275,12 @@ void Service::accept_one() {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return;
-  std::size_t mine = 0;
-  for (const auto& [pid, uid] : sessions_) mine += uid == cred.uid ? 1 : 0;
-  if (sessions_.size() >= kMaxSessions) {
+  const std::size_t mine = registry_.count(cred.uid);
+  if (registry_.count() >= kMaxSessions) {
     return refuse(conn.get(), "too many commands running through vpnns-execd (" +
                                   std::to_string(kMaxSessions) + "); try again later");
   }
-  if (mine >= kMaxSessionsPerUser) {
+  if (mine >= max_per_user_) {
     return refuse(conn.get(), "uid " + std::to_string(cred.uid) + " already runs " +
                                   std::to_string(mine) +
                                   " commands through vpnns-execd, the most it may");
@@ -260,9 +294,14 @@ void Service::accept_one() {
     signals_.reset();
     ::signal(SIGPIPE, SIG_IGN);
     (void)::sigprocmask(SIG_UNBLOCK, &blocked_, nullptr);
+    // Recorded before anything else, so that a restarted service still counts it.
+    if (Status s = registry_.record_self(cred.uid); !s) {
+      std::fprintf(stderr, "vpnns-execd: session %d not recorded: %s\n",
+                   static_cast<int>(::getpid()), s.error().text().c_str());
+    }
     ::_exit(serve_session(std::move(conn), config_));
   }
-  sessions_[pid] = cred.uid;
+  registry_.started(pid, cred.uid);
 }
 
 void Service::reap() {
@@ -270,7 +309,7 @@ void Service::reap() {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    sessions_.erase(pid);
+    registry_.reaped(pid);
   }
 }
 
@@ -291,8 +330,9 @@ int Service::run(const std::string& created_socket) {
   if (!created_socket.empty()) (void)::stat(created_socket.c_str(), &created);
 
   for (;;) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    pollfd fds[3] = {
+        {listener_.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}, {registry_.fd(), POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       std::fprintf(stderr, "vpnns-execd: poll: %s\n", std::strerror(errno));
       return 1;
@@ -307,6 +347,7 @@ int Service::run(const std::string& created_socket) {
         }
       }
     }
+    if ((fds[2].revents & POLLIN) != 0) registry_.check_adopted();
     if ((fds[0].revents & POLLIN) != 0) accept_one();
   }
   // Stop listening; running sessions carry on with their commands.
@@ -317,7 +358,7 @@ int Service::run(const std::string& created_socket) {
       (void)::unlink(created_socket.c_str());
     }
   }
-  std::fprintf(stderr, "vpnns-execd: stopped (%zu sessions still running)\n", sessions_.size());
+  std::fprintf(stderr, "vpnns-execd: stopped (%zu sessions still running)\n", registry_.count());
   return 0;
 }
 
@@ -368,7 +409,21 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "vpnns-execd: serving the socket systemd passed, for group %s (gid %u)\n",
                  options->group.c_str(), static_cast<unsigned>(*gid));
   }
-  Service service(std::move(*listener), SessionConfig{*gid, options->group});
+  // The sessions' records live beside the socket (session_registry.h).
+  auto registry = SessionRegistry::open(sessions_dir(listener->get()));
+  if (!registry) {
+    std::fprintf(stderr, "vpnns-execd: %s\n", registry.error().text().c_str());
+    return 1;
+  }
+  if (registry->adopted() > 0) {
+    std::fprintf(stderr,
+                 "vpnns-execd: %zu sessions of an earlier vpnns-execd still run; they count "
+                 "towards the caps\n",
+                 registry->adopted());
+  }
+  std::fprintf(stderr, "vpnns-execd: %s\n", user_session_mode().c_str());
+  Service service(std::move(*listener), SessionConfig{*gid, options->group}, std::move(*registry),
+                  options->max_per_user);
   return service.run(created);
 }
 

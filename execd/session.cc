@@ -26,6 +26,7 @@
 #include "execd/session_confine.h"
 #include "execd/session_decoder.h"
 #include "execd/session_order.h"
+#include "execd/user_session.h"
 #include "ipc/seqpacket.h"
 #include "state/netns_marker.h"
 
@@ -347,6 +348,11 @@ int Session::run() {
   spec.cwd_fd = frame->fds[0].get();
   spec.new_session = true;
   spec.umask = request->umask;
+  // The caller's session: scope in their slice, limits, loginuid (user_session.h).
+  auto user_session = plan_user_session(peer_.id, request->netns, request->argv.front());
+  if (!user_session) return refuse(user_session.error());
+  for (const std::string& w : user_session->warnings) log("limits: skipped " + w);
+  spec.join_session = [&user_session] { return enter_user_session(*user_session); };
   UniqueFd master, slave;
   if (request->mode == ExecMode::kPipe) {
     spec.stdio = {frame->fds[1].get(), frame->fds[2].get(), frame->fds[3].get()};
@@ -381,6 +387,7 @@ int Session::run() {
   Launched child = std::move(std::get<Launched>(launched));
   log("started '" + printable_name(request->argv.front()) + "' as pid " +
       std::to_string(child.pid) + " in network namespace '" + request->netns + "'");
+  log(describe_user_session(*user_session, child.pid));
   // Only the command holds the slave and the caller's descriptors from now on.
   slave.reset();
   frame->fds.clear();

@@ -40,8 +40,10 @@
 //      of its own (launch.h), as under a login shell: Ctrl-Z stops it (a group whose parent is
 //      in another session is orphaned, and the kernel would ignore the terminal's SIGTSTP).
 //   5. launch() (launch.h) as the caller: uid, gid and groups from step 1, no capabilities, no
-//      new privileges, in its own session. Then Started (with the pty master: the client
-//      relays, sets window sizes on it, and when it goes away the pty hangs up).
+//      new privileges, in its own session, and part of the caller's user session (a scope in
+//      their slice, their limits and loginuid: user_session.h). Then Started (with the pty
+//      master: the client relays, sets window sizes on it, and when it goes away the pty hangs
+//      up).
 //   6. Until the command exits: Signal messages become kill(pid, sig) for the forwardable
 //      signals only, and only while the command is unreaped (its pid cannot be reused before:
 //      this process is its parent); SIGCONT goes to the command's process group (its pid: it

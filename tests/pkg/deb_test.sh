@@ -43,7 +43,7 @@ fi
 DEB=$(ls "$WORK"/vpnns_*_*.deb)
 log "built $(basename "$DEB") ($(du -h "$DEB" | cut -f1))"
 depends=$(dpkg-deb -f "$DEB" Depends)
-for dep in "openvpn (>= 2.6)" libmnl0 libnftnl11 libcap-ng0 libseccomp2 libstdc++6; do
+for dep in "openvpn (>= 2.6)" libmnl0 libnftnl11 libcap-ng0 libseccomp2 libsystemd0 libstdc++6; do
   grep -qF "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 contents=$(dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|')
