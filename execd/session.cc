@@ -23,6 +23,7 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "state/exec_policy.h"
 #include "state/netns_marker.h"
 
 namespace vpnns {
@@ -281,12 +282,18 @@ int Session::run() {
   if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
     return refuse(s.error());
   }
-  auto netns = open_vpnns_netns(request->netns);
+  auto netns = open_marked_netns(request->netns);
   if (!netns) return refuse(netns.error());
+  // Who may enter which namespace (exec_policy.h); the refusal names the rule.
+  const ExecDecision allowed =
+      decide_exec(ExecCaller{peer_.id.uid, peer_.id.gid, peer_.id.groups, peer_.name},
+                  ExecTarget{request->netns, netns->role},
+                  ExecPolicySource{config_.policy_path, config_.group, config_.group_name});
+  if (!allowed.allowed) return refuse(Error(Code::kPermissionDenied, allowed.text));
   if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
 
   LaunchSpec spec;
-  spec.netns_fd = netns->get();
+  spec.netns_fd = netns->fd.get();
   spec.netns_name = request->netns;
   spec.argv = request->argv;
   spec.env = request->env;
@@ -327,11 +334,12 @@ int Session::run() {
   }
   Launched child = std::move(std::get<Launched>(launched));
   log("started '" + printable_name(request->argv.front()) + "' as pid " +
-      std::to_string(child.pid) + " in network namespace '" + request->netns + "'");
+      std::to_string(child.pid) + " in network namespace '" + request->netns + "' (allowed by " +
+      allowed.rule + ")");
   // Only the command holds the slave and the caller's descriptors from now on.
   slave.reset();
   frame->fds.clear();
-  netns->reset();
+  netns->fd.reset();
 
   std::vector<int> pass;
   if (master) pass.push_back(master.get());
