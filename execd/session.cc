@@ -23,6 +23,7 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "execd/log_limit.h"
 #include "state/exec_policy.h"
 #include "state/netns_marker.h"
 
@@ -32,6 +33,9 @@ namespace {
 // How long, and for how many more frames, a refused client is listened to (refuse()).
 constexpr int kLingerMs = 1000;
 constexpr int kLingerFrames = 4;
+// Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h).
+constexpr std::uint32_t kIgnoredBurst = 5;
+constexpr std::int64_t kIgnoredRefillMs = 10'000;
 
 struct Peer {
   pid_t pid = 0;
@@ -90,12 +94,17 @@ class Session {
   Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
   Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
   int supervise(Launched child, bool pty);
+  // Messages a client can cause at will go through a token bucket (log_limit.h).
+  void log_ignored(const std::string& what) {
+    for (const std::string& line : ignored_.admit("ignored: " + what, monotonic_ms())) log(line);
+  }
 
   UniqueFd conn_;
   UniqueFd sigchld_;  // signalfd for SIGCHLD: the command stopped (or exited)
   const SessionConfig& config_;
   Peer peer_;
   std::string who_ = "unknown caller";
+  LogLimit ignored_{kIgnoredBurst, kIgnoredRefillMs};
 };
 
 // Closing a socket with unread data in it resets the connection, and the client would then see
@@ -212,6 +221,7 @@ int Session::supervise(Launched child, bool pty) {
         }
       } else if (got == child.pid) {
         const WaitStatus w = decode_wait_status(status);
+        if (std::string note = ignored_.flush(); !note.empty()) log(note);
         log("pid " + std::to_string(child.pid) +
             (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
         if (!hung_up) {
@@ -228,7 +238,7 @@ int Session::supervise(Launched child, bool pty) {
     auto frame = recv_exec_frame(conn_.get(), 0);
     if (!frame) {
       if (frame.error().code() == Code::kInvalidArgument) {
-        log("ignored: " + frame.error().text());
+        log_ignored(frame.error().text());
         continue;
       }
       // The client went away (or the socket failed): a hang-up, as when a terminal closes.
@@ -242,7 +252,8 @@ int Session::supervise(Launched child, bool pty) {
     }
     auto message = decode_exec_client(frame->bytes);
     if (!message || !frame->fds.empty() || !std::holds_alternative<ExecSignal>(*message)) {
-      log("ignored a message that is not a signal: " +
+      log_ignored(
+          "a message that is not a signal: " +
           (message ? std::string("unexpected type or descriptors") : message.error().text()));
       continue;
     }
