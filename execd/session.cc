@@ -23,11 +23,13 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "execd/log_limit.h"
 #include "execd/session_confine.h"
 #include "execd/session_decoder.h"
 #include "execd/session_order.h"
 #include "execd/user_session.h"
 #include "ipc/seqpacket.h"
+#include "state/exec_policy.h"
 #include "state/netns_marker.h"
 
 namespace vpnns {
@@ -37,6 +39,9 @@ namespace {
 constexpr int kLingerMs = 4000;
 // Orders from the decoder (session_order.h).
 constexpr SeqpacketLimits kOrderLimits{kMaxOrder, kMaxExecFds, "order"};
+// Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h).
+constexpr std::uint32_t kIgnoredBurst = 5;
+constexpr std::int64_t kIgnoredRefillMs = 10'000;
 
 struct Peer {
   pid_t pid = 0;
@@ -96,6 +101,10 @@ class Session {
   Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
   Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
   int supervise(Launched child, bool pty);
+  // Messages a client can cause at will go through a token bucket (log_limit.h).
+  void log_ignored(const std::string& what) {
+    for (const std::string& line : ignored_.admit("ignored: " + what, monotonic_ms())) log(line);
+  }
 
   UniqueFd conn_;
   UniqueFd chan_;     // to the decoder (session_decoder.h), once it runs
@@ -103,6 +112,7 @@ class Session {
   const SessionConfig& config_;
   Peer peer_;
   std::string who_ = "unknown caller";
+  LogLimit ignored_{kIgnoredBurst, kIgnoredRefillMs};
 };
 
 // Closing a socket with unread data in it resets the connection, and the client would then see
@@ -250,6 +260,7 @@ int Session::supervise(Launched child, bool pty) {
         }
       } else if (got == child.pid) {
         const WaitStatus w = decode_wait_status(status);
+        if (std::string note = ignored_.flush(); !note.empty()) log(note);
         log("pid " + std::to_string(child.pid) +
             (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
         if (!hung_up) {
@@ -266,7 +277,7 @@ int Session::supervise(Launched child, bool pty) {
     auto frame = seqpacket_recv(chan_.get(), 0, kOrderLimits);
     if (!frame) {
       if (frame.error().code() == Code::kInvalidArgument) {
-        log("ignored: " + frame.error().text());
+        log_ignored(frame.error().text());
         continue;
       }
       // The decoder ended: the client went away (or the socket failed), a hang-up, as when a
@@ -281,8 +292,8 @@ int Session::supervise(Launched child, bool pty) {
     }
     auto order = decode_order(frame->bytes);
     if (!order || !frame->fds.empty() || !std::holds_alternative<SignalOrder>(*order)) {
-      log("ignored an order that is not a signal: " +
-          (order ? std::string("unexpected type or descriptors") : order.error().text()));
+      log_ignored("an order that is not a signal: " +
+                (order ? std::string("unexpected type or descriptors") : order.error().text()));
       continue;
     }
     // The command is not reaped yet (only this loop reaps it), so its pid is still its own. It
@@ -335,12 +346,18 @@ int Session::run() {
                         "the request carries " + std::to_string(frame->fds.size()) +
                             " descriptors, not " + std::to_string(exec_fd_count(request->mode))));
   }
-  auto netns = open_vpnns_netns(request->netns);
+  auto netns = open_marked_netns(request->netns);
   if (!netns) return refuse(netns.error());
+  // Who may enter which namespace (exec_policy.h); the refusal names the rule.
+  const ExecDecision allowed =
+      decide_exec(ExecCaller{peer_.id.uid, peer_.id.gid, peer_.id.groups, peer_.name},
+                  ExecTarget{request->netns, netns->role},
+                  ExecPolicySource{config_.policy_path, config_.group, config_.group_name});
+  if (!allowed.allowed) return refuse(Error(Code::kPermissionDenied, allowed.text));
   if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
 
   LaunchSpec spec;
-  spec.netns_fd = netns->get();
+  spec.netns_fd = netns->fd.get();
   spec.netns_name = request->netns;
   spec.argv = request->argv;
   spec.env = request->env;
@@ -386,12 +403,13 @@ int Session::run() {
   }
   Launched child = std::move(std::get<Launched>(launched));
   log("started '" + printable_name(request->argv.front()) + "' as pid " +
-      std::to_string(child.pid) + " in network namespace '" + request->netns + "'");
+      std::to_string(child.pid) + " in network namespace '" + request->netns + "' (allowed by " +
+      allowed.rule + ")");
   log(describe_user_session(*user_session, child.pid));
   // Only the command holds the slave and the caller's descriptors from now on.
   slave.reset();
   frame->fds.clear();
-  netns->reset();
+  netns->fd.reset();
 
   std::vector<int> pass;
   if (master) pass.push_back(master.get());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exec_ipc/exec_wire.h"
+#include "execd/log_limit.h"
 #include "execd/session_order.h"
 #include "ipc/seqpacket.h"
 
@@ -15,6 +16,10 @@ namespace {
 // How long, and for how many more frames, a refused client is listened to.
 constexpr int kLingerMs = 1000;
 constexpr int kLingerFrames = 4;
+// Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h). The
+// client decides how many it sends.
+constexpr std::uint32_t kIgnoredBurst = 5;
+constexpr std::int64_t kIgnoredRefillMs = 10'000;
 
 }  // namespace
 
@@ -54,23 +59,31 @@ int run_session_decoder(int conn, int chan, const SessionLog& log) {
   }
   frame->fds.clear();  // the privileged process holds them now
 
+  LogLimit ignored(kIgnoredBurst, kIgnoredRefillMs);
+  const auto log_ignored = [&](const std::string& what) {
+    for (const std::string& line : ignored.admit("ignored: " + what, monotonic_ms())) log(line);
+  };
+  const auto done = [&] {
+    if (std::string note = ignored.flush(); !note.empty()) log(note);
+    return 0;
+  };
   for (;;) {
     auto next = recv_exec_frame(conn, -1);
     if (!next) {
       if (next.error().code() == Code::kInvalidArgument) {
-        log("ignored: " + next.error().text());
+        log_ignored(next.error().text());
         continue;
       }
-      return 0;  // the client hung up (or the socket failed): our EOF tells the other side
+      return done();  // the client hung up (or the socket failed): our EOF tells the other side
     }
     auto m = decode_exec_client(next->bytes);
     if (!m || !next->fds.empty() || !std::holds_alternative<ExecSignal>(*m)) {
-      log("ignored a message that is not a signal: " +
-          (m ? std::string("unexpected type or descriptors") : m.error().text()));
+      log_ignored("a message that is not a signal: " +
+                  (m ? std::string("unexpected type or descriptors") : m.error().text()));
       continue;
     }
     const SignalOrder order{std::get<ExecSignal>(*m).signo};
-    if (!seqpacket_send(chan, encode_order(order), {})) return 0;  // the session is over
+    if (!seqpacket_send(chan, encode_order(order), {})) return done();  // the session is over
   }
 }
 
