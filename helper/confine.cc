@@ -3,7 +3,9 @@
 
 #include <cap-ng.h>
 #include <linux/capability.h>
+#include <linux/if_tun.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include <cerrno>
@@ -128,6 +130,15 @@ Status install_seccomp_filter() {
           seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0));
       rc != 0) {
     return Error(Code::kInternal, "seccomp_rule_add(kill) failed", -rc);
+  }
+  // ioctl: the two questions UP asks about openvpn's tun descriptors (tun_holder.h), no other.
+  for (const unsigned long request :
+       {static_cast<unsigned long>(TUNGETIFF), static_cast<unsigned long>(TUNGETDEVNETNS)}) {
+    if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                        SCMP_A1(SCMP_CMP_EQ, request));
+        rc != 0) {
+      return Error(Code::kInternal, "seccomp_rule_add(ioctl) failed", -rc);
+    }
   }
   if (const int rc = seccomp_load(ctx.get()); rc != 0) {
     return Error(Code::kSystem, "installing the seccomp filter", -rc);

@@ -12,8 +12,9 @@
 //   * sets PR_SET_NO_NEW_PRIVS: nothing it could ever execute gains anything;
 //   * installs a seccomp filter that allows only the system calls its event loop makes
 //     (kept_syscalls()) and kills the process on any other: no socket, no setns, no mount, no
-//     exec, no ptrace. `kill` is allowed with signal 0 only (checking whether a stale seal's
-//     owner is alive), `write` on stderr only.
+//     exec, no ptrace. `ioctl` is allowed for TUNGETIFF and TUNGETDEVNETNS only (UP's questions
+//     about openvpn's tun descriptors, tun_holder.h). `kill` is allowed with signal 0 only
+//     (checking whether a stale seal's owner is alive), `write` on stderr only.
 //
 // Its environment is empty, its cwd `/`, its descriptors only those the plugin gave it (the
 // plugin closes the rest before exec).
