@@ -39,10 +39,12 @@ grep -q "Peer Connection Initiated with \[AF_INET6\]2001:db8:1::1" "$WORK/client
 in_ns "$NS_CLI" ping -c 1 -W 3 192.0.2.1 >/dev/null || fail "no traffic through the tunnel"
 pass "TCP to a host-name remote over IPv6: IPCHANGE sealed 2001:db8:1::1"
 
-# The name now says 198.51.100.3 (the same inode, so the bind mount shows it); a reconnect
-# re-resolves and lands there.
+# The name now says 198.51.100.3; a reconnect re-resolves and lands there. openvpn is chrooted by
+# now and resolves through the jail's files.
 before=$(in_ns "$NS_CLI" nft -s list table inet "$TABLE")
-printf '198.51.100.3 vpn.vpnns.test\n' >"$WORK/hosts"
+mkdir -p "$WORK/jail/etc"
+printf 'hosts: files\n' >"$WORK/jail/etc/nsswitch.conf"
+printf '198.51.100.3 vpn.vpnns.test\n' >"$WORK/jail/etc/hosts"
 kill -USR1 "$CLIENT_PID"
 wait_connected 2
 grep -q "Peer Connection Initiated with \[AF_INET\]198.51.100.3:1194" "$WORK/client.log" ||
