@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/tun_fd.h"
 
+#include <dirent.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
@@ -9,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace vpnns {
@@ -37,11 +39,25 @@ std::optional<TunAttachment> tun_attachment(int fd) {
 }
 
 std::vector<int> own_tun_fds(const std::string& dev) {
+  std::vector<int> out;
+  // Where /proc is mounted (openvpn before its chroot), the open descriptors are listed there.
+  if (DIR* dir = ::opendir("/proc/self/fd"); dir != nullptr) {
+    const int own = ::dirfd(dir);
+    while (const dirent* e = ::readdir(dir)) {
+      int fd = -1;
+      const char* end = e->d_name + std::strlen(e->d_name);
+      if (std::from_chars(e->d_name, end, fd).ptr != end || fd == own) continue;
+      const auto tun = tun_attachment(fd);
+      if (tun && tun->name == dev) out.push_back(fd);
+    }
+    ::closedir(dir);
+    return out;
+  }
+  // In a chroot: every number below the limit.
   rlimit lim = {};
   rlim_t end = 1024;
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) end = lim.rlim_cur;
   end = std::min(end, kMaxScannedFd);
-  std::vector<int> out;
   for (rlim_t fd = 0; fd < end; ++fd) {
     const auto tun = tun_attachment(static_cast<int>(fd));
     if (tun && tun->name == dev) out.push_back(static_cast<int>(fd));

@@ -5,9 +5,9 @@
 // Why. The helper moves and configures only the tun device that openvpn itself holds (helper/
 // tun_holder.h): at every UP the plugin, running inside openvpn, hands the helper its own
 // descriptors attached to the device (SCM_RIGHTS), and the helper asks the kernel about each.
-// The plugin finds them without /proc, which a chrooted openvpn does not have: it tries every
-// descriptor number below its RLIMIT_NOFILE (capped), and asks each one that is the tun
-// character device (10:200) with TUNGETIFF. No privilege is needed for either.
+// The plugin lists its descriptors in /proc/self/fd, or, where there is no /proc (a chrooted
+// openvpn), tries every descriptor number below its RLIMIT_NOFILE (capped); it asks each one that
+// is the tun character device (10:200) with TUNGETIFF. No privilege is needed for either.
 //
 // What it trusts: nothing it is handed. A descriptor that is not /dev/net/tun, or not attached
 // to a device (TUNGETIFF fails with EBADFD), is "no tun" — never an error that could be mistaken
