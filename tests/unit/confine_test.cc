@@ -5,7 +5,10 @@
 #include "helper/confine.h"
 
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -48,6 +51,10 @@ TEST(Confine, AllowedCallsWork) {
         errno != ENOENT) {
       ::_exit(3);
     }
+    // UP's questions about openvpn's tun descriptors (tun_holder.h): made, and refused by a
+    // descriptor that is no tun.
+    ifreq ifr{};
+    if (::ioctl(2, TUNGETIFF, &ifr) == 0 || ::ioctl(2, TUNGETDEVNETNS) >= 0) ::_exit(4);
   });
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
@@ -67,6 +74,11 @@ TEST(Confine, ACallOutsideTheListKillsTheProcess) {
       {"execve", [] { (void)::syscall(SYS_execve, "/bin/true", nullptr, nullptr); }},
       {"ptrace", [] { (void)::syscall(SYS_ptrace, 0, 0, 0, 0); }},
       {"write to stdout", [] { (void)::write(1, "x", 1); }},
+      {"ioctl other than TUNGETIFF and TUNGETDEVNETNS",
+       [] {
+         int n = 0;
+         (void)::ioctl(2, FIONREAD, &n);
+       }},
       // A harmless target: if the filter ever let it through, only SIGCONT to itself.
       {"kill with a real signal", [] { (void)::kill(::getpid(), SIGCONT); }},
   };
