@@ -82,8 +82,11 @@ int main(int argc, char** argv) {
 
   std::vector<double> t_vpnns, t_cli, t_raw;
   {
+    // Both addresses are the configuration's remotes: the seal moves only between those.
     PluginHost host(VPNNS_BENCH_PLUGIN,
-                    {std::string("helper=") + VPNNS_BENCH_HELPER, "instance=bench"});
+                    {std::string("helper=") + VPNNS_BENCH_HELPER, "instance=bench"},
+                    {"verb=1", "config=/etc/openvpn/client/test.conf", "remote_1=198.51.100.1",
+                     "remote_2=198.51.100.3", "proto_1=udp", "proto_2=udp"});
     auto ipchange = [&](const IpAddr& a) {
       return host.call(OPENVPN_PLUGIN_IPCHANGE, {"[AF_INET]" + a.str() + " 1194"}, {"verb=1"});
     };

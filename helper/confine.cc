@@ -4,7 +4,9 @@
 #include <cap-ng.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/if_tun.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -182,6 +184,9 @@ Status install_seccomp_filter() {
       {"unlinkat", SCMP_SYS(unlinkat), SCMP_A2(SCMP_CMP_EQ, AT_REMOVEDIR)},
       // a plain rename (no RENAME_EXCHANGE, no RENAME_WHITEOUT)
       {"renameat2", SCMP_SYS(renameat2), SCMP_A4(SCMP_CMP_EQ, 0)},
+      // the two questions UP asks about openvpn's tun descriptors (tun_holder.h), no other
+      {"ioctl", SCMP_SYS(ioctl), SCMP_A1(SCMP_CMP_EQ, static_cast<unsigned long>(TUNGETIFF))},
+      {"ioctl", SCMP_SYS(ioctl), SCMP_A1(SCMP_CMP_EQ, static_cast<unsigned long>(TUNGETDEVNETNS))},
   };
   for (const Narrow& n : narrow) {
     if (n.nr < 0) continue;  // not a system call on this architecture

@@ -22,10 +22,11 @@
 //     (kept_syscalls()) and kills the process on any other: no socket, no setns, no mount, no
 //     exec, no ptrace, no landlock_* (the ruleset cannot be loosened, nor a new one stacked).
 //     Arguments are pinned where the event loop's use is narrow: `kill` with signal 0 only
-//     (checking whether a stale seal's owner is alive), `write` on stderr only, `fchmod` to the
-//     modes vpnns's files and directories have (Landlock does not govern chmod), `mmap` never
-//     executable (no new code in memory), `renameat2` without flags, `unlinkat` a file or an
-//     empty directory.
+//     (checking whether a stale seal's owner is alive), `write` on stderr only, `ioctl` for
+//     TUNGETIFF and TUNGETDEVNETNS only (UP's questions about openvpn's tun descriptors,
+//     tun_holder.h), `fchmod` to the modes vpnns's files and directories have (Landlock does not
+//     govern chmod), `mmap` never executable (no new code in memory), `renameat2` without flags,
+//     `unlinkat` a file or an empty directory.
 //     Which paths the file system calls (openat, mkdirat, unlinkat, renameat, ftruncate on what
 //     openat returned) may reach is Landlock's part: seccomp cannot see a path.
 //

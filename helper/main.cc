@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // vpnns-helper: the root side of vpnns. Started only by vpnns.so (see plugin/helper_process.h).
 //
-//   vpnns-helper --socket-fd=3 --parent-pid=PID -- KEY=VALUE...
+//   vpnns-helper --socket-fd=3 --parent-pid=PID [--remote=HOST...] -- KEY=VALUE...
 //
 // The words after "--" are the plugin's configuration in canonical form; they are parsed with
-// the same code as in the plugin and are the only thing that decides where the helper acts.
+// the same code as in the plugin and are the only thing that decides where the helper acts;
+// --remote names the hosts openvpn's configuration connects to (the seal's evidence).
 // The socket must be an AF_UNIX SOCK_SEQPACKET socket; everything that arrives on it is
 // untrusted.
 //
@@ -25,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -45,7 +48,17 @@ struct Args {
   int socket_fd = -1;
   pid_t parent = 0;
   std::vector<std::string> config_words;
+  std::vector<std::string> remotes;  // --remote=HOST: the seal's evidence (peer_evidence.h)
 };
+
+// A host as openvpn's `remote` (or a proxy) may name it: a DNS name or an IP literal (with an
+// IPv6 zone), nothing a resolver could take for anything else.
+bool is_host_word(std::string_view h) {
+  return !h.empty() && h.size() <= 255 && h.front() != '-' && std::ranges::all_of(h, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_' ||
+           c == ':' || c == '%';
+  });
+}
 
 // The whole of `text` as a decimal number in [min, max]: no sign, blank or trailing text.
 Result<long> parse_number(std::string_view option, std::string_view text, long min, long max) {
@@ -80,6 +93,14 @@ Result<Args> parse_args(int argc, char** argv) {
       VPNNS_ASSIGN_OR_RETURN(long pid, parse_number(kParentPid, a.substr(kParentPid.size()), 1,
                                                     std::numeric_limits<pid_t>::max()));
       args.parent = static_cast<pid_t>(pid);
+    } else if (constexpr std::string_view kRemote = "--remote="; a.starts_with(kRemote)) {
+      const std::string_view host = a.substr(kRemote.size());
+      if (!is_host_word(host) || args.remotes.size() >= kMaxRemotes) {
+        return Error(Code::kInvalidArgument, "--remote='" + std::string(host) +
+                                                 "' is not a host name or address (or one "
+                                                 "too many)");
+      }
+      args.remotes.emplace_back(host);
     } else {
       return Error(Code::kInvalidArgument, "unknown option " + std::string(a));
     }
@@ -149,7 +170,7 @@ int run(int argc, char** argv) {
   ::umask(022);
   if (Status s = check_startup_capabilities(*config); !s) return fail_start(fd, s.error());
 
-  auto service = Service::start(*config, args->parent);
+  auto service = Service::start(*config, args->parent, kStateDir, kDnsUpdownDir, args->remotes);
   if (!service) return fail_start(fd, service.error());
 
   // Everything that needed power is done: from here on CAP_NET_ADMIN, no new privileges, and
@@ -202,7 +223,8 @@ int run(int argc, char** argv) {
     }
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
 
-    auto frame = recv_frame(fd, -1);
+    // UP may carry openvpn's tun descriptors (helper/tun_holder.h); Service refuses them elsewhere.
+    auto frame = recv_request_frame(fd, -1);
     if (!frame) {
       // Malformed at the socket level (oversized, ancillary data): refuse and carry on.
       // Anything else — EOF above all — means openvpn is gone.
@@ -217,8 +239,9 @@ int run(int argc, char** argv) {
       }
       continue;
     }
-    auto request = decode_request(*frame);
-    Reply reply = request ? service->handle(*request) : Reply::from(request.status());
+    auto request = decode_request(frame->bytes);
+    Reply reply =
+        request ? service->handle(*request, std::move(frame->fds)) : Reply::from(request.status());
     if (!send_frame(fd, encode_reply(reply))) break;
     if (request && std::holds_alternative<CloseRequest>(*request)) return 0;
   }

@@ -59,7 +59,8 @@ std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(n
 
 }  // namespace
 
-Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
+Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid,
+                        const std::vector<std::string>& remotes) {
   SealSpec spec;
   spec.table = config.seal_table();
   spec.comment = seal_comment(config.instance, ::getpid(), own_helper_id().start_time);
@@ -92,6 +93,7 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   Seal seal(std::make_unique<NetlinkNftOps>(std::move(sock)),
             std::make_unique<NetlinkLinkOps>(std::move(links)), std::move(monitor_fd),
             std::move(timer), std::move(spec), openvpn_pid, !config.netns_mode());
+  seal.peers_ = PeerEvidence::resolve(remotes);
   VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
   if (existing.exists) {
     const auto pid = seal_owner_pid(existing.comment);
@@ -161,10 +163,14 @@ Status Seal::validate(const UpRequest& req) const {
     return Error(Code::kFailedPrecondition,
                  "no VPN server address to seal (neither IPCHANGE nor trusted_ip told it)");
   }
-  return validate_remote(*server);
+  VPNNS_TRY(validate_remote(*server));
+  return spec_.server || !peers_ ? ok_status() : peers_->check(*server);
 }
 
-Status Seal::validate(const IpChangeRequest& req) const { return validate_remote(req.remote); }
+Status Seal::validate(const IpChangeRequest& req) const {
+  VPNNS_TRY(validate_remote(req.remote));
+  return peers_ ? peers_->check(req.remote) : ok_status();
+}
 
 Status Seal::check_device(const std::string& dev) {
   if (!is_valid_ifname(dev)) {

@@ -26,6 +26,10 @@
 // to nftables' change notifications and repairs the seal at once, and checks again at every
 // event; the repair is reported in openvpn's log with the next reply.
 //
+// Where the seal may be aimed: only at an address of the hosts openvpn's configuration connects
+// to, as the helper resolved them at start (peer_evidence.h says why that evidence and what it
+// costs); IPCHANGE to another address, or UP's trusted_ip fallback, is refused, nothing changed.
+//
 // Lifetime: installed at the first IPCHANGE or UP (both run as root on a client, before
 // "Initialization Sequence Completed"); removed at DOWN, close and EOF. A table of the same name
 // left by a crashed helper is replaced; one that belongs to a running helper stops start-up.
@@ -47,6 +51,7 @@
 #include "helper/kernel_ops.h"
 #include "helper/mode.h"
 #include "helper/nft_ops.h"
+#include "helper/peer_evidence.h"
 #include "helper/seal_nft.h"
 #include "helper_ipc/messages.h"
 #include "kernel/netlink.h"
@@ -58,13 +63,18 @@ namespace vpnns {
 class Seal {
  public:
   // Opens the sockets, resolves seal-user, checks that no running helper owns the table name.
-  static Result<Seal> open(const Config& config, pid_t openvpn_pid);
+  // `remotes`: the hosts openvpn's configuration connects to (peer_evidence.h), resolved here.
+  static Result<Seal> open(const Config& config, pid_t openvpn_pid,
+                           const std::vector<std::string>& remotes);
   // Over a given kernel (unit tests: fakes); no monitor or timer. `check_dco`: UP checks the
   // device's kind (seal mode alone; with netns the tunnel refuses every DCO device itself).
+  // `peers`: nullopt asks for no evidence (unit tests of the table logic alone).
   Seal(SealSpec spec, std::unique_ptr<NftOps> nft, std::unique_ptr<LinkOps> links, bool check_dco,
-       pid_t openvpn_pid = 0)
+       pid_t openvpn_pid = 0, std::optional<PeerEvidence> peers = std::nullopt)
       : Seal(std::move(nft), std::move(links), UniqueFd(), UniqueFd(), std::move(spec), openvpn_pid,
-             check_dco) {}
+             check_dco) {
+    peers_ = std::move(peers);
+  }
 
   // What UP and IPCHANGE change (mode.h): the table made to hold `want`.
   struct Plan : TablePlan<SealSpec> {
@@ -136,7 +146,8 @@ class Seal {
   SealSpec spec_;                   // what the table must hold
   pid_t openvpn_pid_;
   bool check_dco_;
-  bool active_ = false;  // the seal should exist now
+  std::optional<PeerEvidence> peers_;  // where the seal may be aimed (peer_evidence.h)
+  bool active_ = false;                // the seal should exist now
   bool ever_installed_ = false;
   int watch_ticks_left_ = 0;
   std::optional<std::string> stale_owner_;  // comment of a stale table found at start

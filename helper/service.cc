@@ -49,7 +49,8 @@ std::string join(const std::string& a, const std::string& b) {
 }  // namespace
 
 Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
-                               const std::string& state_dir, const std::string& updown_dir) {
+                               const std::string& state_dir, const std::string& updown_dir,
+                               const std::vector<std::string>& remotes) {
   Service service(config);
   // Who this is, for the state file: fixed for the helper's life.
   InstanceState& id = service.published_;
@@ -60,7 +61,7 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
   id.openvpn_pid = openvpn_pid;
   id.started_at = now();
   if (config.seal) {
-    VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid));
+    VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid, remotes));
     service.seal_.emplace(std::move(seal));
   }
   if (config.netns_mode()) {
@@ -215,6 +216,22 @@ Reply Service::handle(const Request& request, bool with_pending) {
   Result<std::string> result = dispatch(request, warnings);
   Reply reply = reply_of(std::move(result), std::move(warnings));
   mark_stale(StateEvent{request_name(request), reply.ok(), reply.message, now()});
+  return reply;
+}
+
+Reply Service::handle(const Request& request, std::vector<UniqueFd> fds) {
+  if (fds.empty()) return handle(request);
+  if (!std::holds_alternative<UpRequest>(request)) {
+    return Reply::from(Error(Code::kInvalidArgument,
+                             std::string("malformed frame: unexpected ancillary data (") +
+                                 request_name(request) +
+                                 " carries no descriptors; only UP passes openvpn's tun); the "
+                                 "passed descriptors were closed"));
+  }
+  if (!tunnel_) return handle(request);  // seal mode does not move the device: not needed
+  tunnel_->offer_tun_fds(std::move(fds));
+  Reply reply = handle(request);
+  tunnel_->forget_tun_fds();
   return reply;
 }
 

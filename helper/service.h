@@ -47,13 +47,20 @@ class Service {
   // with its message (but a state file that cannot be opened is only a warning). `openvpn_pid`
   // is the helper's parent, as the kernel reports it.
   // `updown_dir` holds the dns-updown socket (netns mode; updown_socket.h).
+  // `remotes`: the hosts openvpn's configuration connects to (the seal's evidence,
+  // peer_evidence.h), as the plugin named them.
   static Result<Service> start(const Config& config, pid_t openvpn_pid,
                                const std::string& state_dir = kStateDir,
-                               const std::string& updown_dir = kDnsUpdownDir);
+                               const std::string& updown_dir = kDnsUpdownDir,
+                               const std::vector<std::string>& remotes = {});
 
   // `with_pending`: the reply carries the warnings queued between requests (replies to openvpn
   // do; those to vpnns-dns-updown leave them for the next one to openvpn).
   Reply handle(const Request& request, bool with_pending = true);
+  // A request from openvpn with the descriptors it passed: only UP carries any (openvpn's tun
+  // descriptors, tunnel.h's evidence; closed once UP is answered); any other request that
+  // carries one is refused.
+  Reply handle(const Request& request, std::vector<UniqueFd> fds);
 
   // Removes what vpnns added (close, EOF, SIGTERM). Returns problems as warnings.
   Reply teardown();

@@ -68,8 +68,13 @@ Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
     VPNNS_ASSIGN_OR_RETURN(DnsPin p, DnsPin::open(config, ns.fd.get()));
     pin.emplace(std::move(p));
   }
+  struct stat own_ns = {};  // openvpn's namespace: the helper's own
+  if (::stat("/proc/self/ns/net", &own_ns) < 0) return sys_error("stat /proc/self/ns/net", errno);
+  VPNNS_ASSIGN_OR_RETURN(NetnsId tunnel_ns, netns_id_of(ns.fd.get()));
   TunnelKernel kernel{std::make_unique<NetlinkLinkOps>(std::move(outer), ns.fd.get()),
-                      std::make_unique<NetlinkLinkOps>(std::move(inner))};
+                      std::make_unique<NetlinkLinkOps>(std::move(inner)),
+                      std::make_unique<KernelTunHolder>(NetnsId{own_ns.st_dev, own_ns.st_ino},
+                                                        tunnel_ns, config.netns)};
   DnsFiles dns(config.netns);
   NetnsTunnel tunnel(config, std::move(ns), std::move(kernel), std::move(dns), std::move(pin));
   tunnel.markers_.emplace(std::move(*markers));
@@ -82,6 +87,7 @@ NetnsTunnel::NetnsTunnel(Config config, NetnsHandle ns, TunnelKernel kernel, Dns
       ns_(std::move(ns)),
       outer_(std::move(kernel.outer)),
       inner_(std::move(kernel.inner)),
+      holder_(std::move(kernel.holder)),
       dns_(std::move(dns)),
       dns_pin_(std::move(pin)) {}
 
@@ -123,6 +129,10 @@ Status NetnsTunnel::check_isolated(const std::string& dev) {
   return ok_status();
 }
 
+Status NetnsTunnel::check_held(const std::string& dev, TunWhere where) const {
+  return holder_ ? holder_->check(dev, where) : ok_status();
+}
+
 Result<int> NetnsTunnel::move_into_namespace(const LinkInfo& link) {
   VPNNS_TRY(outer_->move_link(
       link.ifindex, "moving " + link.name + " into network namespace '" + config_.netns + "'"));
@@ -130,6 +140,11 @@ Result<int> NetnsTunnel::move_into_namespace(const LinkInfo& link) {
   if (!moved) {
     return Error(Code::kInternal,
                  link.name + " vanished while it was moved into '" + config_.netns + "'");
+  }
+  // The move went by ifindex; the device openvpn holds must be the one that arrived (a rename
+  // in openvpn's namespace between the check and the move would show here: tun_holder.h).
+  if (Status s = check_held(link.name, TunWhere::kTunnel); !s) {
+    return s.error().wrap("after moving " + link.name + " into '" + config_.netns + "'");
   }
   return moved->ifindex;
 }
@@ -206,6 +221,7 @@ Result<NetnsTunnel::UpPlan> NetnsTunnel::plan(const UpRequest& req, Warnings& /*
                                                   " is no longer in network namespace '" +
                                                   config_.netns + "'");
     }
+    VPNNS_TRY(check_held(pin_->name, TunWhere::kTunnel));
     plan.ifindex = pin_->ifindex;
     return plan;
   }
@@ -213,6 +229,7 @@ Result<NetnsTunnel::UpPlan> NetnsTunnel::plan(const UpRequest& req, Warnings& /*
   if (outside) {
     VPNNS_TRY(check_plain_tun(*outside));
     VPNNS_TRY(check_unconfigured(*outside));
+    VPNNS_TRY(check_held(req.dev, TunWhere::kOpenvpn));
     VPNNS_TRY(check_isolated(req.dev));
     plan.move = *outside;
     return plan;
@@ -231,6 +248,7 @@ Result<NetnsTunnel::UpPlan> NetnsTunnel::plan(const UpRequest& req, Warnings& /*
                      "' but is not the tunnel vpnns moved there");
   }
   VPNNS_TRY(check_plain_tun(*inside));
+  VPNNS_TRY(check_held(req.dev, TunWhere::kTunnel));
   VPNNS_TRY(check_isolated(req.dev));
   plan.ifindex = inside->ifindex;
   return plan;

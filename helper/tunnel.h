@@ -2,9 +2,10 @@
 // NetnsTunnel: netns mode — the tun device moved into its own namespace and configured there.
 //
 //   UP (init)      find the device in openvpn's namespace (a plain tun: not DCO, not tap,
-//                  not configured by openvpn itself), check the target namespace holds nothing
-//                  but lo (a client's; a server's is a gateway the administrator furnishes),
-//                  move the device, pin its name and new ifindex, then set MTU, bring
+//                  not configured by openvpn itself, held by openvpn: tun_holder.h — at
+//                  every UP, also when it is already inside), check the target namespace holds
+//                  nothing but lo (a client's; a server's is a gateway the administrator
+//                  furnishes), move the device, pin its name and new ifindex, then set MTU, bring
 //                  lo and the device up and reconcile its addresses.
 //   UP (restart)   (--up-restart) the pinned device is still there: reconcile link and addresses,
 //                  and with dns=pin bring the DNS pin back to the last ROUTE_UP's servers.
@@ -53,6 +54,7 @@
 #include "helper/dns_pin.h"
 #include "helper/kernel_ops.h"
 #include "helper/mode.h"
+#include "helper/tun_holder.h"
 #include "helper_ipc/messages.h"
 #include "kernel/netlink.h"
 #include "kernel/netns.h"
@@ -64,9 +66,12 @@ namespace vpnns {
 
 // The kernel as the tunnel sees it: openvpn's namespace and the target namespace (into which
 // outer->move_link() moves).
+// `holder` asks whether openvpn holds the device (tun_holder.h); null only in unit tests over a
+// fake kernel, which has no descriptors to ask about.
 struct TunnelKernel {
   std::unique_ptr<LinkOps> outer;
   std::unique_ptr<LinkOps> inner;
+  std::unique_ptr<TunHolder> holder = nullptr;
 };
 
 class NetnsTunnel {
@@ -124,6 +129,15 @@ class NetnsTunnel {
   // Removes what vpnns added; idempotent. Problems are reported as warnings.
   void teardown(Warnings& warnings);
 
+  // openvpn's tun descriptors passed with the UP being handled (tun_holder.h); forgotten
+  // (closed) once it is answered.
+  void offer_tun_fds(std::vector<UniqueFd> fds) {
+    if (holder_) holder_->offer(std::move(fds));
+  }
+  void forget_tun_fds() {
+    if (holder_) holder_->forget();
+  }
+
   [[nodiscard]] bool is_up() const { return link_.has_value(); }
   [[nodiscard]] bool created_namespace() const { return ns_.created; }
   [[nodiscard]] int netns_fd() const { return ns_.fd.get(); }
@@ -139,6 +153,7 @@ class NetnsTunnel {
   Status check_plain_tun(const LinkInfo& link);
   Status check_unconfigured(const LinkInfo& link);
   Status check_isolated(const std::string& dev);
+  Status check_held(const std::string& dev, TunWhere where) const;
   Result<int> move_into_namespace(const LinkInfo& link);
   // Link up with the request's MTU, lo up, the addresses reconciled: one transaction.
   Status configure_link(int ifindex, const UpRequest& req);
@@ -162,6 +177,7 @@ class NetnsTunnel {
   NetnsHandle ns_;
   std::unique_ptr<LinkOps> outer_;  // openvpn's namespace
   std::unique_ptr<LinkOps> inner_;  // the target namespace
+  std::unique_ptr<TunHolder> holder_;
   DnsFiles dns_;
   std::optional<DnsPin> dns_pin_;     // dns=pin
   std::optional<MarkerDir> markers_;  // open() only: unit tests' tunnels mark nothing

@@ -6,11 +6,17 @@
 
 namespace vpnns {
 
-Status send_frame(int fd, std::span<const std::uint8_t> frame) { return seqpacket_send(fd, frame); }
+Status send_frame(int fd, std::span<const std::uint8_t> frame, std::span<const int> fds) {
+  return seqpacket_send(fd, frame, fds);
+}
 
 Result<std::vector<std::uint8_t>> recv_frame(int fd, int timeout_ms) {
   VPNNS_ASSIGN_OR_RETURN(Datagram d, seqpacket_recv(fd, timeout_ms, {kMaxFrameSize, 0, "frame"}));
   return std::move(d.bytes);
+}
+
+Result<Datagram> recv_request_frame(int fd, int timeout_ms) {
+  return seqpacket_recv(fd, timeout_ms, {kMaxFrameSize, kMaxRequestFds, "frame"});
 }
 
 }  // namespace vpnns

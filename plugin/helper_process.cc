@@ -98,7 +98,8 @@ struct ExecPlan {
 
 }  // namespace
 
-Result<HelperProcess> HelperProcess::start(const Config& config) {
+Result<HelperProcess> HelperProcess::start(const Config& config,
+                                           const std::vector<std::string>& remotes) {
   VPNNS_ASSIGN_OR_RETURN(UniqueFd exe,
                          open_trusted_file(config.helper, "helper", Access::kExecute));
 
@@ -120,6 +121,7 @@ Result<HelperProcess> HelperProcess::start(const Config& config) {
   plan.args.push_back(config.helper);
   plan.args.push_back("--socket-fd=3");
   plan.args.push_back("--parent-pid=" + std::to_string(parent));
+  for (const std::string& r : remotes) plan.args.push_back("--remote=" + r);
   plan.args.push_back("--");
   for (auto& a : config.to_args()) plan.args.push_back(std::move(a));
   plan.finish();
@@ -199,9 +201,12 @@ Error HelperProcess::gone(const Error& cause) {
   return Error(Code::kUnavailable, "the helper is gone: " + cause.text() + "; it " + fate());
 }
 
-Result<Reply> HelperProcess::call(const Request& request, int timeout_ms) {
+Result<Reply> HelperProcess::call(const Request& request, int timeout_ms,
+                                  std::span<const int> fds) {
   if (!sock_) return Error(Code::kUnavailable, "the helper is gone; it " + fate());
-  if (Status s = send_frame(sock_.get(), encode_request(request)); !s) return gone(s.error());
+  if (Status s = send_frame(sock_.get(), encode_request(request), fds); !s) {
+    return gone(s.error());
+  }
   auto frame = recv_frame(sock_.get(), timeout_ms);
   if (!frame) {
     if (is_peer_closed(frame.error())) return gone(frame.error());

@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,10 @@ inline constexpr int kExitTimeoutMs = 5'000;
 class HelperProcess {
  public:
   // Spawns the helper for `config` and waits for its Hello.
-  static Result<HelperProcess> start(const Config& config);
+  // `remotes`: the hosts openvpn's configuration connects to (its open env's remote_N and
+  // proxies, helper/peer_evidence.h), passed as --remote=HOST.
+  static Result<HelperProcess> start(const Config& config,
+                                     const std::vector<std::string>& remotes = {});
 
   HelperProcess(HelperProcess&& other) noexcept;
   HelperProcess& operator=(HelperProcess&& other) noexcept;
@@ -47,7 +51,9 @@ class HelperProcess {
 
   // Sends one request and waits for its reply. A dead or silent helper is an error: every later
   // call fails too (fail closed), with the helper's exit status in the message.
-  Result<Reply> call(const Request& request, int timeout_ms = kCallTimeoutMs);
+  // `fds` go with the request (UP: openvpn's tun descriptors, helper/tun_holder.h).
+  Result<Reply> call(const Request& request, int timeout_ms = kCallTimeoutMs,
+                     std::span<const int> fds = {});
 
   // Asks the helper to tear down and exit, waits for its reply and its exit; kills it (by pid,
   // it is our child) if it does not exit in time. Idempotent.

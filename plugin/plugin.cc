@@ -17,12 +17,15 @@
 #include <openvpn/openvpn-plugin.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
+#include "common/tun_fd.h"
+#include "helper_ipc/channel.h"
 #include "plugin/envp.h"
 #include "plugin/helper_process.h"
 #include "plugin/openvpn_config.h"
@@ -137,7 +140,14 @@ int handle_event(PluginState& ctx, int type, const char* const* argv, const char
     return OPENVPN_PLUGIN_FUNC_ERROR;
   }
   const std::string name = request_name(*request);
-  auto reply = ctx.helper.call(*request);
+  // netns mode: the helper moves the device only if openvpn holds it (helper/tun_holder.h), so
+  // UP passes this process's own descriptors of it along.
+  std::vector<int> tun_fds;
+  if (const auto* up = std::get_if<UpRequest>(&*request); up && ctx.config.netns_mode()) {
+    tun_fds = own_tun_fds(up->dev);
+    if (tun_fds.size() > kMaxRequestFds) tun_fds.resize(kMaxRequestFds);
+  }
+  auto reply = ctx.helper.call(*request, kCallTimeoutMs, tun_fds);
   if (!reply) {
     ctx.log.error(name + " failed: " + reply.error().text());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -156,6 +166,22 @@ std::string dns_updown_path(const Config& config) {
   const auto slash = config.helper.rfind('/');
   return (slash == std::string::npos ? std::string(".") : config.helper.substr(0, slash)) +
          "/vpnns-dns-updown";
+}
+
+// The hosts openvpn's configuration connects to, as openvpn's open env lists them for each
+// connection entry (remote_N; with a proxy, openvpn's socket talks to the proxy): what IPCHANGE's
+// address must be one of (helper/peer_evidence.h). Trusted: set by openvpn from its options.
+std::vector<std::string> configured_remotes(const Env& env) {
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i <= kMaxRemotes; ++i) {
+    for (const char* key : {"remote_", "http_proxy_server_", "socks_proxy_server_"}) {
+      const auto host = env.get(key + std::to_string(i));
+      if (host && !host->empty() && std::ranges::find(out, *host) == out.end()) {
+        out.emplace_back(*host);
+      }
+    }
+  }
+  return out;
 }
 
 int open(const int version, const openvpn_plugin_args_open_in* in,
@@ -196,7 +222,8 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
     }
     for (const auto& w : checked->warnings) log.warn(w);
   }
-  auto helper = HelperProcess::start(*config);
+  auto helper = HelperProcess::start(
+      *config, config->seal ? configured_remotes(open_env) : std::vector<std::string>{});
   if (!helper) {
     log.error("cannot start: " + helper.error().text());
     return OPENVPN_PLUGIN_FUNC_ERROR;

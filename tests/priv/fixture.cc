@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/config.h"
+#include "common/tun_fd.h"
 
 #ifndef VPNNS_TEST_HELPER
 #error "VPNNS_TEST_HELPER must name the built helper"
@@ -117,7 +118,7 @@ void HelperTest::start(const std::vector<std::string>& extra, bool netns) {
   words.insert(words.end(), extra.begin(), extra.end());
   auto config = parse_config(words, ConfigDefaults{VPNNS_TEST_HELPER, instance_});
   ASSERT_TRUE(config.ok()) << config.error().message();
-  auto h = HelperProcess::start(*config);
+  auto h = HelperProcess::start(*config, remotes_);
   ASSERT_TRUE(h.ok()) << h.error().text();
   helper_.emplace(std::move(*h));
 }
@@ -125,7 +126,10 @@ void HelperTest::start(const std::vector<std::string>& extra, bool netns) {
 Reply HelperTest::call(const Request& request) {
   EXPECT_TRUE(helper_.has_value());
   if (!helper_) return Reply{Code::kInternal, "no helper", {}};
-  auto r = helper_->call(request);
+  // As the plugin does: UP carries this process's (openvpn's) descriptors of the device.
+  std::vector<int> fds;
+  if (const auto* up = std::get_if<UpRequest>(&request)) fds = own_tun_fds(up->dev);
+  auto r = helper_->call(request, kCallTimeoutMs, fds);
   EXPECT_TRUE(r.ok()) << r.error().text();
   return r.ok() ? *r : Reply{r.error().code(), r.error().text(), {}};
 }

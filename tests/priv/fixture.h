@@ -67,6 +67,8 @@ class HelperTest : public ::testing::Test {
   std::string outer_;     // plays openvpn's namespace
   std::string target_;    // netns= of the configuration
   std::string instance_;  // names the seal table: vpnns-<instance_>
+  // The hosts openvpn's configuration would connect to (the seal's evidence, peer_evidence.h).
+  std::vector<std::string> remotes_ = {"198.51.100.1", "2001:db8:1::1"};
   std::string tun_name_ = "tunp0";
   UniqueFd tun_;
   UniqueFd original_ns_;

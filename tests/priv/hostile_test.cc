@@ -291,6 +291,11 @@ TEST_F(HostileTest, EveryCraftedRequestIsRefusedAndChangesNothing) {
       [&] { return typed(dns_with([](DnsConfig& d) { d.search = {"x;rm -rf /"}; })); });
   add("search domain with quotes", "is not a DNS name",
       [&] { return typed(dns_with([](DnsConfig& d) { d.search = {"\"quoted\""}; })); });
+  // Unicast, but not an address openvpn's configuration connects to (the LAN's resolver, say).
+  for (const char* victim : {"203.0.113.53", "2001:db8:99::53"}) {
+    add(std::string("IPCHANGE to ") + victim, "is not one that openvpn's configuration connects to",
+        [&, victim] { return typed(IpChangeRequest{ip(victim), 1194}); });
+  }
   for (const char* bad :
        {"0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::ffff:198.51.100.1"}) {
     add(std::string("IPCHANGE to ") + bad, "is not a unicast address", [&, bad] {

@@ -67,6 +67,7 @@ TEST_F(SealTest, IpchangeMovesTheSealInOneStep) {
 }
 
 TEST_F(SealTest, UpInstallsFromTrustedIpWhenNoIpchangeCame) {
+  remotes_.push_back("203.0.113.7");
   start({}, false);
   UpRequest up = subnet_up();
   up.remote = ip("203.0.113.7");

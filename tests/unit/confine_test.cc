@@ -6,7 +6,10 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -65,6 +68,10 @@ TEST(Confine, AllowedCallsWork) {
         errno != ENOENT) {
       ::_exit(7);
     }
+    // UP's questions about openvpn's tun descriptors (tun_holder.h): made, and refused by a
+    // descriptor that is no tun.
+    ifreq ifr{};
+    if (::ioctl(2, TUNGETIFF, &ifr) == 0 || ::ioctl(2, TUNGETDEVNETNS) >= 0) ::_exit(8);
   });
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
@@ -84,6 +91,11 @@ TEST(Confine, ACallOutsideTheListKillsTheProcess) {
       {"execve", [] { (void)::syscall(SYS_execve, "/bin/true", nullptr, nullptr); }},
       {"ptrace", [] { (void)::syscall(SYS_ptrace, 0, 0, 0, 0); }},
       {"write to stdout", [] { (void)::write(1, "x", 1); }},
+      {"ioctl other than TUNGETIFF and TUNGETDEVNETNS",
+       [] {
+         int n = 0;
+         (void)::ioctl(2, FIONREAD, &n);
+       }},
       // A harmless target: if the filter ever let it through, only SIGCONT to itself.
       {"kill with a real signal", [] { (void)::kill(::getpid(), SIGCONT); }},
       // Landlock does not govern chmod: only the modes of vpnns's own files pass.
