@@ -92,7 +92,14 @@ Result<std::size_t> ClientSets::purge_own() {
 }
 
 Status ClientSets::remove_own() {
-  VPNNS_TRY(purge_own());
+  // From the records, in one batch, as fast as emptying the sets was (openvpn is gone and the
+  // members should be too); if that fails (say an element was deleted by hand), by the tags.
+  std::vector<NftChange> changes;
+  for (const auto& [id, client] : clients_) {
+    change(changes, client, false,
+           std::vector<Prefix>(client.entries.begin(), client.entries.end()));
+  }
+  if (changes.empty() || !nft_->commit(changes).ok()) VPNNS_TRY(purge_own());
   clients_.clear();
   owner_.clear();
   members_.clear();
