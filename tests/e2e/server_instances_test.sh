@@ -6,7 +6,7 @@
 # the administrator added by hand in each. A plain openvpn client (no plugin) on each instance.
 #
 # After every step each set holds exactly the connected clients' addresses plus the hand-added
-# element, and every member vpnns added carries its instance ("vpnns:srv-udp" / "vpnns:srv-tcp"):
+# element, and every member vpnns added carries its instance ("vpnns:$ID-udp" / "vpnns:$ID-tcp"):
 #   both connected;
 #   the UDP instance stops (SIGTERM): only its client's members go;
 #   it starts again: its client is back, nothing of the TCP instance's was touched;
@@ -14,6 +14,8 @@
 #   the TCP openvpn stops: the dead helper's members are left; its next start (clients kept out)
 #     removes exactly those — the UDP instance's and the hand-added stay; the client comes back;
 #   both stop: only the hand-added elements are left.
+# vpnnsctl status counts each instance's members and what else the sets hold, and flags the dead
+# helper's members as owned by no running instance.
 TEST_NAME=server-instances
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=sets_lib.sh
@@ -52,7 +54,7 @@ EOF
 in_ns "$NS_SRV" nft add element inet fw clients "{ $HAND4 }"
 in_ns "$NS_SRV" nft add element inet fw clients6 "{ $HAND6 comment \"the admin's\" }"
 
-# srv_conf udp|tcp V4NET V6NET: $WORK/srv-NAME.conf (instance srv-NAME), log $WORK/srv-NAME.log.
+# srv_conf udp|tcp V4NET V6NET: $WORK/srv-NAME.conf (instance $ID-NAME), log $WORK/srv-NAME.log.
 srv_conf() {
   cat >"$WORK/srv-$1.conf" <<EOF
 dev tun
@@ -71,7 +73,7 @@ disable-dco
 $(ovpn_lines server)
 verb 3
 log-append $WORK/srv-$1.log
-plugin $PLUGIN helper=$HELPER client-set=inet/fw/clients,inet/fw/clients6
+plugin $PLUGIN helper=$HELPER instance=$ID-$1 client-set=inet/fw/clients,inet/fw/clients6
 EOF
 }
 srv_conf udp 192.0.2.0 2001:db8:100::/64
@@ -136,8 +138,8 @@ expected() {
 }
 # owned_by udp|tcp: every member of the client's is tagged with its instance.
 owned_by() {
-  owners clients | grep -qx "${V4[$1]} vpnns:srv-$1" &&
-    owners clients6 | grep -qx "${V6[$1]} vpnns:srv-$1"
+  owners clients | grep -qx "${V4[$1]} vpnns:$ID-$1" &&
+    owners clients6 | grep -qx "${V6[$1]} vpnns:$ID-$1"
 }
 
 # --- both instances, a client on each --------------------------------------------------------
@@ -154,6 +156,11 @@ owned_by udp && owned_by tcp || fail "members not tagged with their instance: $(
 owners clients | grep -qx "$HAND4 -" || fail "the hand-added element changed: $(owners clients | tr '\n' ';')"
 owners clients6 | grep -qx "$HAND6 the admin's" || fail "the hand-added element's comment changed"
 pass "members tagged: $(owners clients | tr '\n' ';')"
+CTL=${VPNNS_CTL:-$BUILD/ctl/vpnnsctl}
+status=$("$CTL" status "$ID-udp" "$ID-tcp") || fail "vpnnsctl status is not healthy: $status"
+grep -q "client sets.*1 clients: inet/fw/clients 1, inet/fw/clients6 1; also inet/fw/clients 1 by hand, inet/fw/clients 1 of '$ID-tcp'" <<<"$status" ||
+  fail "vpnnsctl status does not count the members per instance: $status"
+pass "vpnnsctl status: $(grep -m1 'client sets' <<<"$status" | sed 's/^ *//')"
 
 # --- the UDP instance stops and starts again --------------------------------------------------
 kill -TERM "${SRV_PID[udp]}"
@@ -171,6 +178,10 @@ TCP_HELPER=$(helper_pid "${SRV_PID[tcp]}")
 kill -KILL "$TCP_HELPER"
 wait_gone "$TCP_HELPER" 2 || fail "the helper survived SIGKILL"
 assert_exact "srv-tcp's helper SIGKILLed: its client's members stay" 1
+if status=$("$CTL" status "$ID-udp"); then fail "vpnnsctl status healthy with a dead helper's members: $status"; fi
+grep -q "set inet/fw/clients holds 1 member of instance '$ID-tcp', which is not running: no running instance owns it" <<<"$status" ||
+  fail "vpnnsctl status does not flag the dead helper's members: $status"
+pass "vpnnsctl status flags the dead helper's members"
 # Keep the client out, stop the TCP openvpn: the dead helper's members are left behind ...
 in_ns "$NS_SRV" nft -f - <<'EOF'
 table inet gate {
