@@ -8,6 +8,14 @@
 // which openvpn runs as root right after opening its tun. So a client's address must lie in
 // those pools (or in client-iroutes=), an iroute subnet in client-iroutes=, and the number of
 // clients stays within client-max. Every refusal names the bound, and changes nothing.
+//
+// What a server's UP env holds (seen with openvpn 2.6.14 and 2.7.6, `server 192.0.2.0
+// 255.255.255.0` and `server-ipv6 2001:db8:100::/64`): with `topology subnet`, ifconfig_local
+// 192.0.2.1 and ifconfig_netmask 255.255.255.0 — the whole IPv4 pool; with net30, ifconfig_local
+// 192.0.2.1 and ifconfig_remote 192.0.2.2 only (the pool shows only as route_network_1/
+// route_netmask_1), so the plugin's reading of `server` covers it; in both,
+// ifconfig_ipv6_local 2001:db8:100::1 and ifconfig_ipv6_netbits 64 — the IPv6 pool. No
+// variable names the pool as such, and none carries max-clients.
 #include <algorithm>
 #include <cerrno>
 
