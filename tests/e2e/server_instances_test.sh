@@ -25,7 +25,7 @@ NS_U=$ID-cu
 NS_T=$ID-ct
 HAND4=198.51.100.200
 HAND6=2001:db8:ff::1
-declare -A V4=() V6=() UP=() PID_OF=() NS_OF=([udp]=$NS_U [tcp]=$NS_T)
+declare -A V4=() V6=() UP=() NS_OF=([udp]=$NS_U [tcp]=$NS_T)
 
 ip netns add "$NS_SRV"
 register_ns "$NS_SRV"
@@ -147,7 +147,6 @@ start_srv udp 1
 start_srv tcp 1
 for c in udp tcp; do
   start_openvpn "${NS_OF[$c]}" "$WORK/$c.conf"
-  PID_OF[$c]=$OPENVPN_PID
 done
 connected udp 1
 connected tcp 1

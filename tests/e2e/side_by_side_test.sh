@@ -149,7 +149,7 @@ ip netns exec "$NS_B" ping -c 1 -W 3 192.0.2.1 >/dev/null || fail "$NS_B broke w
 in_ns "$NS_CLI" ping -c 1 -W 3 192.0.2.1 >/dev/null || fail "the seal client broke when $NS_A stopped"
 seal_table || fail "the seal table went with $NS_A"
 [ ! -e "/run/vpnns/$ID-a.json" ] && [ -e "/run/vpnns/$ID-b.json" ] && [ -e "/run/vpnns/$ID-s.json" ] ||
-  fail "state files after A stopped: $(ls /run/vpnns | grep "$ID" | tr '\n' ' ')"
+  fail "state files after A stopped: $(echo /run/vpnns/"$ID"-*.json)"
 pass "$NS_A stopped and closed; $NS_B and the seal client untouched and working"
 # The inner tunnel again; now the outer one stops first: the inner one's namespace stays intact.
 start c "$NS_B"
