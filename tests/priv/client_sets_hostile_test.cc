@@ -106,5 +106,29 @@ TEST_F(ClientSetsHostileTest, OthersMembersAreNotTakenOver) {
             std::string::npos);
 }
 
+// client-set-shared=yes: instances serving the same addresses. A member another instance holds
+// is accepted for the client but stays that instance's: not tagged, not removed by this one.
+class ClientSetsSharedTest : public HelperTest {};
+
+TEST_F(ClientSetsSharedTest, AnotherInstancesMemberIsBorrowedAndLeft) {
+  const std::string file = "/tmp/vpnns-priv-shared-sets-" + std::to_string(::getpid());
+  std::ofstream(file) << kRuleset;
+  sh("nft -f " + file + " && rm -f " + file);
+  sh("nft add element inet fw clients '{ 192.0.2.98 comment \"vpnns:other\" }'");
+  start({"client-set=inet/fw/clients,inet/fw/clients6", "client-pool=192.0.2.0/24",
+         "client-set-shared=yes"},
+        false);
+  expect_ok(ClientConnectRequest{1, "alice"});
+  expect_ok(LearnAddressRequest{LearnOp::kAdd, prefix("192.0.2.98/32"), 1, ""});
+  expect_ok(LearnAddressRequest{LearnOp::kAdd, prefix("192.0.2.2/32"), 1, ""});
+  const std::string set = sh("nft list set inet fw clients");
+  EXPECT_NE(set.find("192.0.2.98 comment \"vpnns:other\""), std::string::npos) << set;
+  EXPECT_NE(set.find("192.0.2.2 comment \"vpnns:" + instance_ + "\""), std::string::npos) << set;
+  expect_ok(ClientDisconnectRequest{1, "alice"});
+  const std::string after = sh("nft list set inet fw clients");
+  EXPECT_NE(after.find("192.0.2.98 comment \"vpnns:other\""), std::string::npos) << after;
+  EXPECT_EQ(after.find("192.0.2.2"), std::string::npos) << after;
+}
+
 }  // namespace
 }  // namespace vpnns::testing
