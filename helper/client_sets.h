@@ -80,6 +80,11 @@
 
 namespace vpnns {
 
+// A server's set members are known by its instance's name: a second live helper of the same
+// instance would remove the first one's members at its start. Refused, naming the other helper
+// (the state file of that name says who it is: helper/state_file.h).
+Status refuse_running_twin(const std::string& instance, const std::string& state_dir);
+
 class ClientSets {
  public:
   // Loads the classes file, checks every configured set (exists, address type, interval) in

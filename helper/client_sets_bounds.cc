@@ -21,6 +21,7 @@
 
 #include "common/config_server.h"
 #include "helper/client_sets.h"
+#include "helper/state_file.h"
 
 namespace vpnns {
 namespace {
@@ -39,6 +40,17 @@ std::string whose(const std::string& comment) {
 }
 
 }  // namespace
+
+Status refuse_running_twin(const std::string& instance, const std::string& state_dir) {
+  auto file = StateFile::open(instance, state_dir);
+  if (!file && file.error().code() == Code::kFailedPrecondition) {
+    return Error(Code::kFailedPrecondition,
+                 file.error().message() +
+                     " (a server's client set members carry its instance's name: two of one name "
+                     "would remove each other's)");
+  }
+  return ok_status();  // anything else is the state file's business (Service::start)
+}
 
 std::uint32_t ClientSets::max_clients() const {
   return config_.client_max != 0 ? config_.client_max : kOpenvpnMaxClients;

@@ -75,6 +75,7 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
     }
   }
   if (config.server_mode()) {
+    VPNNS_TRY(refuse_running_twin(config.instance, state_dir));
     // The sets live where the tunnel's traffic is forwarded: in its namespace.
     VPNNS_ASSIGN_OR_RETURN(
         auto sets, ClientSets::open(config, service.tunnel_ ? service.tunnel_->netns_fd() : -1));

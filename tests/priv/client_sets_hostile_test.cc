@@ -106,6 +106,22 @@ TEST_F(ClientSetsHostileTest, OthersMembersAreNotTakenOver) {
             std::string::npos);
 }
 
+// A second helper of the same instance would remove this one's members at its start: refused.
+TEST_F(ClientSetsHostileTest, ASecondHelperOfTheSameInstanceIsRefused) {
+  const std::string before = sh("nft list ruleset");
+  auto config = parse_config(
+      {std::string("helper=") + VPNNS_TEST_HELPER, "client-set=inet/fw/clients,inet/fw/clients6"},
+      ConfigDefaults{VPNNS_TEST_HELPER, instance_});
+  ASSERT_TRUE(config.ok());
+  auto twin = HelperProcess::start(*config);
+  ASSERT_FALSE(twin.ok());
+  EXPECT_NE(twin.error().text().find("another vpnns helper (pid " + std::to_string(helper_->pid())),
+            std::string::npos)
+      << twin.error().text();
+  EXPECT_EQ(sh("nft list ruleset"), before);
+  expect_ok(LearnAddressRequest{LearnOp::kUpdate, prefix("192.0.2.2/32"), 1, "alice"});
+}
+
 // client-set-shared=yes: instances serving the same addresses. A member another instance holds
 // is accepted for the client but stays that instance's: not tagged, not removed by this one.
 class ClientSetsSharedTest : public HelperTest {};
