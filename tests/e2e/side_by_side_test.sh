@@ -84,8 +84,11 @@ for ns in "$NS_A" "$NS_B"; do
 done
 in_ns "$NS_CLI" ping -c 1 -W 3 192.0.2.1 >/dev/null || fail "no ping through the seal client's tunnel"
 seal_table || fail "no seal table vpnns-$ID-s"
-in_ns "$NS_CLI" nft list table inet "vpnns-$ID-s" | grep -q "elements = { 198.51.100.3 }" ||
-  fail "the seal does not hold the seal client's server alone"
+# (Polled: the seal client's openvpn drops privileges right after connecting, and the seal then
+# takes its uid in a transaction of its own.)
+seal_holds() { in_ns "$NS_CLI" nft list table inet "vpnns-$ID-s" | grep -q "elements = { 198.51.100.3 }"; }
+wait_for 2 seal_holds || fail "the seal does not hold the seal client's server alone: $(
+  in_ns "$NS_CLI" nft list table inet "vpnns-$ID-s" 2>&1 | grep elements | tr '\n\t' '  ')"
 tables=$(in_ns "$NS_CLI" nft list tables | grep -c vpnns) || true
 [ "$tables" = 1 ] || fail "the host namespace holds $tables vpnns tables"
 for i in a b s; do
