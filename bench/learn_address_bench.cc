@@ -144,7 +144,9 @@ int main(int argc, char** argv) {
     sub.host = std::make_unique<PluginHost>(
         VPNNS_BENCH_PLUGIN,
         std::vector<std::string>{std::string("helper=") + VPNNS_BENCH_HELPER,
-                                 "client-set=" + set.str()},
+                                 "client-set=" + set.str(), "client-pool=2001:db8:ffff:1::/64",
+                                 // its own instance: set members are known by it
+                                 "instance=" + sub.ns},
         std::vector<std::string>{"verb=1", "config=/etc/openvpn/server/bench.conf"});
     sub.client = sub.host->new_client();
     if (sub.host->call(OPENVPN_PLUGIN_CLIENT_CONNECT_V2, {}, {"common_name=bench"}, sub.client) !=

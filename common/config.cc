@@ -3,6 +3,7 @@
 // accepts. Defaults that depend on other keys (dns follows netns) are resolved after all words
 // are read, so the order of words never matters.
 #include "common/config.h"
+#include "common/config_server.h"
 
 #include <algorithm>
 #include <functional>
@@ -25,6 +26,9 @@ struct Given {
   std::optional<std::vector<SetRef>> client_sets;
   std::optional<std::string> client_classes;
   std::optional<std::uint32_t> client_max_entries;
+  std::optional<std::vector<Prefix>> client_pool, client_iroutes;
+  std::optional<std::uint32_t> client_max;
+  std::optional<bool> client_set_shared;
   std::optional<Role> role;
 };
 
@@ -78,6 +82,19 @@ KeyParser path_into(decltype(&helper_of) field) {
   return [field](std::string_view v, Given& g) -> std::string {
     if (std::string problem = check_path(v); !problem.empty()) return problem;
     field(g) = std::string(v);
+    return {};
+  };
+}
+
+// client-pool= and client-iroutes=: a list of prefixes, stored where `field` says.
+std::optional<std::vector<Prefix>>& client_pool_of(Given& g) { return g.client_pool; }
+std::optional<std::vector<Prefix>>& client_iroutes_of(Given& g) { return g.client_iroutes; }
+KeyParser prefixes_into(decltype(&client_pool_of) field) {
+  return [field](std::string_view v, Given& g) -> std::string {
+    std::string problem;
+    auto list = parse_prefix_list(v, problem);
+    if (!problem.empty()) return problem;
+    field(g) = std::move(list);
     return {};
   };
 }
@@ -172,6 +189,21 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          g.client_max_entries = static_cast<std::uint32_t>(*n);
          return {};
        }},
+      {"client-pool", prefixes_into(&client_pool_of)},
+      {"client-iroutes", prefixes_into(&client_iroutes_of)},
+      {"client-max",
+       [](std::string_view v, Given& g) -> std::string {
+         auto n = parse_decimal(v);
+         if (!n || *n == 0 || *n > 1000000) return "N must be a number from 1 to 1000000";
+         g.client_max = static_cast<std::uint32_t>(*n);
+         return {};
+       }},
+      {"client-set-shared",
+       [](std::string_view v, Given& g) -> std::string {
+         if (v != "yes" && v != "no") return "accepted values are 'yes' and 'no'";
+         g.client_set_shared = v == "yes";
+         return {};
+       }},
   };
   return parsers;
 }
@@ -244,6 +276,10 @@ std::vector<std::string> Config::to_args() const {
   }
   if (!client_classes.empty()) out.push_back("client-classes=" + client_classes);
   if (server_mode()) out.push_back("client-max-entries=" + std::to_string(client_max_entries));
+  if (!client_pool.empty()) out.push_back("client-pool=" + prefix_list_str(client_pool));
+  if (!client_iroutes.empty()) out.push_back("client-iroutes=" + prefix_list_str(client_iroutes));
+  if (client_max != 0) out.push_back("client-max=" + std::to_string(client_max));
+  if (client_set_shared) out.push_back("client-set-shared=yes");
   return out;
 }
 
@@ -304,6 +340,10 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
   const bool client = config.role == Role::kClient;
   config.dns = given.dns.value_or(config.netns_mode() && client ? DnsMode::kYes : DnsMode::kNo);
   config.client_max_entries = given.client_max_entries.value_or(8);
+  config.client_pool = given.client_pool.value_or(std::vector<Prefix>{});
+  config.client_iroutes = given.client_iroutes.value_or(std::vector<Prefix>{});
+  config.client_max = given.client_max.value_or(0);
+  config.client_set_shared = given.client_set_shared.value_or(false);
   // A namespaced tunnel is sealed by construction; a client's tunnel in openvpn's own namespace
   // is not. A server has no single VPN server to seal.
   config.seal = given.seal.value_or(!config.netns_mode() && client);
@@ -340,9 +380,11 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
                        "server (role=server, client-set or client-classes, or no `remote` in "
                        "openvpn's configuration)");
   }
-  if (problems.empty() && given.client_max_entries && !config.server_mode()) {
-    problems.push_back("argument '" + first_seen["client-max-entries"] +
-                       "': needs client-set or client-classes");
+  for (const char* key :
+       {"client-max-entries", "client-pool", "client-iroutes", "client-max", "client-set-shared"}) {
+    if (problems.empty() && first_seen.contains(key) && !config.server_mode()) {
+      problems.push_back("argument '" + first_seen[key] + "': needs client-set or client-classes");
+    }
   }
   if (problems.empty() && !config.netns_mode() && !config.seal && !config.server_mode()) {
     problems.push_back(

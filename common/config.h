@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/ip.h"
 
 namespace vpnns {
 
@@ -65,6 +66,16 @@ struct Config {
   std::string client_classes;
   // client-max-entries=N: addresses and iroute subnets one client may have in the sets.
   std::uint32_t client_max_entries = 8;
+  // client-pool=PREFIX,...: the server's own client address pools, beside the subnets its UP
+  // reports (the plugin adds openvpn's `server`/`server-ipv6`). VPN addresses only from these.
+  std::vector<Prefix> client_pool;
+  // client-iroutes=PREFIX,...: iroute subnets (and addresses) allowed beyond the pools.
+  std::vector<Prefix> client_iroutes;
+  // client-max=N: clients the helper tracks at once. 0: openvpn's max-clients (the plugin reads
+  // it), else openvpn's default, 1024.
+  std::uint32_t client_max = 0;
+  // client-set-shared=yes: other instances may hold the same members in the same sets.
+  bool client_set_shared = false;
   // role=client|server. Default: server when client sets are kept or openvpn's configuration
   // has no `remote`; client otherwise. A client's namespace must hold nothing but the tunnel and
   // gets default routes and DNS; a server's is a gateway's, which the administrator furnishes.

@@ -16,6 +16,7 @@
 #include "kernel/link.h"
 #include "kernel/netns.h"
 #include "kernel/nft_read.h"
+#include "kernel/nft_sets.h"
 #include "kernel/owned_tables.h"
 #include "kernel/rtnl.h"
 #include "state/process_info.h"
@@ -131,9 +132,19 @@ Status read_client_sets(const InstanceState& state, bool openvpn_running,
   const std::string path = sets.netns ? std::string(kNetnsRunDir) + "/" + *sets.netns
                                       : openvpn_netns(state, openvpn_running).first;
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket sock, socket_in(path, NETLINK_NETFILTER));
+  const std::string mine = owner_comment(state.instance);
   for (const StateSet& s : sets.sets) {
-    VPNNS_ASSIGN_OR_RETURN(auto members, count_set_members(sock, s.set));
-    out.push_back(KernelSet{s.set, members.has_value(), members.value_or(0)});
+    VPNNS_ASSIGN_OR_RETURN(auto members, nft_read_members(sock, s.set, s.interval));
+    KernelSet k{s.set, members.has_value(), 0, 0, {}};
+    for (const SetMember& m : members.value_or(std::vector<SetMember>{})) {
+      ++k.total;
+      if (m.comment == mine) {
+        ++k.members;
+      } else {
+        ++k.owners[owner_of_comment(m.comment)];
+      }
+    }
+    out.push_back(std::move(k));
   }
   return ok_status();
 }

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,10 +84,16 @@ struct KernelSeal {
   std::size_t rules = 0;
 };
 
+// An administrator's set as the kernel holds it: `members` are this instance's (tagged
+// "vpnns:INSTANCE", kernel/nft_sets.h), `total` all of them, `owners` the count per other
+// owner — another instance's name, or "" for members vpnns did not add (by hand).
 struct KernelSet {
   SetRef set;
   bool exists = false;
   std::uint64_t members = 0;
+  std::uint64_t total = 0;
+  std::map<std::string, std::uint64_t> owners = {};
+  friend bool operator==(const KernelSet&, const KernelSet&) = default;
 };
 
 struct KernelView {

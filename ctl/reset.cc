@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -148,28 +149,41 @@ void reset_sets(const Target& t, Outcome& out) {
       sets.netns ? "in network namespace '" + *sets.netns + "'" : "in this network namespace";
   auto sock = socket_in(where, NETLINK_NETFILTER);
   if (!sock) return out.failed("the client sets " + place, sock.error());
+  // Only the members tagged with this instance (kernel/nft_sets.h): other instances' and those
+  // added by hand stay.
+  const std::string mine = owner_comment(t.instance);
   for (const StateSet& s : sets.sets) {
-    const std::string what = "the members of set " + s.set.str() + " " + place;
-    auto n = count_set_members(*sock, s.set);
-    if (!n) {
-      out.failed(what, n.error());
+    const std::string what =
+        "the members of instance '" + t.instance + "' in set " + s.set.str() + " " + place;
+    auto members = nft_read_members(*sock, s.set, s.interval);
+    if (!members) {
+      out.failed(what, members.error());
       continue;
     }
-    if (!*n) {
+    if (!*members) {
       out.not_found("set " + s.set.str() + " " + place);
       continue;
     }
-    if (**n == 0) {
-      out.not_found(what + " (it is empty)");
+    std::vector<Prefix> own;
+    for (const SetMember& m : **members) {
+      if (m.comment == mine) own.push_back(m.prefix);
+    }
+    if (own.empty()) {
+      out.not_found(what + " (none)");
       continue;
     }
     NftBatch batch(sock->next_seq());
-    build_set_flush(batch, s.set);
+    for (std::size_t i = 0; i < own.size(); i += kMaxPrefixesPerMessage) {
+      const auto last = std::min(own.size(), i + kMaxPrefixesPerMessage);
+      build_set_prefixes(batch, s.set, s.interval, false,
+                         std::vector<Prefix>(own.begin() + static_cast<long>(i),
+                                             own.begin() + static_cast<long>(last)));
+    }
     if (Status st = nft_commit(*sock, batch); !st) {
       out.failed(what, st.error());
       continue;
     }
-    out.removed(what + " (" + std::to_string(**n) + ")");
+    out.removed(what + " (" + std::to_string(own.size()) + ")");
   }
 }
 

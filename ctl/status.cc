@@ -22,6 +22,7 @@
 #include "ctl/state_files.h"
 #include "ctl/status_json.h"
 #include "ctl/status_report.h"
+#include "ctl/status_sets.h"
 #include "ctl/status_text.h"
 #include "state/process_info.h"
 
@@ -83,6 +84,14 @@ int status_command(std::span<char* const> args) {
   StatusReport report;
   report.kernel_read = ::geteuid() == 0;
   for (const auto& e : entries) report.instances.push_back(inspect(e, report.kernel_read));
+  // Set members whose instance is not running (status_sets.h).
+  flag_unowned_members(report, [&](const std::string& name) {
+    for (const auto& r : report.instances) {
+      if (r.instance == name) return r.helper_running;
+    }
+    auto st = load_state_file(state_file_path(name), name);
+    return st.ok() && helper_running(st->helper_pid, st->helper_start_time);
+  });
 
   const std::string out = json ? json_dump(report_json(report), true) + "\n"
                                : report_text(report, static_cast<std::int64_t>(std::time(nullptr)));

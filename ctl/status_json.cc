@@ -76,7 +76,13 @@ Json seal_json(const KernelSeal& seal) {
 Json client_sets_json(const std::vector<KernelSet>& sets) {
   Json out = Json::array();
   for (const auto& s : sets) {
-    out.push_back({{"set", s.set.str()}, {"exists", s.exists}, {"members", s.members}});
+    Json owners = Json::object();
+    for (const auto& [owner, n] : s.owners) owners[owner] = n;  // "": not vpnns's
+    out.push_back({{"set", s.set.str()},
+                   {"exists", s.exists},
+                   {"members", s.members},
+                   {"total", s.total},
+                   {"others", owners}});
   }
   return out;
 }

@@ -21,7 +21,8 @@
 //                           "dropped_packets"},          dns=pin: the table in the namespace
 //        "seal": null | {"family": "inet", "table", "namespace", "exists", "owner_pid",
 //                        "servers": [...], "uids": [...] | null, "dropped_packets"},
-//        "client_sets": null | [{"set", "exists", "members"}],
+//        "client_sets": null | [{"set", "exists", "members" (this instance's), "total",
+//                                 "others": {INSTANCE or "" (by hand): count}}],
 //        "errors": ["what could not be read"]}}]}
 #pragma once
 

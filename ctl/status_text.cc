@@ -104,6 +104,16 @@ void instance_text(const InstanceReport& r, std::int64_t now, std::string& out) 
     t += join(s.client_sets->sets,
               [](const StateSet& x) { return x.set.str() + " " + std::to_string(x.members); });
     if (s.client_sets->netns) t += " (in '" + *s.client_sets->netns + "')";
+    // What else the kernel's sets hold: other instances' members, and those added by hand.
+    std::string others;
+    for (const KernelSet& k :
+         r.kernel&& r.kernel->client_sets ? *r.kernel->client_sets : std::vector<KernelSet>{}) {
+      for (const auto& [owner, n] : k.owners) {
+        others += (others.empty() ? "" : ", ") + k.set.str() + " " + std::to_string(n) +
+                  (owner.empty() ? " by hand" : " of '" + owner + "'");
+      }
+    }
+    if (!others.empty()) t += "; also " + others;
     line(out, "client sets", t);
   }
   if (s.last_event) {

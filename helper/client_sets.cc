@@ -67,14 +67,39 @@ Result<ClientSets> ClientSets::open(const Config& config, std::unique_ptr<NftOps
                      "(add `flags interval;` for iroute subnets), before openvpn starts");
   }
   ClientSets sets(std::move(nft), config, std::move(rules), std::move(kinds));
-  VPNNS_TRY(sets.flush_all());
+  // What a SIGKILLed helper of this instance left behind, and nothing else.
+  VPNNS_TRY(sets.purge_own());
   return sets;
 }
 
-Status ClientSets::flush_all() {
+Result<std::size_t> ClientSets::purge_own() {
   std::vector<NftChange> changes;
-  for (const auto& [ref, kind] : kinds_) changes.push_back(nft_change::SetFlush{ref});
+  std::size_t n = 0;
+  for (const auto& [ref, kind] : kinds_) {
+    VPNNS_ASSIGN_OR_RETURN(auto members, nft_->read_members(ref, kind.interval));
+    if (!members) continue;  // the set is gone: nothing of ours in it
+    std::vector<Prefix> mine;
+    for (const SetMember& m : *members) {
+      if (m.comment == tag_) mine.push_back(m.prefix);
+    }
+    n += mine.size();
+    if (!mine.empty()) {
+      changes.push_back(nft_change::SetElements{ref, kind.interval, false, std::move(mine)});
+    }
+  }
   if (!changes.empty()) VPNNS_TRY(nft_->commit(changes));
+  return n;
+}
+
+Status ClientSets::remove_own() {
+  // From the records, in one batch, as fast as emptying the sets was (openvpn is gone and the
+  // members should be too); if that fails (say an element was deleted by hand), by the tags.
+  std::vector<NftChange> changes;
+  for (const auto& [id, client] : clients_) {
+    change(changes, client, false,
+           std::vector<Prefix>(client.entries.begin(), client.entries.end()));
+  }
+  if (changes.empty() || !nft_->commit(changes).ok()) VPNNS_TRY(purge_own());
   clients_.clear();
   owner_.clear();
   members_.clear();
@@ -86,7 +111,7 @@ void ClientSets::count(const Client& client, bool add, const std::vector<Prefix>
     auto k = kinds_.find(ref);
     if (k == kinds_.end()) continue;
     for (const Prefix& p : prefixes) {
-      if (!fits(k->second, p)) continue;
+      if (!fits(k->second, p) || client.borrowed.contains({ref, p})) continue;
       std::uint64_t& n = members_[ref];
       n = add ? n + 1 : (n > 0 ? n - 1 : 0);
     }
@@ -111,10 +136,12 @@ void ClientSets::change(std::vector<NftChange>& changes, const Client& client, b
     if (k == kinds_.end()) continue;
     std::vector<Prefix> mine;
     for (const Prefix& p : prefixes) {
-      if (fits(k->second, p)) mine.push_back(p);
+      // A borrowed member (client-set-shared) is its owner's to remove, not ours.
+      if (fits(k->second, p) && !(!add && client.borrowed.contains({ref, p}))) mine.push_back(p);
     }
     if (!mine.empty()) {
-      changes.push_back(nft_change::SetElements{ref, k->second.interval, add, std::move(mine)});
+      changes.push_back(nft_change::SetElements{ref, k->second.interval, add, std::move(mine),
+                                                add ? tag_ : std::string(), add});
     }
   }
 }
@@ -123,7 +150,7 @@ Status ClientSets::validate(const ClientConnectRequest& req) const {
   if (clients_.contains(req.client)) {
     return refuse("client #" + std::to_string(req.client) + " is already connected");
   }
-  return ok_status();
+  return check_bounds(req);
 }
 
 Result<ClientSets::ConnectPlan> ClientSets::plan(const ClientConnectRequest& req,
@@ -230,7 +257,7 @@ Status ClientSets::validate(const LearnAddressRequest& req) const {
         "client '" + client.common_name + "' already has " + std::to_string(client.entries.size()) +
         " entries (client-max-entries=" + std::to_string(config_.client_max_entries) + ")");
   }
-  return ok_status();
+  return check_bounds(req);
 }
 
 Result<ClientSets::LearnPlan> ClientSets::plan(const LearnAddressRequest& req,
@@ -263,17 +290,19 @@ Result<std::string> ClientSets::apply(const LearnPlan& plan,
     Client& old = clients_.at(*plan.previous);
     count(old, false, {p});
     old.entries.erase(p);
+    std::erase_if(old.borrowed, [&](const auto& b) { return b.second == p; });
     owner_.erase(p);
     return p.str() + " removed (it was '" + old.common_name + "')";
   }
   if (plan.nothing) return p.str() + " already in place";
-  if (!plan.changes.empty()) VPNNS_TRY(nft_->commit(plan.changes));
   Client& client = clients_.at(*plan.req.client);
+  VPNNS_TRY(commit_learn(plan, client));
   std::string summary = p.str() + " -> '" + client.common_name + "'";
   if (plan.previous) {
     Client& previous = clients_.at(*plan.previous);
     count(previous, false, {p});
     previous.entries.erase(p);
+    std::erase_if(previous.borrowed, [&](const auto& b) { return b.second == p; });
     summary += " (moved from '" + previous.common_name + "')";
   }
   count(client, true, {p});

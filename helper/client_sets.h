@@ -25,8 +25,26 @@
 //                    leaves the previous owner's sets and enters the new owner's, in one
 //                    transaction. delete: it leaves its owner's sets.
 //   CLIENT_DISCONNECT   everything the client had leaves its sets, in one transaction.
-//   start-up, EOF, close   the configured sets are emptied: they belong to vpnns by
-//                    configuration, so a crash never leaves members behind.
+//   UP               the server's own tunnel subnets (ifconfig_local/netmask,
+//                    ifconfig_ipv6_local/netbits) join its client pools — only the first UP,
+//                    while openvpn is still root and before any client exists; later ones
+//                    change nothing.
+//   start-up, EOF, close   this instance's members leave the sets: those the helper recorded,
+//                    and at start-up those a SIGKILLed helper of the same instance left.
+//
+// Ownership (several instances, one firewall). Every element vpnns adds carries its instance as
+// the element's comment, `vpnns:NAME` (kernel/nft_sets.h says why a comment). Start-up and
+// shutdown read the sets and remove the elements tagged with this instance and nothing else:
+// another instance's members and those the administrator added by hand stay. An element is added
+// exclusively: if it is already there (another instance's, or by hand), the learn is refused
+// with a message — unless client-set-shared=yes, where such a member is accepted for the client
+// but stays its owner's (this instance neither counts nor removes it: `borrowed`).
+//
+// Bounds (client_sets_bounds.cc), all from trusted configuration: a client's VPN address only
+// inside the pools (client-pool=, openvpn's server/server-ipv6 as the plugin read them at open,
+// and the first UP's subnets) or client-iroutes=; an iroute subnet only inside client-iroutes=;
+// at most client-max clients (openvpn's max-clients by default). A compromised openvpn can thus
+// name only addresses of its own pools and the administrator's allowed iroutes.
 //
 // Each event is one nftables batch over a long-lived socket, built from the helper's own record
 // of who has what; the sets are never read back on the event path, so the cost of an event does
@@ -46,6 +64,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/config.h"
@@ -61,10 +80,15 @@
 
 namespace vpnns {
 
+// A server's set members are known by its instance's name: a second live helper of the same
+// instance would remove the first one's members at its start. Refused, naming the other helper
+// (the state file of that name says who it is: helper/state_file.h).
+Status refuse_running_twin(const std::string& instance, const std::string& state_dir);
+
 class ClientSets {
  public:
   // Loads the classes file, checks every configured set (exists, address type, interval) in
-  // the namespace `netns_fd` (-1: the helper's own), and empties them.
+  // the namespace `netns_fd` (-1: the helper's own), and removes this instance's members.
   static Result<ClientSets> open(const Config& config, int netns_fd);
   // The same over a given nftables (unit tests: a fake) with the classes already loaded.
   static Result<ClientSets> open(const Config& config, std::unique_ptr<NftOps> nft,
@@ -74,6 +98,8 @@ class ClientSets {
     std::string common_name;
     std::vector<SetRef> sets;
     std::set<Prefix> entries;
+    // (client-set-shared=yes) members already in a set as someone else's: not ours to remove.
+    std::set<std::pair<SetRef, Prefix>> borrowed;
   };
   // What each request changes (mode.h): the batch, and what the records become once committed.
   struct ConnectPlan {
@@ -103,8 +129,11 @@ class ClientSets {
   Result<std::string> apply(const DisconnectPlan& plan, std::vector<std::string>& warnings);
   Result<std::string> apply(const LearnPlan& plan, std::vector<std::string>& warnings);
 
-  // Empties every configured set (EOF, close).
-  Status flush_all();
+  // The first UP's subnets join the pools (later UPs change nothing); what it did, for the log.
+  std::string learn_pool(const UpRequest& req);
+  // Removes every member of this instance from every configured set (EOF, close).
+  Status remove_own();
+  [[nodiscard]] const std::vector<Prefix>& pools() const { return pool_; }
 
   [[nodiscard]] std::size_t clients() const { return clients_.size(); }
   [[nodiscard]] std::size_t entries() const { return owner_.size(); }
@@ -123,7 +152,21 @@ class ClientSets {
 
   ClientSets(std::unique_ptr<NftOps> nft, const Config& config, std::vector<ClassRule> rules,
              std::map<SetRef, SetKind> kinds)
-      : nft_(std::move(nft)), config_(config), rules_(std::move(rules)), kinds_(std::move(kinds)) {}
+      : nft_(std::move(nft)),
+        config_(config),
+        rules_(std::move(rules)),
+        kinds_(std::move(kinds)),
+        tag_(owner_comment(config.instance)),
+        pool_(config.client_pool) {}
+
+  // (client_sets_bounds.cc) The bounds of trusted configuration on a connect and a learn.
+  [[nodiscard]] Status check_bounds(const ClientConnectRequest& req) const;
+  [[nodiscard]] Status check_bounds(const LearnAddressRequest& req) const;
+  [[nodiscard]] std::uint32_t max_clients() const;
+  // Removes from the sets every member tagged with this instance; how many.
+  Result<std::size_t> purge_own();
+  // Commits a learn's changes; an element already there is refused, or (shared) borrowed.
+  Status commit_learn(const LearnPlan& plan, Client& client);
 
   // Adds to `changes` the element changes for `prefixes` in every set of `client`, one per
   // set, each prefix in the sets of its family.
@@ -137,6 +180,9 @@ class ClientSets {
   Config config_;
   std::vector<ClassRule> rules_;
   std::map<SetRef, SetKind> kinds_;  // every configured set
+  std::string tag_;                  // this instance's element comment
+  std::vector<Prefix> pool_;         // where VPN addresses may be
+  bool up_seen_ = false;             // the pool is fixed
 
   std::map<std::uint64_t, Client> clients_;
   std::map<Prefix, std::uint64_t> owner_;

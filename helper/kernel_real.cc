@@ -69,6 +69,11 @@ Result<std::optional<NftSetInfo>> NetlinkNftOps::read_set(const SetRef& set) {
   return nft_read_set_info(sock_, set);
 }
 
+Result<std::optional<std::vector<SetMember>>> NetlinkNftOps::read_members(const SetRef& set,
+                                                                          bool interval) {
+  return nft_read_members(sock_, set, interval);
+}
+
 Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
   NftBatch batch(sock_.next_seq());
   struct Build {
@@ -93,7 +98,8 @@ Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
         const auto last = std::min(all.size(), i + kMaxPrefixesPerMessage);
         build_set_prefixes(b, c.set, c.interval, c.add,
                            std::vector<Prefix>(all.begin() + static_cast<long>(i),
-                                               all.begin() + static_cast<long>(last)));
+                                               all.begin() + static_cast<long>(last)),
+                           c.owner, c.exclusive);
       }
     }
     void operator()(const nft_change::SetFlush& c) const { build_set_flush(b, c.set); }

@@ -46,6 +46,8 @@ class NetlinkNftOps final : public NftOps {
   Result<SealState> read_seal(const std::string& table) override;
   Result<DnsPinState> read_dns_pin(const std::string& table) override;
   Result<std::optional<NftSetInfo>> read_set(const SetRef& set) override;
+  Result<std::optional<std::vector<SetMember>>> read_members(const SetRef& set,
+                                                             bool interval) override;
   Status commit(const std::vector<NftChange>& changes) override;
 
  private:

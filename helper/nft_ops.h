@@ -22,6 +22,7 @@
 #include "helper/dns_pin_nft.h"
 #include "helper/seal_nft.h"
 #include "kernel/nft_read.h"  // NftSetInfo
+#include "kernel/nft_sets.h"  // SetMember
 
 namespace vpnns {
 
@@ -52,12 +53,16 @@ struct TableDelete {
   std::string table;
 };
 // An administrator's set (client_sets.h): `prefixes` added to or removed from `set` — in an
-// interval set each as its range, in a plain set each as its address.
+// interval set each as its range, in a plain set each as its address. Added elements carry
+// `owner` as their comment (nft_sets.h); `exclusive`: an element already there fails the
+// transaction with EEXIST.
 struct SetElements {
   SetRef set;
   bool interval;
   bool add;
   std::vector<Prefix> prefixes;
+  std::string owner = {};
+  bool exclusive = false;
 };
 // Every element of `set` removed.
 struct SetFlush {
@@ -97,6 +102,9 @@ class NftOps {
   virtual Result<DnsPinState> read_dns_pin(const std::string& table) = 0;
   // An administrator's set as the kernel declares it; nullopt if there is no such set.
   virtual Result<std::optional<NftSetInfo>> read_set(const SetRef& set) = 0;
+  // Every member of an administrator's set with its comment; nullopt if there is no such set.
+  virtual Result<std::optional<std::vector<SetMember>>> read_members(const SetRef& set,
+                                                                     bool interval) = 0;
   // All of `changes` in one transaction.
   virtual Status commit(const std::vector<NftChange>& changes) = 0;
 };

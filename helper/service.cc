@@ -76,6 +76,7 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
     }
   }
   if (config.server_mode()) {
+    VPNNS_TRY(refuse_running_twin(config.instance, state_dir));
     // The sets live where the tunnel's traffic is forwarded: in its namespace.
     VPNNS_ASSIGN_OR_RETURN(
         auto sets, ClientSets::open(config, service.tunnel_ ? service.tunnel_->netns_fd() : -1));
@@ -137,6 +138,8 @@ Result<std::string> Service::on(const UpRequest& req, Warnings& warnings) {
     VPNNS_ASSIGN_OR_RETURN(std::string moved, plan_and_apply(*tunnel_, req, warnings));
     summary = join(moved, summary);
   }
+  // A server's first UP (openvpn still root, no client yet) tells its own client pools.
+  if (client_sets_) summary = join(summary, client_sets_->learn_pool(req));
   return summary;
 }
 
@@ -271,7 +274,7 @@ Reply Service::teardown() {
     if (Status s = seal_->remove(); !s) warnings.push_back(s.error().text());
   }
   if (client_sets_) {
-    if (Status s = client_sets_->flush_all(); !s) warnings.push_back(s.error().text());
+    if (Status s = client_sets_->remove_own(); !s) warnings.push_back(s.error().text());
   }
   if (state_file_) {
     state_file_->remove();

@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::uint16_t kInet = NFPROTO_INET;
 
+// NFTNL_UDATA_TABLE_COMMENT and NFTNL_UDATA_SET_ELEM_COMMENT are both type 0.
+static_assert(static_cast<int>(NFTNL_UDATA_TABLE_COMMENT) ==
+              static_cast<int>(NFTNL_UDATA_SET_ELEM_COMMENT));
 int comment_cb(const nftnl_udata* attr, void* data) {
   if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT) {
     const char* v = static_cast<const char*>(nftnl_udata_get(attr));
@@ -86,9 +89,15 @@ bool parse_set_elements(const nlmsghdr* nlh, const NftElementFn& on_element) {
     const bool end =
         nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
         (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
+    std::string comment;
+    std::uint32_t ud_len = 0;
+    const void* ud = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)
+                         ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ud_len)
+                         : nullptr;
+    if (ud != nullptr) nftnl_udata_parse(ud, ud_len, comment_cb, &comment);
     on_element(NftElement{
         key != nullptr ? std::span<const std::uint8_t>(key, len) : std::span<const std::uint8_t>(),
-        end});
+        end, comment});
   }
   nftnl_set_elems_iter_destroy(it);
   return true;

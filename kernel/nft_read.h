@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -37,9 +38,11 @@ struct NftSetInfo {
 
 // One element of a set: its key, and whether it is the end marker of a range (an interval
 // set holds [a, b) as the element a and the element b flagged NFT_SET_ELEM_INTERVAL_END).
+// `comment`: the element's comment (its owner, for the elements vpnns adds: nft_sets.h), or "".
 struct NftElement {
   std::span<const std::uint8_t> key;
   bool interval_end = false;
+  std::string_view comment;
 };
 using NftElementFn = std::function<void(const NftElement&)>;
 

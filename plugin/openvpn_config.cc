@@ -101,6 +101,12 @@ struct Reader {
       options.user = arg;
     } else if (name == "tmp-dir" && p.size() > 1) {
       options.tmp_dir = arg;
+    } else if (name == "server" && p.size() > 2) {
+      options.server = std::pair{arg, p[2]};
+    } else if (name == "server-ipv6" && p.size() > 1) {
+      options.server_ipv6 = arg;
+    } else if (name == "max-clients" && p.size() > 1) {
+      options.max_clients = arg;
     }
     return ok_status();
   }
@@ -250,11 +256,7 @@ Result<OpenvpnCheck> check_openvpn_config(const OpenvpnOptions& o, unsigned majo
   return out;
 }
 
-Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const Config& config,
-                                           const std::string& dns_updown_path) {
-  if (major < 2 || (major == 2 && minor < 7) || !(config.netns_mode() || config.seal)) {
-    return OpenvpnCheck{};
-  }
+Result<OpenvpnOptions> read_running_openvpn() {
   std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
   std::vector<std::string> argv;
   std::string word;
@@ -263,14 +265,22 @@ Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       return sys_error("cannot read openvpn's configuration file " + path +
-                           " to check its dns-updown (run openvpn with an absolute --config path)",
+                           " (run openvpn with an absolute --config path)",
                        errno);
     }
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
   };
-  VPNNS_ASSIGN_OR_RETURN(OpenvpnOptions options, parse_openvpn_command_line(argv, read));
+  return parse_openvpn_command_line(argv, read);
+}
+
+Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const Config& config,
+                                           const std::string& dns_updown_path) {
+  if (major < 2 || (major == 2 && minor < 7) || !(config.netns_mode() || config.seal)) {
+    return OpenvpnCheck{};
+  }
+  VPNNS_ASSIGN_OR_RETURN(OpenvpnOptions options, read_running_openvpn());
   const auto writable = [](const std::string& dir, const std::string& user) -> Result<bool> {
     struct stat st = {};
     if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return false;

@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/config.h"
@@ -36,6 +37,11 @@ struct OpenvpnOptions {
   std::optional<std::string> chroot;
   std::optional<std::string> user;
   std::optional<std::string> tmp_dir;
+  // A server's pools and limit (openvpn_server.h): `server NETWORK NETMASK`, `server-ipv6
+  // NETWORK/BITS`, `max-clients N`, as written.
+  std::optional<std::pair<std::string, std::string>> server;
+  std::optional<std::string> server_ipv6;
+  std::optional<std::string> max_clients;
 };
 
 // Reads a configuration file's text (openvpn's cwd applies to relative paths).
@@ -63,6 +69,9 @@ struct HostView {
 Result<OpenvpnCheck> check_openvpn_config(const OpenvpnOptions& options, unsigned major,
                                           unsigned minor, const Config& config,
                                           const std::string& dns_updown_path, const HostView& host);
+
+// openvpn's options as its /proc/self/cmdline and files say.
+Result<OpenvpnOptions> read_running_openvpn();
 
 // The real thing: openvpn's /proc/self/cmdline and files, and a check of the jail's tmp-dir.
 Result<OpenvpnCheck> check_running_openvpn(unsigned major, unsigned minor, const Config& config,

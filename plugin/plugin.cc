@@ -29,6 +29,7 @@
 #include "plugin/envp.h"
 #include "plugin/helper_process.h"
 #include "plugin/openvpn_config.h"
+#include "plugin/openvpn_server.h"
 
 #ifndef VPNNS_DEFAULT_HELPER
 #error "VPNNS_DEFAULT_HELPER must name the installed helper path"
@@ -78,7 +79,9 @@ int event_mask(const Config& config) {
   // The seal follows the server's address, which IPCHANGE reports.
   if (config.seal) mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_IPCHANGE);
   if (config.server_mode()) {
-    mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2) |
+    // UP: the server's own tunnel subnets bound the addresses clients may have.
+    mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_UP) |
+            OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2) |
             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_DISCONNECT) |
             OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_LEARN_ADDRESS);
   }
@@ -221,6 +224,17 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
       return OPENVPN_PLUGIN_FUNC_ERROR;
     }
     for (const auto& w : checked->warnings) log.warn(w);
+  }
+  // A server's pools and max-clients, from its configuration (openvpn_server.h).
+  if (config->server_mode()) {
+    if (auto options = read_running_openvpn()) {
+      for (const auto& w : take_server_options(*options, *config)) log.warn(w);
+    } else {
+      log.warn(
+          "client pools come from UP and client-pool= only, client-max from the plugin "
+          "line: " +
+          options.error().text());
+    }
   }
   auto helper = HelperProcess::start(
       *config, config->seal ? configured_remotes(open_env) : std::vector<std::string>{});

@@ -67,11 +67,13 @@ for cn in admin-1 branch-1; do
     fail "$cn did not connect"
 done
 
-# members SET: sorted, one line ("-" if empty).
+# members SET: sorted, one line ("-" if empty). (vpnns's members carry a comment, its owner
+# "vpnns:INSTANCE": {"elem": {"val": ..., "comment": ...}}.)
 members() {
   local got
   got=$(in_ns "$NS_SRV" nft -j list set inet vpn "$1" | jq -r '
     .nftables[] | select(.set) | (.set.elem // [])[] |
+    if type == "object" and has("elem") then .elem.val else . end |
     if type == "string" then .
     elif has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
     else tojson end' | sort | tr '\n' ' ')

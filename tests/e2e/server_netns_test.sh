@@ -103,7 +103,7 @@ pass "openvpn runs as nobody, chrooted, in its own namespace; helper pid $HELPER
 V4=$(ip -n "$NS_CLI" -4 -o addr show dev tun0 | awk '{print $4}' | cut -d/ -f1)
 V6=$(ip -n "$NS_CLI" -6 -o addr show dev tun0 scope global | awk '{print $4}' | cut -d/ -f1)
 set_is() {
-  [ "$(in_ns "$NS_VPN" nft -j list set inet gw "$1" | jq -r '.nftables[] | select(.set) | (.set.elem // []) | join(" ")')" = "$2" ]
+  [ "$(in_ns "$NS_VPN" nft -j list set inet gw "$1" | jq -r '.nftables[] | select(.set) | (.set.elem // []) | map(if type == "object" and has("elem") then .elem.val else . end) | join(" ")')" = "$2" ]
 }
 wait_for 5 set_is clients "$V4" || fail "inet gw clients is not [$V4]"
 set_is clients6 "$V6" || fail "inet gw clients6 is not [$V6]"

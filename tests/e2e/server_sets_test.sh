@@ -17,8 +17,9 @@
 #   client3 is SIGKILLed → still there until the server's keepalive times it out, then gone;
 #   server SIGUSR1 → every client reconnects, the sets are exact again (no stale member);
 #   server SIGKILL → the sets are empty at once (the helper sees openvpn die);
-#   the next server start empties them again (stale members planted while it was down) and they
-#     stay empty until clients are let in; then exact again; SIGTERM (close) → empty.
+#   the next server start removes the members its instance left (planted, tagged
+#     "vpnns:server2", while it was down), keeps one added by hand, and the sets stay so until
+#     clients are let in; then exact again; SIGTERM (close) → empty.
 # A forward chain using @admins lets an admin's ping through to a LAN host behind the server and
 # drops a guest's (the drop counter rises; a counter at the LAN host sees none of the guest's
 # packets, and does see the admin's).
@@ -150,7 +151,7 @@ $(ovpn_persist_key)
 $(ovpn_lines server)
 verb 3
 log-append $WORK/$1.log
-plugin $PLUGIN helper=$HELPER client-set=$2 client-classes=$3
+plugin $PLUGIN helper=$HELPER client-set=$2 client-classes=$3 client-iroutes=$IROUTE4,$IROUTE6
 EOF
 }
 
@@ -329,16 +330,19 @@ table inet gate {
   }
 }
 EOF
-in_ns "$NS_SRV" nft add element inet fw clients '{ 192.0.2.99 }'
-in_ns "$NS_SRV" nft add element inet fw admins '{ 192.0.2.99, 198.51.100.128/25 }'
-in_ns "$NS_SRV" nft add element ip6 fw6 guests6 '{ 2001:db8:100::99 }'
+in_ns "$NS_SRV" nft add element inet fw clients '{ 192.0.2.99 comment "vpnns:server2" }'
+in_ns "$NS_SRV" nft add element inet fw admins '{ 192.0.2.99 comment "vpnns:server2", 198.51.100.128/25 comment "vpnns:server2" }'
+in_ns "$NS_SRV" nft add element ip6 fw6 guests6 '{ 2001:db8:100::99 comment "vpnns:server2" }'
+in_ns "$NS_SRV" nft add element inet fw nobody '{ 198.51.100.200 }'  # the administrator's
 [ -n "$(members admins)" ] || fail "could not plant stale members"
 srv_conf server2 "inet/fw/clients,inet/fw/clients6" "$WORK/classes"
 start_srv server2
-sets_empty || fail "the server's start left members in place:$MISMATCH"
+[ "$(members nobody)" = 198.51.100.200 ] || fail "the server's start removed a member added by hand"
+in_ns "$NS_SRV" nft delete element inet fw nobody '{ 198.51.100.200 }'
+sets_empty || fail "the server's start left its instance's members in place:$MISMATCH"
 sleep 1
 sets_empty || fail "members appeared with no client connected:$MISMATCH"
-pass "next start: stale members removed, the sets stay empty while no client can connect"
+pass "next start: its instance's stale members removed, one added by hand kept; empty while no client can connect"
 in_ns "$NS_SRV" nft delete table inet gate
 connected client 4 client2 3 client3 4
 assert_exact "clients let in after the restart" 5

@@ -6,15 +6,27 @@
 # expects, one per line, sorted); this file gives members, sets_exact, sets_empty and
 # assert_exact.
 
-# members SET: the set's members as the kernel holds them, one per line, sorted.
+# members SET: the set's members as the kernel holds them, one per line, sorted. (An element
+# with a comment — vpnns's owner tag "vpnns:INSTANCE" — is {"elem": {"val": ..., "comment": ...}}.)
 members() {
   # shellcheck disable=SC2086 # REF_OF holds "FAMILY TABLE SET"
   in_ns "$NS_SRV" nft -j list set ${REF_OF[$1]} | jq -r '
     .nftables[] | select(.set) | (.set.elem // [])[] |
+    if type == "object" and has("elem") then .elem.val else . end |
     if type == "string" then .
     elif type == "object" and has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
     elif type == "object" and has("range") then "\(.range[0])-\(.range[1])"
     else tojson end' | sort
+}
+
+# owners SET: each member with its comment ("-" for none), one "MEMBER COMMENT" per line, sorted.
+owners() {
+  # shellcheck disable=SC2086 # REF_OF holds "FAMILY TABLE SET"
+  in_ns "$NS_SRV" nft -j list set ${REF_OF[$1]} | jq -r '
+    .nftables[] | select(.set) | (.set.elem // [])[] |
+    (if type == "object" and has("elem") then [.elem.val, (.elem.comment // "-")] else [., "-"] end) |
+    (.[0] | if type == "string" then . elif has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
+            else tojson end) + " " + .[1]' | sort
 }
 
 # expected SET: what SET must hold for the clients marked UP.

@@ -17,7 +17,8 @@
 #     status shows the state files and says the kernel needs root; as nobody, who may read them;
 #   reset refuses while the helper runs (names its pid) and changes nothing;
 #   each helper SIGKILLed (openvpn lives on): status calls the instance stale (exit 1);
-#     reset removes exactly vpnns's leftovers — the seal table, the server's set members, the
+#     reset removes exactly vpnns's leftovers — the seal table, the server's set members (not
+#     one added by hand), the
 #     DNS files and the DNS pin's table, the namespace with --netns (only with a marker that
 #     matches, and not while a process lives in it: its pid is named), the state files — and
 #     leaves a planted foreign nft table of the instance's table name, an unrelated table and a
@@ -240,14 +241,17 @@ in_ns "$NS_CLI" nft list table inet "$TABLE" >/dev/null 2>&1 && fail "the seal t
 [ ! -e "/run/vpnns/$INST_C.json" ] || fail "the state file survived reset"
 pass "reset $INST_C: the stale seal table and state file removed"
 
-# The server: its sets emptied, the administrator's table kept.
+# The server: its members removed, one added by hand and the administrator's table kept.
+in_ns "$NS_SRV" nft add element inet fw clients '{ 198.51.100.250 }'
 in_ns "$NS_SRV" "$CTL" reset "$INST_S" >"$WORK/reset.out" || fail "reset $INST_S: $(cat "$WORK/reset.out")"
 for set in clients clients6; do
   n=$(in_ns "$NS_SRV" nft -j list set inet fw "$set" | jq '.nftables[] | .set? // empty | .elem // [] | length')
-  [ "$n" = 0 ] || fail "set $set still has $n members after reset"
+  want=0
+  [ "$set" = clients ] && want=1
+  [ "$n" = "$want" ] || fail "set $set has $n members after reset (want $want)"
 done
 [ ! -e "/run/vpnns/$INST_S.json" ] || fail "the server's state file survived reset"
-pass "reset $INST_S: the client sets emptied, table inet fw kept"
+pass "reset $INST_S: the instance's set members removed, the hand-added one and table inet fw kept"
 
 # The netns client, --netns, with the helper's marker (state/netns_marker.h) put aside: the
 # namespace is not proven vpnns's.

@@ -5,6 +5,7 @@
 // tests/e2e/server_sets_test.sh.)
 #include <sys/socket.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <chrono>
@@ -51,7 +52,8 @@ class ClientSetsTest : public HelperTest {
     sh("ip netns exec " + ns + " nft -f " + dir_ + "/ruleset");
   }
   std::vector<std::string> args() const {
-    return {"client-set=inet/fw/clients,inet/fw/clients6", "client-classes=" + dir_ + "/classes"};
+    return {"client-set=inet/fw/clients,inet/fw/clients6", "client-classes=" + dir_ + "/classes",
+            "client-pool=192.0.2.0/24,2001:db8:100::/64", "client-iroutes=203.0.113.0/24"};
   }
 
   // The members of a set, sorted, as nft prints them.
@@ -64,7 +66,13 @@ class ClientSetsTest : public HelperTest {
     std::string list = out.substr(open + 12, out.find('}', open) - open - 12);
     std::replace(list.begin(), list.end(), ',', ' ');
     std::istringstream in(list);
-    for (std::string e; in >> e;) m.push_back(e);
+    for (std::string e; in >> e;) {
+      if (e == "comment") {
+        in >> e;  // an owner, "vpnns:NAME", or the administrator's own
+        continue;
+      }
+      m.push_back(e);
+    }
     std::sort(m.begin(), m.end());
     return m;
   }
@@ -110,7 +118,9 @@ TEST_F(ClientSetsTest, StartRefusesAClassesFileOthersCouldWrite) {
 }
 
 TEST_F(ClientSetsTest, PlainSetsTakeAddressesButNotSubnets) {
-  start({"client-set=inet/fw/plain,inet/fw/clients6"}, false);
+  start({"client-set=inet/fw/plain,inet/fw/clients6", "client-pool=192.0.2.0/24",
+         "client-iroutes=203.0.113.0/24"},
+        false);
   connect(1, "site");
   expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));
   EXPECT_EQ(members("plain"), (Members{"192.0.2.2"}));
@@ -127,7 +137,9 @@ TEST_F(ClientSetsTest, PlainSetsTakeAddressesButNotSubnets) {
 // goes into both, the subnet only into the interval set.
 TEST_F(ClientSetsTest, EachSetTakesWhatItCanHold) {
   classes("site-* inet/fw/admins\n");
-  start({"client-set=inet/fw/plain", "client-classes=" + dir_ + "/classes"}, false);
+  start({"client-set=inet/fw/plain", "client-classes=" + dir_ + "/classes",
+         "client-pool=192.0.2.0/24", "client-iroutes=203.0.113.0/24"},
+        false);
   connect(1, "site-1");
   connect(2, "laptop");
   expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));
@@ -144,11 +156,45 @@ TEST_F(ClientSetsTest, EachSetTakesWhatItCanHold) {
   EXPECT_EQ(members("admins"), Members{});
 }
 
-TEST_F(ClientSetsTest, StartEmptiesTheSets) {
+// Several instances share the sets: start and stop touch only this instance's members (the
+// element comment "vpnns:INSTANCE"), never another's nor those added by hand.
+TEST_F(ClientSetsTest, StartAndEofTouchOnlyThisInstancesMembers) {
   sh("nft add element inet fw clients '{ 192.0.2.99 }'");
-  sh("nft add element inet fw admins '{ 203.0.113.0/24 }'");
+  sh("nft add element inet fw clients '{ 192.0.2.98 comment \"vpnns:other\" }'");
+  sh("nft add element inet fw clients '{ 192.0.2.97 comment \"vpnns:" + instance_ + "\" }'");
+  sh("nft add element inet fw admins '{ 203.0.113.0/25 comment \"vpnns:" + instance_ + "\" }'");
+  sh("nft add element inet fw admins '{ 198.51.100.0/24 }'");
+  start(args(), false);  // 192.0.2.97 and 203.0.113.0/25: what a SIGKILLed helper left
+  EXPECT_EQ(members("clients"), (Members{"192.0.2.98", "192.0.2.99"}));
+  EXPECT_EQ(members("admins"), (Members{"198.51.100.0/24"}));
+  connect(1, "admin-1");
+  expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));
+  expect_ok(learn(LearnOp::kAdd, "203.0.113.128/25", 1));
+  EXPECT_NE(sh("nft list set inet fw clients").find("192.0.2.2 comment \"vpnns:" + instance_),
+            std::string::npos);
+  ::shutdown(helper_->socket_fd(), SHUT_RDWR);
+  for (int i = 0; i < 100 && members("clients").size() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(members("clients"), (Members{"192.0.2.98", "192.0.2.99"}));
+  EXPECT_EQ(members("admins"), (Members{"198.51.100.0/24"}));
+}
+
+// A SIGKILLed helper leaves its members; the next start of the same instance removes exactly
+// those.
+TEST_F(ClientSetsTest, AfterSigkillTheNextStartRemovesExactlyItsOwn) {
+  sh("nft add element inet fw clients '{ 192.0.2.99 }'");
   start(args(), false);
-  EXPECT_EQ(members("clients"), Members{});
+  connect(1, "admin-1");
+  expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));
+  expect_ok(learn(LearnOp::kAdd, "203.0.113.128/25", 1));
+  ::kill(helper_->pid(), SIGKILL);
+  ASSERT_TRUE(process_gone(helper_->pid()));
+  helper_.reset();
+  EXPECT_EQ(members("clients"), (Members{"192.0.2.2", "192.0.2.99", "203.0.113.128/25"}));
+  sh("nft add element inet fw clients '{ 192.0.2.98 comment \"vpnns:other\" }'");
+  start(args(), false);
+  EXPECT_EQ(members("clients"), (Members{"192.0.2.98", "192.0.2.99"}));
   EXPECT_EQ(members("admins"), Members{});
 }
 
@@ -225,7 +271,7 @@ TEST_F(ClientSetsTest, EntriesPerClientAreBounded) {
   EXPECT_EQ(members("clients"), (Members{"192.0.2.2"}));
 }
 
-TEST_F(ClientSetsTest, EofEmptiesTheSets) {
+TEST_F(ClientSetsTest, EofRemovesTheInstancesMembers) {
   start(args(), false);
   connect(1, "admin-1");
   expect_ok(learn(LearnOp::kAdd, "192.0.2.2/32", 1));

@@ -29,6 +29,9 @@ class ClientSetsModeTest : public ::testing::Test {
     nft_.declare(kHosts6, Family::kV6, false);
     config_.client_sets = {kHosts, kHosts6};
     config_.client_max_entries = 3;
+    config_.instance = "a";
+    config_.client_pool = {p("10.8.0.0/24"), p("2001:db8:8::/64")};
+    config_.client_iroutes = {p("198.51.100.0/24")};
   }
 
   void open() {
@@ -63,17 +66,20 @@ class ClientSetsModeTest : public ::testing::Test {
   Warnings warnings_;
 };
 
-TEST_F(ClientSetsModeTest, StartChecksEverySetAndEmptiesThem) {
+TEST_F(ClientSetsModeTest, StartChecksEverySetAndRemovesOnlyItsOwnMembers) {
   config_.client_sets.push_back(SetRef{"inet", "fw", "missing"});
   std::vector<ClassRule> none;
   auto s = ClientSets::open(config_, nft_.ops(), none);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().text().find("set inet/fw/missing does not exist"), std::string::npos);
   config_.client_sets.pop_back();
-  ASSERT_TRUE(
-      nft_.commit({nft_change::SetElements{kHosts, false, true, {p("192.0.2.9/32")}}}).ok());
+  nft_.put_member(kHosts, p("10.8.0.9/32"), "vpnns:a");  // a SIGKILLed helper's
+  nft_.put_member(kHosts, p("10.8.1.9/32"), "vpnns:b");  // another instance's
+  nft_.put_member(kHosts, p("192.0.2.9/32"));            // by hand
+  nft_.put_member(kHosts, p("192.0.2.10/32"), "admin");  // by hand, with a comment
   open();
-  EXPECT_TRUE(members(kHosts).empty());  // a crash never leaves members behind
+  EXPECT_EQ(members(kHosts),
+            (std::set<Prefix>{p("10.8.1.9/32"), p("192.0.2.9/32"), p("192.0.2.10/32")}));
 }
 
 TEST_F(ClientSetsModeTest, MembershipFollowsConnectLearnAndDisconnect) {
@@ -111,7 +117,7 @@ TEST_F(ClientSetsModeTest, MembershipFollowsConnectLearnAndDisconnect) {
   EXPECT_EQ(members(kHosts6).size(), 1U);  // alice's
   EXPECT_EQ(sets_->clients(), 1U);
   expect_consistent();
-  ASSERT_TRUE(sets_->flush_all().ok());
+  ASSERT_TRUE(sets_->remove_own().ok());
   EXPECT_TRUE(members(kHosts6).empty());
   EXPECT_EQ(sets_->clients(), 0U);
 }

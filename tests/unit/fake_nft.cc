@@ -43,9 +43,16 @@ struct Apply {
     if (it == sets.end()) return missing("set " + c.set.str());
     for (const Prefix& p : c.prefixes) {
       if (c.add) {
-        it->second.members.insert(p);
+        if (!it->second.members.insert(p).second) {
+          if (c.exclusive)
+            return sys_error("element " + p.str() + " of set " + c.set.str(), EEXIST);
+          continue;  // the element keeps its comment
+        }
+        if (!c.owner.empty()) it->second.owners[p] = c.owner;
       } else if (it->second.members.erase(p) == 0) {
         return missing("element " + p.str() + " of set " + c.set.str());
+      } else {
+        it->second.owners.erase(p);
       }
     }
     return ok_status();
@@ -54,6 +61,7 @@ struct Apply {
     auto it = sets.find(c.set);
     if (it == sets.end()) return missing("set " + c.set.str());
     it->second.members.clear();
+    it->second.owners.clear();
     return ok_status();
   }
 
@@ -119,6 +127,17 @@ class FakeNftOps final : public NftOps {
     if (s == nullptr) return std::optional<NftSetInfo>();
     return std::optional<NftSetInfo>(s->info);
   }
+  Result<std::optional<std::vector<SetMember>>> read_members(const SetRef& ref,
+                                                             bool /*interval*/) override {
+    const FakeNft::Set* s = nft_.set(ref);
+    if (s == nullptr) return std::optional<std::vector<SetMember>>();
+    std::vector<SetMember> out;
+    for (const Prefix& p : s->members) {
+      auto o = s->owners.find(p);
+      out.push_back(SetMember{p, o == s->owners.end() ? std::string() : o->second});
+    }
+    return std::optional<std::vector<SetMember>>(std::move(out));
+  }
   Status commit(const std::vector<NftChange>& changes) override { return nft_.commit(changes); }
 
  private:
@@ -151,7 +170,14 @@ void FakeNft::declare(const SetRef& ref, Family family, bool interval) {
   const bool v4 = family == Family::kV4;
   sets_[ref] = Set{NftSetInfo{v4 ? kNftTypeIpv4 : kNftTypeIpv6, v4 ? 4U : 16U,
                               interval ? static_cast<std::uint32_t>(NFT_SET_INTERVAL) : 0U},
+                   {},
                    {}};
+}
+
+void FakeNft::put_member(const SetRef& ref, const Prefix& p, const std::string& comment) {
+  Set& s = sets_.at(ref);
+  s.members.insert(p);
+  if (!comment.empty()) s.owners[p] = comment;
 }
 
 const FakeNft::Set* FakeNft::set(const SetRef& ref) const {

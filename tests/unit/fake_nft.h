@@ -7,8 +7,9 @@
 // missing table, or the removal of a missing element or table, is ENOENT. A commit counts as one
 // change of the FakeKernel it shares (fail_at() there makes it fail, changing nothing).
 //
-// Administrators' sets hold prefixes: adding one already there is no error (NLM_F_CREATE
-// without EXCL), removing one that is not is ENOENT, as is any change to an undeclared set.
+// Administrators' sets hold prefixes with their comments: adding one already there is no error
+// (NLM_F_CREATE without EXCL) unless the change is exclusive (EEXIST), removing one that is not
+// is ENOENT, as is any change to an undeclared set.
 //
 // Tests play the world around the modes with flush() (`nft flush ruleset`) and damage() (a rule
 // deleted by hand), and look at tables(), commits() and last_commit().
@@ -42,10 +43,14 @@ class FakeNft {
   // Someone else's table of that name (another owner's comment).
   void put(const std::string& name, Table table) { tables_[name] = std::move(table); }
   // An administrator's set (client sets): declared with `info`, holding `members`.
+  // `owners`: the comment of each member that has one (nft_sets.h: vpnns's owner tag).
   struct Set {
     NftSetInfo info;
     std::set<Prefix> members;
+    std::map<Prefix, std::string> owners;
   };
+  // A member put in by hand (or by another instance: comment "vpnns:NAME").
+  void put_member(const SetRef& ref, const Prefix& p, const std::string& comment = {});
   void declare(const SetRef& ref, Family family, bool interval);
   [[nodiscard]] const Set* set(const SetRef& ref) const;
 

@@ -21,10 +21,12 @@ namespace {
 struct Element {
   std::string key;
   bool end;
+  std::string comment = {};  // the NFTNL_UDATA_SET_ELEM_COMMENT TLV of its userdata
 };
 
 struct Message {
   int type;
+  std::uint16_t flags = 0;
   std::uint16_t family;
   std::string set, table;
   std::vector<Element> elements;
@@ -50,6 +52,13 @@ std::vector<Element> elements_of(const nlmsghdr* nlh) {
     for_each_attr(list, [&](const nlattr* elem) {
       Element e{"", false};
       for_each_attr(elem, [&](const nlattr* a) {
+        if (mnl_attr_get_type(a) == NFTA_SET_ELEM_USERDATA) {
+          // TLVs: type (1 byte), length (1 byte), value; the comment is type 0, NUL-terminated.
+          const auto* u = static_cast<const std::uint8_t*>(mnl_attr_get_payload(a));
+          if (mnl_attr_get_payload_len(a) >= 2 && u[0] == 0 && u[1] > 0) {
+            e.comment.assign(reinterpret_cast<const char*>(u + 2), u[1] - 1U);
+          }
+        }
         if (mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS) {
           e.end = (be32toh(mnl_attr_get_u32(a)) & NFT_SET_ELEM_INTERVAL_END) != 0;
         }
@@ -80,6 +89,7 @@ std::vector<Message> parse(NftBatch& b) {
     if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES) continue;
     Message m;
     m.type = nlh->nlmsg_type & 0xff;
+    m.flags = nlh->nlmsg_flags;
     m.family = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh))->nfgen_family;
     auto names = [&](const nlattr* a) {
       if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET) m.set = mnl_attr_get_str(a);
@@ -149,6 +159,36 @@ TEST(NftSets, APlainSetHoldsTheAddressAlone) {
   EXPECT_FALSE(msgs[0].elements[0].end);
   EXPECT_EQ(msgs[0].elements[1].key, "192.0.2.9");
   EXPECT_FALSE(msgs[0].elements[1].end);
+}
+
+TEST(NftSets, AddedElementsCarryTheirOwnerAndMayBeExclusive) {
+  NftBatch b(1);
+  build_set_prefixes(b, SetRef{"inet", "fw", "nets"}, true, true,
+                     {*Prefix::parse("198.51.100.0/24")}, "vpnns:udp", true);
+  build_set_prefixes(b, SetRef{"inet", "fw", "hosts"}, false, false,
+                     {*Prefix::parse("192.0.2.2/32")}, "vpnns:udp", true);
+  auto msgs = parse(b);
+  ASSERT_EQ(msgs.size(), 2u);
+  ASSERT_EQ(msgs[0].elements.size(), 2u);
+  EXPECT_EQ(msgs[0].elements[0].comment, "vpnns:udp");  // on the range's start
+  EXPECT_EQ(msgs[0].elements[1].comment, "");
+  EXPECT_NE(msgs[0].flags & NLM_F_EXCL, 0);
+  EXPECT_NE(msgs[0].flags & NLM_F_CREATE, 0);
+  EXPECT_EQ(msgs[1].elements[0].comment, "");  // a removal carries none
+  EXPECT_EQ(msgs[1].flags & NLM_F_EXCL, 0);
+}
+
+TEST(NftSets, RangesReadBackAsPrefixes) {
+  auto a = [](const char* s) { return *IpAddr::parse(s); };
+  EXPECT_EQ(prefix_of_range(a("198.51.100.0"), a("198.51.101.0")),
+            Prefix::parse("198.51.100.0/24"));
+  EXPECT_EQ(prefix_of_range(a("192.0.2.7"), a("192.0.2.8")), Prefix::parse("192.0.2.7/32"));
+  EXPECT_EQ(prefix_of_range(a("2001:db8::"), a("2001:db8:0:1::")), Prefix::parse("2001:db8::/64"));
+  EXPECT_EQ(prefix_of_range(a("255.255.255.0"), std::nullopt), Prefix::parse("255.255.255.0/24"));
+  EXPECT_EQ(prefix_of_range(a("192.0.2.1"), a("192.0.2.5")), std::nullopt);  // no prefix
+  EXPECT_EQ(owner_of_comment("vpnns:udp"), "udp");
+  EXPECT_EQ(owner_of_comment("vpnns:"), "");
+  EXPECT_EQ(owner_of_comment("admins"), "");
 }
 
 TEST(NftSets, FlushIsADeleteWithoutElements) {
