@@ -82,6 +82,9 @@ int run_session_decoder(int conn, int chan, const SessionLog& log) {
                   (m ? std::string("unexpected type or descriptors") : m.error().text()));
       continue;
     }
+    // A message that counts says how many ignored ones came before it: the decoder dies with its
+    // session (PR_SET_PDEATHSIG), often before the client's hang-up would flush the count.
+    if (std::string note = ignored.flush(); !note.empty()) log(note);
     const SignalOrder order{std::get<ExecSignal>(*m).signo};
     if (!seqpacket_send(chan, encode_order(order), {})) return done();  // the session is over
   }
