@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "execd/session_order.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <type_traits>
+
+#include "ipc/tlv.h"
 
 namespace vpnns {
 namespace {
@@ -12,7 +17,10 @@ constexpr std::uint32_t kMagic = 0x4f4e5056;  // "VPNO"
 constexpr std::uint32_t kKindExec = 1;
 constexpr std::uint32_t kKindSignal = 2;
 
-// Copied as bytes in both directions; the two ends are the same binary.
+// Copied as bytes in both directions; the two ends are the same binary. No padding (checked
+// below): every byte is a field's, zero when the kind or mode does not use it, so an order has one
+// spelling and carries none of the sender's stack. (ExecTermModes has padding; its fields are
+// spelled out here.)
 struct Header {
   std::uint32_t magic = kMagic;
   std::uint32_t kind = 0;
@@ -21,12 +29,46 @@ struct Header {
   std::uint8_t has_tty = 0;
   std::uint16_t umask = 0;
   ExecWinSize winsize;
-  ExecTermModes term;
+  std::uint32_t iflag = 0, oflag = 0, cflag = 0, lflag = 0;
+  std::array<std::uint8_t, 32> cc{};
+  std::uint8_t line = 0;
+  std::array<std::uint8_t, 3> reserved{};
+  std::uint32_t ispeed = 0, ospeed = 0;
   std::uint32_t argc = 0;
   std::uint32_t envc = 0;
   char netns[kMaxExecNameField + 1] = {};
 };
 static_assert(std::is_trivially_copyable_v<Header>);
+static_assert(std::has_unique_object_representations_v<Header>, "Header has padding");
+static_assert(sizeof(ExecTermModes::cc) == sizeof(Header::cc));
+
+void put_term(Header& h, const ExecTermModes& t) {
+  h.iflag = t.iflag;
+  h.oflag = t.oflag;
+  h.cflag = t.cflag;
+  h.lflag = t.lflag;
+  h.line = t.line;
+  h.cc = t.cc;
+  h.ispeed = t.ispeed;
+  h.ospeed = t.ospeed;
+}
+
+ExecTermModes term_of(const Header& h) {
+  ExecTermModes t;
+  t.iflag = h.iflag;
+  t.oflag = h.oflag;
+  t.cflag = h.cflag;
+  t.lflag = h.lflag;
+  t.line = h.line;
+  t.cc = h.cc;
+  t.ispeed = h.ispeed;
+  t.ospeed = h.ospeed;
+  return t;
+}
+
+tlv::Bytes as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 Error bad(const std::string& what) { return Error(Code::kInvalidArgument, "bad order: " + what); }
 
@@ -46,7 +88,7 @@ std::vector<std::uint8_t> encode_order(const SessionOrder& order) {
     if (r.winsize && r.term) {
       h.has_tty = 1;
       h.winsize = *r.winsize;
-      h.term = *r.term;
+      put_term(h, *r.term);
     }
     std::memcpy(h.netns, r.netns.data(), std::min(r.netns.size(), kMaxExecNameField));
     h.argc = static_cast<std::uint32_t>(r.argv.size());
@@ -72,6 +114,10 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
   const std::string_view tail(reinterpret_cast<const char*>(bytes.data()) + sizeof h,
                               bytes.size() - sizeof h);
   if (h.kind == kKindSignal) {
+    Header only;  // a signal order sets nothing else
+    only.kind = kKindSignal;
+    only.signo = h.signo;
+    if (std::memcmp(&only, &h, sizeof h) != 0) return bad("a signal with other fields set");
     if (!tail.empty()) return bad("a signal with strings");
     return SessionOrder(SignalOrder{h.signo});
   }
@@ -79,15 +125,24 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
   ExecRequest r;
   if (h.mode > static_cast<std::uint8_t>(ExecMode::kPtyOwnStderr)) return bad("unknown mode");
   r.mode = static_cast<ExecMode>(h.mode);
-  if ((h.has_tty != 0) != (r.mode != ExecMode::kPipe)) return bad("terminal and mode disagree");
+  if (h.signo != 0) return bad("a request with a signal");
+  if (h.has_tty != (r.mode != ExecMode::kPipe ? 1 : 0)) return bad("terminal and mode disagree");
+  if (h.reserved != decltype(h.reserved){}) return bad("reserved bytes set");
   if (h.has_tty != 0) {
     r.winsize = h.winsize;
-    r.term = h.term;
+    r.term = term_of(h);
+  } else if (h.winsize != ExecWinSize{} || term_of(h) != ExecTermModes{}) {
+    return bad("terminal settings without a terminal");
   }
   if (h.umask > 0777) return bad("umask out of range");
   r.umask = h.umask;
   if (h.netns[kMaxExecNameField] != '\0') return bad("namespace name not terminated");
   r.netns = h.netns;
+  if (std::any_of(h.netns + r.netns.size(), std::end(h.netns), [](char c) { return c != 0; })) {
+    return bad("bytes after the namespace name");
+  }
+  // What exec_wire.cc's decoder checks of the same fields: the decoder child is not trusted to.
+  if (tlv::has_control(as_bytes(r.netns))) return bad("namespace name with a control character");
   if (h.argc < 1 || h.argc > kMaxExecArgs || h.envc > kMaxExecEnv) return bad("string counts");
   std::vector<std::string> strings;
   std::size_t at = 0;
@@ -102,6 +157,11 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
   if (strings.size() != h.argc + h.envc) return bad("fewer strings than counted");
   r.argv.assign(strings.begin(), strings.begin() + h.argc);
   r.env.assign(strings.begin() + h.argc, strings.end());
+  if (r.argv.front().empty()) return bad("the command (first argument) is empty");
+  for (const std::string& e : r.env) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) return bad("an environment entry is not NAME=VALUE");
+  }
   return SessionOrder(std::move(r));
 }
 

@@ -37,7 +37,8 @@ using SessionOrder = std::variant<ExecRequest, SignalOrder>;
 
 // Bytes of an order (the descriptors travel beside them).
 std::vector<std::uint8_t> encode_order(const SessionOrder& order);
-// Every field checked against exec_wire.h's limits; a clear error for anything else.
+// Every field checked against exec_wire.h's limits and as its decoder checks it, every byte as
+// encode_order() writes it (an unused field zero); a clear error for anything else.
 Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes);
 
 // The largest order encode_order() makes.

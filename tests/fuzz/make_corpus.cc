@@ -22,41 +22,13 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "helper_ipc/wire.h"
+#include "tests/fuzz/corpus_writer.h"
 
 namespace vpnns::fuzz {
 namespace {
 
 IpAddr addr(const char* text) { return *IpAddr::parse(text); }
 Prefix prefix(const char* text) { return *Prefix::parse(text); }
-
-class CorpusWriter {
- public:
-  explicit CorpusWriter(std::filesystem::path dir) : dir_(std::move(dir)) {}
-
-  void write(const std::string& target, const std::string& name,
-             const std::vector<std::uint8_t>& bytes) {
-    const std::filesystem::path dir = dir_ / target;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (ec || !out) {
-      std::fprintf(stderr, "make_corpus: cannot write %s\n", (dir / name).c_str());
-      ok_ = false;
-    }
-    ++count_;
-  }
-
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] int count() const { return count_; }
-
- private:
-  std::filesystem::path dir_;
-  bool ok_ = true;
-  int count_ = 0;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Requests and helper messages
@@ -415,6 +387,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   vpnns::fuzz::CorpusWriter writer(argv[1]);
+  vpnns::fuzz::write_orders(writer);  // corpus_execd.cc
+  vpnns::fuzz::write_limits(writer);
   vpnns::fuzz::write_frames(writer);
   vpnns::fuzz::write_validator(writer);
   vpnns::fuzz::write_envp(writer);

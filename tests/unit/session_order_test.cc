@@ -69,6 +69,51 @@ TEST(SessionOrder, RefusesWhatItDidNotEncode) {
   for (const Case& c : cases) EXPECT_FALSE(decode_order(c.bytes)) << c.what;
 }
 
+// Every byte of an accepted order is as encode_order writes it (order_fuzzer checks the same):
+// fields a kind or mode does not use are zero, and a request's fields pass the frame decoder's
+// checks, since the decoder child is not trusted to have made them.
+TEST(SessionOrder, RefusesFieldsEncodeWouldNotSet) {
+  const std::vector<std::uint8_t> good = encode_order(pty_request());
+  const std::size_t header = encode_order(ExecRequest{}).size();
+  const std::size_t name = header - (kMaxExecNameField + 1);
+  struct Case {
+    const char* what;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Case> cases;
+  auto sig = encode_order(SignalOrder{SIGTERM});
+  sig[14] = 022;
+  cases.push_back({"a signal with a umask", sig});
+  auto signo = good;
+  signo[8] = SIGTERM;
+  cases.push_back({"a request with a signal", signo});
+  auto tty = good;
+  tty[13] = 2;
+  cases.push_back({"has_tty 2", tty});
+  auto reserved = good;
+  reserved[73] = 1;  // after the terminal's line discipline
+  cases.push_back({"reserved byte", reserved});
+  auto pipe = encode_order(ExecRequest{"n", {"true"}, {}, ExecMode::kPipe, 022, {}, {}});
+  pipe[16] = 24;
+  cases.push_back({"a window size without a terminal", pipe});
+  auto after_name = good;
+  after_name[name + 5] = 'x';  // "vpn0", NUL, x
+  cases.push_back({"bytes after the namespace name", after_name});
+  ExecRequest r = pty_request();
+  r.argv.front().clear();
+  cases.push_back({"empty command", encode_order(r)});
+  r = pty_request();
+  r.env.push_back("NOVALUE");
+  cases.push_back({"environment entry without =", encode_order(r)});
+  r = pty_request();
+  r.env.push_back("=x");
+  cases.push_back({"environment entry without a name", encode_order(r)});
+  r = pty_request();
+  r.netns = "vpn\t0";
+  cases.push_back({"control character in the namespace name", encode_order(r)});
+  for (const Case& c : cases) EXPECT_FALSE(decode_order(c.bytes)) << c.what;
+}
+
 TEST(SessionOrder, RefusesAnUnterminatedNamespaceName) {
   std::vector<std::uint8_t> bytes = encode_order(pty_request());
   // The name field is the header's last member; a request without strings is the header alone.
