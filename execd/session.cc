@@ -23,6 +23,7 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "execd/socket_request.h"
 #include "state/netns_marker.h"
 
 namespace vpnns {
@@ -275,14 +276,19 @@ int Session::run() {
   auto message = decode_exec_client(frame->bytes);
   if (!message) return refuse(message.error());
   auto* request = std::get_if<ExecRequest>(&*message);
-  if (request == nullptr) {
+  auto* forward = std::get_if<ForwardRequest>(&*message);  // vpnnsctl forward (socket_request.h)
+  if (request == nullptr && forward == nullptr) {
     return refuse(Error(Code::kInvalidArgument, "the first message must be a request"));
   }
   if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
     return refuse(s.error());
   }
-  auto netns = open_vpnns_netns(request->netns);
+  auto netns = open_vpnns_netns(request != nullptr ? request->netns : forward->netns);
   if (!netns) return refuse(netns.error());
+  if (forward != nullptr) {
+    if (Status s = check_forward_request(*forward); !s) return refuse(s.error());
+    return serve_forward(conn_.get(), std::move(*netns), *forward, peer_.id, who_);
+  }
   if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
 
   LaunchSpec spec;

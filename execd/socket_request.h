@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Sockets inside a vpnns namespace for `vpnnsctl forward`: the service's side of the socket
+// requests (exec_ipc/socket_wire.h).
+//
+// A forward is a session of vpnns-execd like an exec (session.h): the same caller checks and
+// the same admission into the namespace, at the same place in session.cc, happen before
+// serve_forward() is called — this file decides nothing about who may enter which namespace.
+// What it adds is what a forward may ask for once admitted:
+//
+//   * only the endpoints of its first message, all 127.0.0.1 inside the namespace
+//     (check_forward_request): a relay can reach only what it was started for;
+//   * per SocketOpen, one socket, created by a short-lived child that enters the namespace
+//     (setns), takes the caller's identity (groups, gid, uid: no capabilities are left) and only
+//     then creates the socket and connects, or binds and listens. The child hands the socket to
+//     this process, which passes it on with SCM_RIGHTS. The session process never enters the
+//     namespace itself, and never reads or writes a byte of what is relayed;
+//   * a listening endpoint (kTcpListen, kUdpBind) once per session; a connected one as often as
+//     asked, while fewer than kMaxForwardSockets handed-out sockets are alive;
+//   * before each socket, the namespace at /run/netns/NAME must still be the one admitted (a
+//     namespace removed or replaced since is not followed: the forward is told so).
+//
+// Alive: this process keeps a duplicate of every socket it handed out and watches it with
+// poll() for POLLHUP/POLLERR, which the kernel reports once both directions are shut down or the
+// connection is gone — whatever the client claims. vpnnsctl shuts a relayed socket down before it
+// closes it, so the count follows the relays exactly; a client that closes without shutting down
+// keeps the connection counted (and open) until its session ends. The session ends when the
+// client hangs up; every duplicate closes with it and pending children are killed.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "exec_ipc/socket_wire.h"
+#include "execd/launch.h"
+
+namespace vpnns {
+
+// Live sockets one forward session may hold, listeners included.
+inline constexpr std::size_t kMaxForwardSockets = 256;
+// Children creating sockets at once; further requests wait their turn (up to kMaxForwardQueue).
+inline constexpr std::size_t kMaxForwardChildren = 8;
+inline constexpr std::size_t kMaxForwardQueue = 1024;
+// A connect inside the namespace that takes longer than this fails (ETIMEDOUT).
+inline constexpr int kForwardConnectTimeoutMs = 5000;
+
+// The first message's own rules: at least one endpoint, every one 127.0.0.1.
+Status check_forward_request(const ForwardRequest& request);
+
+// Serves the admitted forward until the client hangs up; returns the process's exit status.
+// Sends ForwardReady first. `who` prefixes the log lines (stderr, the journal).
+int serve_forward(int conn, UniqueFd netns, const ForwardRequest& request, const Identity& caller,
+                  const std::string& who);
+
+}  // namespace vpnns
