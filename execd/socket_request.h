@@ -41,8 +41,6 @@ inline constexpr std::size_t kMaxForwardSockets = 256;
 // Children creating sockets at once; further requests wait their turn (up to kMaxForwardQueue).
 inline constexpr std::size_t kMaxForwardChildren = 8;
 inline constexpr std::size_t kMaxForwardQueue = 1024;
-// A connect inside the namespace that takes longer than this fails (ETIMEDOUT).
-inline constexpr int kForwardConnectTimeoutMs = 5000;
 
 // The first message's own rules: at least one endpoint, every one 127.0.0.1.
 Status check_forward_request(const ForwardRequest& request);
