@@ -24,15 +24,15 @@ Result<UniqueFd> endpoint_socket(const SocketEndpoint& e) {
   if (socket_kind_listens(e.kind)) {
     const int one = 1;
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd.get(), sa, sizeof addr) < 0) return sys_error(where + ": bind", errno);
-    if (tcp && ::listen(fd.get(), 128) < 0) return sys_error(where + ": listen", errno);
+    if (::bind(fd.get(), sa, sizeof addr) < 0) return sys_error(where, errno);
+    if (tcp && ::listen(fd.get(), 128) < 0) return sys_error(where + " (listen)", errno);
     return fd;
   }
   const timeval tv{kForwardConnectTimeoutMs / 1000, 0};
   (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (::connect(fd.get(), sa, sizeof addr) < 0) {
     const int err = errno == EINPROGRESS ? ETIMEDOUT : errno;
-    return sys_error(where + ": connect", err);
+    return sys_error(where, err);
   }
   const timeval none{0, 0};
   (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
