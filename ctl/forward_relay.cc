@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -18,13 +19,19 @@
 namespace vpnns::ctl {
 namespace {
 
-constexpr int kPipeSize = 256 * 1024;
+constexpr int kPipeSize = 1024 * 1024;
 constexpr int kPumpRounds = 8;  // per event and direction, so that one stream cannot starve others
 constexpr int kNotesPerSecond = 5;
 
 std::uint64_t token(std::uint64_t id, Watch w) { return (id << 3) | static_cast<std::uint64_t>(w); }
 
 void set_nonblocking(int fd) { (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// The relay cannot know where a message ends: it must not hold small writes back (Nagle).
+void no_delay(int fd) {
+  const int one = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
 
 Status make_pipe(UniqueFd& r, UniqueFd& w) {
   int p[2];
@@ -165,6 +172,7 @@ void Loop::on_accept(std::size_t spec) {
            " connections, the most allowed (--max-connections)");
       continue;
     }
+    no_delay(down.get());
     const std::uint64_t id = next_id_++;
     Stream& s = streams_[id];
     s.spec = spec;
@@ -220,6 +228,7 @@ void Loop::on_answer(NsAnswer answer) {
 void Loop::stream_up(std::uint64_t id, UniqueFd up) {
   Stream& s = streams_[id];
   set_nonblocking(up.get());
+  no_delay(up.get());
   s.up = std::move(up);
   s.up_ready = !s.connecting;
   if (options_.verbose && s.up_ready) note("connection from " + s.peer + " relayed");
