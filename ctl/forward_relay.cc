@@ -19,7 +19,9 @@
 namespace vpnns::ctl {
 namespace {
 
-constexpr int kPipeSize = 1024 * 1024;
+// 256 KiB: each relayed connection holds two, and a user whose pipes add up to more than
+// pipe-user-pages-soft (64 MiB) gets small pipes everywhere (pipe(7)).
+constexpr int kPipeSize = 256 * 1024;
 constexpr int kPumpRounds = 8;  // per event and direction, so that one stream cannot starve others
 constexpr int kNotesPerSecond = 5;
 
