@@ -28,4 +28,19 @@ std::string endpoint_text(const SocketEndpoint& e) {
          std::to_string(e.addr[3]) + ":" + std::to_string(e.port);
 }
 
+Status check_forward_request(const ForwardRequest& request) {
+  constexpr std::array<std::uint8_t, 4> kLoopback{127, 0, 0, 1};
+  if (request.endpoints.empty()) {
+    return Error(Code::kInvalidArgument, "a forward without any endpoint");
+  }
+  for (const SocketEndpoint& e : request.endpoints) {
+    if (e.addr != kLoopback) {
+      return Error(Code::kPermissionDenied,
+                   "refused " + endpoint_text(e) +
+                       ": a forward reaches only 127.0.0.1 inside the namespace");
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace vpnns

@@ -80,4 +80,8 @@ struct SocketFailed {
   friend bool operator==(const SocketFailed&, const SocketFailed&) = default;
 };
 
+// The first message's own rules, which the service checks before it answers: at least one
+// endpoint, every one 127.0.0.1. (The decoder has checked kinds, ports and counts.)
+Status check_forward_request(const ForwardRequest& request);
+
 }  // namespace vpnns

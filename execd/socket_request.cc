@@ -24,7 +24,6 @@
 namespace vpnns {
 namespace {
 
-constexpr std::array<std::uint8_t, 4> kLoopback{127, 0, 0, 1};
 // Frames of the client that are not SocketOpen are ignored; only the first few are logged.
 constexpr int kMaxLoggedIgnored = 10;
 
@@ -235,20 +234,6 @@ int Forward::run() {
 }
 
 }  // namespace
-
-Status check_forward_request(const ForwardRequest& request) {
-  if (request.endpoints.empty()) {
-    return Error(Code::kInvalidArgument, "a forward without any endpoint");
-  }
-  for (const SocketEndpoint& e : request.endpoints) {
-    if (e.addr != kLoopback) {
-      return Error(Code::kPermissionDenied,
-                   "refused " + endpoint_text(e) +
-                       ": a forward reaches only 127.0.0.1 inside the namespace");
-    }
-  }
-  return ok_status();
-}
 
 int serve_forward(int conn, UniqueFd netns, const ForwardRequest& request, const Identity& caller,
                   const std::string& who) {

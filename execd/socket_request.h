@@ -8,7 +8,7 @@
 // What it adds is what a forward may ask for once admitted:
 //
 //   * only the endpoints of its first message, all 127.0.0.1 inside the namespace
-//     (check_forward_request): a relay can reach only what it was started for;
+//     (check_forward_request, socket_wire.h): a relay can reach only what it was started for;
 //   * per SocketOpen, one socket, created by a short-lived child that enters the namespace
 //     (setns), takes the caller's identity (groups, gid, uid: no capabilities are left) and only
 //     then creates the socket and connects, or binds and listens. The child hands the socket to
@@ -41,9 +41,6 @@ inline constexpr std::size_t kMaxForwardSockets = 256;
 // Children creating sockets at once; further requests wait their turn (up to kMaxForwardQueue).
 inline constexpr std::size_t kMaxForwardChildren = 8;
 inline constexpr std::size_t kMaxForwardQueue = 1024;
-
-// The first message's own rules: at least one endpoint, every one 127.0.0.1.
-Status check_forward_request(const ForwardRequest& request);
 
 // Serves the admitted forward until the client hangs up; returns the process's exit status.
 // Sends ForwardReady first. `who` prefixes the log lines (stderr, the journal).
