@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   UniqueFd host_fd(::open(("/run/netns/" + host).c_str(), O_RDONLY | O_CLOEXEC));
   UniqueFd ns_fd(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
   if (!host_fd || !ns_fd) die("opening the namespaces");
-  if (Status s = write_netns_marker(ns, ns_fd.get()); !s) {
+  if (Status s = write_netns_marker(ns, ns_fd.get(), Role::kClient); !s) {
     cleanup();
     die(s.error().text());
   }

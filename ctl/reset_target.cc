@@ -14,15 +14,17 @@
 #include "ctl/kernel_view.h"
 #include "ctl/state_files.h"
 #include "kernel/owned_tables.h"
+#include "state/helper_identity.h"
 #include "state/process_info.h"
 
 namespace vpnns::ctl {
 
 namespace {
 
+// A running helper by pid alone (no start time recorded): alive, named vpnns-helper and all its
+// uids 0, held while checked (state/helper_identity.h). A local user's renamed program is none.
 bool is_running_helper(pid_t pid) {
-  const auto info = process_info(pid);
-  return info && info->comm == kHelperComm && info->state != 'Z' && info->state != 'X';
+  return running_helper(HelperId{pid, std::nullopt}).has_value();
 }
 
 // A running vpnns-helper whose configuration (its command line after "--", in the canonical
@@ -103,10 +105,10 @@ Status check_no_running_helper(const Target& t) {
   // The seal table's owner, named in its comment: the same question asked of the kernel.
   if (auto sock = socket_in("/proc/self/ns/net", NETLINK_NETFILTER)) {
     auto st = read_seal_state(*sock, "vpnns-" + t.instance);
-    const auto owner = st ? seal_owner_pid(st->comment) : std::nullopt;
+    const auto owner = st ? table_owner(st->comment) : std::nullopt;
     if (owner && st->comment.starts_with(seal_comment_prefix(t.instance)) &&
-        is_running_helper(*owner)) {
-      return Error(Code::kFailedPrecondition, "vpnns-helper pid " + std::to_string(*owner) +
+        running_helper(HelperId{owner->pid, owner->start_time})) {
+      return Error(Code::kFailedPrecondition, "vpnns-helper pid " + std::to_string(owner->pid) +
                                                   " is running and owns nft table inet vpnns-" +
                                                   t.instance + "; stop its openvpn instead");
     }

@@ -67,8 +67,15 @@ Result<InstanceState> load_state_file(const std::string& path, const std::string
   VPNNS_TRY(check_dir(slash == 0 ? "/" : path.substr(0, slash)));
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) {
-    if (errno == ENOENT) return Error(Code::kNotFound, "no state file " + path, ENOENT);
-    return sys_error("opening " + path, errno);
+    const int err = errno;
+    if (err == ENOENT) return Error(Code::kNotFound, "no state file " + path, ENOENT);
+    if (err == EACCES) {
+      return Error(Code::kPermissionDenied,
+                   path + " is for root and group " + kStateGroup +
+                       " to read (it names a server's clients); ask an administrator to add you",
+                   err);
+    }
+    return sys_error("opening " + path, err);
   }
   struct stat st = {};
   if (::fstat(fd.get(), &st) < 0) return sys_error("fstat " + path, errno);

@@ -2,7 +2,7 @@
 // vpnns-execd: runs commands inside vpnns namespaces for members of one group, so that
 // `vpnnsctl exec` needs no sudo.
 //
-//   vpnns-execd [--socket=PATH] [--group=NAME]
+//   vpnns-execd [--socket=PATH] [--group=NAME] [--policy=FILE]
 //
 // Started by systemd (vpnns-execd.socket hands it the listening socket: SocketMode=0660,
 // SocketGroup=vpnns) or by hand as root, when it creates the socket itself at PATH (default
@@ -10,6 +10,8 @@
 // vpnns), mode 0660, in a directory that only root may write. The socket's mode is the first
 // gate (only root and the group can connect); session.cc checks the group again from the
 // kernel's record of the caller (SO_PEERCRED, SO_PEERGROUPS), which is the one that counts.
+// Which namespaces a member may enter is the exec policy's to say (state/exec_policy.h: FILE,
+// default /etc/vpnns/exec-policy, read at every request; without it, client namespaces only).
 //
 // This process only accepts: it reads nothing from a client. Per connection it reads the
 // caller's uid (SO_PEERCRED) to enforce the caps below, then forks; the child serves the
@@ -60,14 +62,16 @@ constexpr std::size_t kMaxSessions = 1024;
 constexpr std::size_t kMaxSessionsPerUser = 64;
 
 constexpr const char* kUsage =
-    "usage: vpnns-execd [--socket=PATH] [--group=NAME]\n"
+    "usage: vpnns-execd [--socket=PATH] [--group=NAME] [--policy=FILE]\n"
     "  Runs commands inside vpnns network namespaces for members of group NAME\n"
     "  (default vpnns), for `vpnnsctl exec`. Listens on PATH (default /run/vpnns/exec.sock),\n"
-    "  or on the socket systemd passes (vpnns-execd.socket). Runs as root.\n";
+    "  or on the socket systemd passes (vpnns-execd.socket). Runs as root.\n"
+    "  Who may enter which namespace: FILE (default /etc/vpnns/exec-policy; see vpnnsctl(1)).\n";
 
 struct Options {
   std::string socket_path = kDefaultSocket;
   std::string group = kDefaultGroup;
+  std::string policy = kExecPolicyPath;
 };
 
 Result<Options> parse_options(int argc, char** argv) {
@@ -90,10 +94,15 @@ Result<Options> parse_options(int argc, char** argv) {
     if (s) continue;
     VPNNS_ASSIGN_OR_RETURN(bool g, value("--group", o.group));
     if (g) continue;
+    VPNNS_ASSIGN_OR_RETURN(bool p, value("--policy", o.policy));
+    if (p) continue;
     return Error(Code::kInvalidArgument, "unknown argument '" + std::string(a) + "'");
   }
   if (o.socket_path.empty() || o.socket_path.front() != '/') {
     return Error(Code::kInvalidArgument, "--socket must be an absolute path");
+  }
+  if (o.policy.empty() || o.policy.front() != '/') {
+    return Error(Code::kInvalidArgument, "--policy must be an absolute path");
   }
   if (o.socket_path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Error(Code::kInvalidArgument, "--socket path is too long");
@@ -368,7 +377,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "vpnns-execd: serving the socket systemd passed, for group %s (gid %u)\n",
                  options->group.c_str(), static_cast<unsigned>(*gid));
   }
-  Service service(std::move(*listener), SessionConfig{*gid, options->group});
+  Service service(std::move(*listener), SessionConfig{*gid, options->group, options->policy});
   return service.run(created);
 }
 

@@ -23,7 +23,9 @@
 
 #include "exec_ipc/exec_wire.h"
 #include "execd/launch.h"
+#include "execd/log_limit.h"
 #include "execd/socket_request.h"
+#include "state/exec_policy.h"
 #include "state/netns_marker.h"
 
 namespace vpnns {
@@ -32,6 +34,9 @@ namespace {
 // How long, and for how many more frames, a refused client is listened to (refuse()).
 constexpr int kLingerMs = 1000;
 constexpr int kLingerFrames = 4;
+// Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h).
+constexpr std::uint32_t kIgnoredBurst = 5;
+constexpr std::int64_t kIgnoredRefillMs = 10'000;
 
 struct Peer {
   pid_t pid = 0;
@@ -90,12 +95,17 @@ class Session {
   Status check_fds(const ExecRequest& request, const std::vector<UniqueFd>& fds) const;
   Result<UniqueFd> open_pty(const ExecRequest& request, UniqueFd& slave) const;
   int supervise(Launched child, bool pty);
+  // Messages a client can cause at will go through a token bucket (log_limit.h).
+  void log_ignored(const std::string& what) {
+    for (const std::string& line : ignored_.admit("ignored: " + what, monotonic_ms())) log(line);
+  }
 
   UniqueFd conn_;
   UniqueFd sigchld_;  // signalfd for SIGCHLD: the command stopped (or exited)
   const SessionConfig& config_;
   Peer peer_;
   std::string who_ = "unknown caller";
+  LogLimit ignored_{kIgnoredBurst, kIgnoredRefillMs};
 };
 
 // Closing a socket with unread data in it resets the connection, and the client would then see
@@ -212,6 +222,7 @@ int Session::supervise(Launched child, bool pty) {
         }
       } else if (got == child.pid) {
         const WaitStatus w = decode_wait_status(status);
+        if (std::string note = ignored_.flush(); !note.empty()) log(note);
         log("pid " + std::to_string(child.pid) +
             (w.signaled ? " killed by signal " : " exited with status ") + std::to_string(w.value));
         if (!hung_up) {
@@ -228,7 +239,7 @@ int Session::supervise(Launched child, bool pty) {
     auto frame = recv_exec_frame(conn_.get(), 0);
     if (!frame) {
       if (frame.error().code() == Code::kInvalidArgument) {
-        log("ignored: " + frame.error().text());
+        log_ignored(frame.error().text());
         continue;
       }
       // The client went away (or the socket failed): a hang-up, as when a terminal closes.
@@ -242,7 +253,8 @@ int Session::supervise(Launched child, bool pty) {
     }
     auto message = decode_exec_client(frame->bytes);
     if (!message || !frame->fds.empty() || !std::holds_alternative<ExecSignal>(*message)) {
-      log("ignored a message that is not a signal: " +
+      log_ignored(
+          "a message that is not a signal: " +
           (message ? std::string("unexpected type or descriptors") : message.error().text()));
       continue;
     }
@@ -283,16 +295,25 @@ int Session::run() {
   if (Status s = check_fd_count(*frame, expected_fds(*message), "the request"); !s) {
     return refuse(s.error());
   }
-  auto netns = open_vpnns_netns(request != nullptr ? request->netns : forward->netns);
+  const std::string& netns_name = request != nullptr ? request->netns : forward->netns;
+  auto netns = open_marked_netns(netns_name);
   if (!netns) return refuse(netns.error());
+  // Who may enter which namespace (exec_policy.h); the refusal names the rule. A forward
+  // (socket_request.h) is let in by the same decision.
+  const ExecDecision allowed =
+      decide_exec(ExecCaller{peer_.id.uid, peer_.id.gid, peer_.id.groups, peer_.name},
+                  ExecTarget{netns_name, netns->role},
+                  ExecPolicySource{config_.policy_path, config_.group, config_.group_name});
+  if (!allowed.allowed) return refuse(Error(Code::kPermissionDenied, allowed.text));
   if (forward != nullptr) {
     if (Status s = check_forward_request(*forward); !s) return refuse(s.error());
-    return serve_forward(conn_.get(), std::move(*netns), *forward, peer_.id, who_);
+    return serve_forward(conn_.get(), std::move(netns->fd), *forward, peer_.id,
+                         who_ + " (allowed by " + allowed.rule + ")");
   }
   if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
 
   LaunchSpec spec;
-  spec.netns_fd = netns->get();
+  spec.netns_fd = netns->fd.get();
   spec.netns_name = request->netns;
   spec.argv = request->argv;
   spec.env = request->env;
@@ -333,11 +354,12 @@ int Session::run() {
   }
   Launched child = std::move(std::get<Launched>(launched));
   log("started '" + printable_name(request->argv.front()) + "' as pid " +
-      std::to_string(child.pid) + " in network namespace '" + request->netns + "'");
+      std::to_string(child.pid) + " in network namespace '" + request->netns + "' (allowed by " +
+      allowed.rule + ")");
   // Only the command holds the slave and the caller's descriptors from now on.
   slave.reset();
   frame->fds.clear();
-  netns->reset();
+  netns->fd.reset();
 
   std::vector<int> pass;
   if (master) pass.push_back(master.get());

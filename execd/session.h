@@ -11,8 +11,9 @@
 //   2. One Request within kRequestTimeoutMs, decoded strictly (exec_wire.h), with exactly the
 //      descriptors its mode needs.
 //   3. Validation before anything is created: the namespace (netns_marker.h: a valid name, a
-//      vpnns marker that matches), the working directory descriptor is a directory, the stdio
-//      descriptors are not directories and not O_PATH.
+//      vpnns marker that matches), the exec policy (exec_policy.h: may this caller enter this
+//      namespace? a refusal names the rule), the working directory descriptor is a directory, the
+//      stdio descriptors are not directories and not O_PATH.
 //   4. In a pty mode: a pty (posix_openpt), the slave handed to the caller's uid, the caller's
 //      terminal modes and window size applied before the command starts. This process leads
 //      the pty's session (setsid, TIOCSCTTY) and the command is its foreground job, in a group
@@ -48,12 +49,14 @@
 #include <string>
 
 #include "common/unique_fd.h"
+#include "state/exec_policy.h"
 
 namespace vpnns {
 
 struct SessionConfig {
   gid_t group = 0;
   std::string group_name;
+  std::string policy_path = kExecPolicyPath;  // --policy (state/exec_policy.h)
 };
 
 inline constexpr int kRequestTimeoutMs = 10'000;

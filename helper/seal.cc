@@ -20,6 +20,8 @@
 #include "helper/kernel_real.h"
 #include "helper/link_kind.h"
 #include "helper/validate.h"
+#include "kernel/owned_tables.h"
+#include "state/helper_identity.h"
 
 namespace vpnns {
 namespace {
@@ -44,12 +46,13 @@ Result<std::uint32_t> resolve_user(const std::string& user) {
   return static_cast<std::uint32_t>(pw.pw_uid);
 }
 
-bool is_running_helper(pid_t pid) {
-  if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) return false;
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "vpnns-helper";
+// Another running helper owns the table its comment names: by pid, start time (where the
+// comment has one) and uid 0, held by a pidfd (state/helper_identity.h) — not by a name and a
+// live pid, which a local user can fake with a renamed program on a dead helper's pid.
+bool owned_by_running_helper(const std::string& comment) {
+  const auto owner = table_owner(comment);
+  return owner && owner->pid != ::getpid() &&
+         running_helper(HelperId{owner->pid, owner->start_time}).has_value();
 }
 
 std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(none)"; }
@@ -59,7 +62,7 @@ std::string describe(const std::optional<IpAddr>& a) { return a ? a->str() : "(n
 Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   SealSpec spec;
   spec.table = config.seal_table();
-  spec.comment = seal_comment(config.instance, ::getpid());
+  spec.comment = seal_comment(config.instance, ::getpid(), own_helper_id().start_time);
   spec.mark = config.seal_mark;
   if (!spec.mark) {
     spec.uids.insert(0);
@@ -92,7 +95,7 @@ Result<Seal> Seal::open(const Config& config, pid_t openvpn_pid) {
   VPNNS_ASSIGN_OR_RETURN(SealState existing, seal.state());
   if (existing.exists) {
     const auto pid = seal_owner_pid(existing.comment);
-    if (pid && *pid != ::getpid() && is_running_helper(*pid)) {
+    if (pid && owned_by_running_helper(existing.comment)) {
       return Error(Code::kFailedPrecondition,
                    "nftables table inet " + seal.spec_.table + " belongs to a running vpnns " +
                        "helper (pid " + std::to_string(*pid) + "): another openvpn uses the " +
@@ -264,8 +267,7 @@ Status Seal::remove() {
   VPNNS_ASSIGN_OR_RETURN(SealState st, state());
   if (!st.exists) return ok_status();
   // Only our own table: one of a running namesake is not ours to delete.
-  const auto pid = seal_owner_pid(st.comment);
-  if (st.comment != spec_.comment && pid && is_running_helper(*pid)) return ok_status();
+  if (st.comment != spec_.comment && owned_by_running_helper(st.comment)) return ok_status();
   return nft_->commit({nft_change::TableDelete{spec_.table}});
 }
 

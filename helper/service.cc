@@ -83,6 +83,7 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
   // Opened now, while the helper may still create the directory; written from here on.
   auto file = StateFile::open(config.instance, state_dir);
   if (file) {
+    if (!file->warning().empty()) service.pending_.push_back(file->warning());
     service.state_file_.emplace(std::move(*file));
     service.publish(std::nullopt, service.pending_);
   } else {

@@ -2,11 +2,14 @@
 #include "helper/state_file.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "state/process_info.h"
 
@@ -33,9 +36,41 @@ std::optional<InstanceState> read_existing(int dir, const std::string& name) {
   return *state;
 }
 
+// The directory setgid `gid` (header comment): 02755 root:gid.
+Status give_to_readers(int dir, const std::string& path, gid_t gid) {
+  const int before = ::setfsgid(gid);
+  Status s = ok_status();
+  if (::fchown(dir, static_cast<uid_t>(-1), gid) < 0) {
+    s = sys_error("giving " + path + " to group " + std::to_string(gid), errno);
+  } else if (::fchmod(dir, 02755) < 0) {  // while in the group: else the kernel drops S_ISGID
+    s = sys_error("chmod 2755 " + path, errno);
+  }
+  (void)::setfsgid(static_cast<gid_t>(before));
+  VPNNS_TRY(s);
+  struct stat st = {};
+  if (::fstat(dir, &st) < 0) return sys_error("fstat " + path, errno);
+  if (st.st_gid != gid || (st.st_mode & S_ISGID) == 0) {
+    return Error(Code::kPermissionDenied, path + " did not become setgid group " +
+                                              std::to_string(gid) +
+                                              " (the helper lacks CAP_SETGID and CAP_CHOWN)");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
-Result<StateFile> StateFile::open(const std::string& instance, const std::string& dir) {
+std::optional<gid_t> StateFile::state_readers_gid() {
+  std::vector<char> buf(65536);
+  group g{};
+  group* found = nullptr;
+  if (::getgrnam_r(kStateGroup, &g, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return std::nullopt;
+  }
+  return g.gr_gid;
+}
+
+Result<StateFile> StateFile::open(const std::string& instance, const std::string& dir,
+                                  std::optional<gid_t> readers) {
   if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("mkdir " + dir, errno);
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_error("opening " + dir, errno);
@@ -46,6 +81,12 @@ Result<StateFile> StateFile::open(const std::string& instance, const std::string
                  dir + " must belong to root and be writable by root alone");
   }
   StateFile file(std::move(fd), dir, instance);
+  if (readers && (st.st_gid != *readers || (st.st_mode & S_ISGID) == 0)) {
+    if (Status s = give_to_readers(file.dir_.get(), dir, *readers); !s) {
+      file.warning_ = "the state file is readable by root only (not by group " +
+                      std::string(kStateGroup) + "): " + s.error().text();
+    }
+  }
   if (auto other = read_existing(file.dir_.get(), file.name_)) {
     if (other->helper_pid != ::getpid() &&
         helper_running(other->helper_pid, other->helper_start_time)) {
@@ -67,7 +108,7 @@ Status StateFile::write(const InstanceState& state) {
     return sys_error("removing " + shown, errno);
   }
   UniqueFd fd(::openat(dir_.get(), tmp_name_.c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644));
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640));
   if (!fd) return sys_error("creating " + shown, errno);
   Status status;
   std::size_t done = 0;
@@ -81,8 +122,8 @@ Status StateFile::write(const InstanceState& state) {
       done += static_cast<std::size_t>(n);
     }
   }
-  // 0644 whatever the umask: the file is for everyone to read.
-  if (status.ok() && ::fchmod(fd.get(), 0644) < 0) status = sys_error("chmod " + shown, errno);
+  // 0640 whatever the umask: for root and the directory's group (vpnns) to read.
+  if (status.ok() && ::fchmod(fd.get(), 0640) < 0) status = sys_error("chmod " + shown, errno);
   fd.reset();
   if (status.ok() && ::renameat(dir_.get(), tmp_name_.c_str(), dir_.get(), name_.c_str()) < 0) {
     status = sys_error("renaming " + shown + " to " + name_, errno);

@@ -51,10 +51,15 @@ Status check_pinned_dev(const std::string& dev, const std::optional<std::string>
 
 Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
   VPNNS_ASSIGN_OR_RETURN(NetnsHandle ns, open_or_create_netns(config.netns));
-  // The marker that makes it a vpnns namespace for vpnnsctl exec and reset (netns_marker.h).
-  // Written at every start: a namespace re-created since the last run gets its new identity.
-  if (Status s = write_netns_marker(config.netns, ns.fd.get()); !s) {
-    return s.error().wrap("marking network namespace '" + config.netns + "' as vpnns's");
+  // The marker that makes it a vpnns namespace for vpnnsctl exec and reset (netns_marker.h):
+  // removed now, written by the first UP whose isolation check passed, so that a namespace
+  // this helper has not checked (or that failed) is never entered through vpnns-execd.
+  auto markers = MarkerDir::open();
+  if (markers) {
+    if (Status s = markers->remove(config.netns); !s) markers = s.error();
+  }
+  if (!markers) {
+    return markers.error().wrap("preparing the marker of network namespace '" + config.netns + "'");
   }
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket outer, NetlinkSocket::open(NETLINK_ROUTE));
   VPNNS_ASSIGN_OR_RETURN(NetlinkSocket inner, NetlinkSocket::open(NETLINK_ROUTE, ns.fd.get()));
@@ -66,7 +71,9 @@ Result<NetnsTunnel> NetnsTunnel::open(const Config& config) {
   TunnelKernel kernel{std::make_unique<NetlinkLinkOps>(std::move(outer), ns.fd.get()),
                       std::make_unique<NetlinkLinkOps>(std::move(inner))};
   DnsFiles dns(config.netns);
-  return NetnsTunnel(config, std::move(ns), std::move(kernel), std::move(dns), std::move(pin));
+  NetnsTunnel tunnel(config, std::move(ns), std::move(kernel), std::move(dns), std::move(pin));
+  tunnel.markers_.emplace(std::move(*markers));
+  return tunnel;
 }
 
 NetnsTunnel::NetnsTunnel(Config config, NetnsHandle ns, TunnelKernel kernel, DnsFiles dns,
@@ -106,6 +113,8 @@ Status NetnsTunnel::check_isolated(const std::string& dev) {
   VPNNS_ASSIGN_OR_RETURN(auto links, inner_->links());
   for (const auto& l : links) {
     if (l.name == "lo" || l.name == dev) continue;
+    // Refused: and no longer enterable, should an earlier UP have marked it.
+    if (markers_) (void)markers_->remove(config_.netns);
     return Error(Code::kFailedPrecondition,
                  "network namespace '" + config_.netns + "' holds device '" + l.name +
                      "' besides lo; vpnns needs it to hold nothing but lo and the tunnel, or "
@@ -251,6 +260,15 @@ Result<std::string> NetnsTunnel::apply(const UpPlan& plan, Warnings& warnings) {
   pinned_name_ = req.dev;
   VPNNS_TRY(configure_link(ifindex, req));
   link_ = req;
+  // The namespace passed the isolation check (plan): now it is vpnns's (netns_marker.h).
+  if (markers_) {
+    if (Status s = markers_->write(config_.netns, ns_.fd.get(), config_.role); !s) {
+      warnings.push_back(
+          s.error()
+              .wrap("marking network namespace '" + config_.netns + "' for vpnnsctl exec")
+              .text());
+    }
+  }
   return req.dev + " " + (plan.move ? "moved into" : "kept in") + " network namespace '" +
          config_.netns + "' (ifindex " + std::to_string(ifindex) + "), mtu " +
          std::to_string(req.mtu) + ", " + describe_addresses(req);

@@ -26,8 +26,9 @@
 // reads what the kernel holds and changes only the difference. vpnns's routes are recognised
 // by their protocol number (rtnl.h); addresses on the pinned device are all vpnns's.
 //
-// At start-up (open) the namespace is also marked as vpnns's: /run/vpnns/netns/NAME
-// (state/netns_marker.h), which vpnnsctl exec and reset check; the helper never removes it.
+// The namespace's marker, /run/vpnns/netns/NAME (state/netns_marker.h), which vpnnsctl exec,
+// vpnns-execd and reset check: removed at start-up (open), written with the role by each UP
+// (init) whose isolation check passed, removed again when the check refuses the namespace.
 //
 // Each request goes validate → plan → apply (mode.h): validate judges it against the tunnel's
 // own state (validate.h's rules; nothing changes on a refusal), plan reads what the kernel holds
@@ -56,6 +57,7 @@
 #include "kernel/netlink.h"
 #include "kernel/netns.h"
 #include "kernel/rtnl.h"
+#include "state/netns_marker.h"
 #include "state/state.h"
 
 namespace vpnns {
@@ -161,7 +163,8 @@ class NetnsTunnel {
   std::unique_ptr<LinkOps> outer_;  // openvpn's namespace
   std::unique_ptr<LinkOps> inner_;  // the target namespace
   DnsFiles dns_;
-  std::optional<DnsPin> dns_pin_;  // dns=pin
+  std::optional<DnsPin> dns_pin_;     // dns=pin
+  std::optional<MarkerDir> markers_;  // open() only: unit tests' tunnels mark nothing
   std::optional<Pin> pin_;
   // The device name of the first UP, kept for the helper's whole life: after a DOWN, openvpn's
   // next UP (a reopen after pulled options changed) brings a new device of the same name, and

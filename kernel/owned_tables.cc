@@ -16,19 +16,35 @@ std::string seal_comment_prefix(const std::string& instance) {
   return "vpnns seal for openvpn instance '" + instance + "'";
 }
 
-std::string seal_comment(const std::string& instance, pid_t helper_pid) {
-  return seal_comment_prefix(instance) + "; helper pid " + std::to_string(helper_pid);
+std::string seal_comment(const std::string& instance, pid_t helper_pid,
+                         std::optional<std::uint64_t> start_time) {
+  return seal_comment_prefix(instance) + "; helper pid " + std::to_string(helper_pid) +
+         (start_time ? " start " + std::to_string(*start_time) : std::string());
+}
+
+std::optional<TableOwner> table_owner(const std::string& comment) {
+  constexpr std::string_view kPid = "; helper pid ";
+  constexpr std::string_view kStart = " start ";
+  const auto at = comment.rfind(kPid);
+  if (at == std::string::npos) return std::nullopt;
+  std::string_view rest = std::string_view(comment).substr(at + kPid.size());
+  TableOwner owner;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), owner.pid);
+  if (ec != std::errc() || owner.pid <= 0) return std::nullopt;
+  rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
+  if (rest.empty()) return owner;
+  if (!rest.starts_with(kStart) || rest.size() == kStart.size()) return std::nullopt;
+  rest.remove_prefix(kStart.size());
+  std::uint64_t start = 0;
+  const auto [end2, ec2] = std::from_chars(rest.data(), rest.data() + rest.size(), start);
+  if (ec2 != std::errc() || end2 != rest.data() + rest.size()) return std::nullopt;
+  owner.start_time = start;
+  return owner;
 }
 
 std::optional<pid_t> seal_owner_pid(const std::string& comment) {
-  constexpr std::string_view kPid = "; helper pid ";
-  const auto at = comment.rfind(kPid);
-  if (at == std::string::npos) return std::nullopt;
-  const std::string_view digits = std::string_view(comment).substr(at + kPid.size());
-  pid_t pid = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
-  if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) return std::nullopt;
-  return pid;
+  const auto owner = table_owner(comment);
+  return owner ? std::optional<pid_t>(owner->pid) : std::nullopt;
 }
 
 std::string dns_pin_comment_prefix(const std::string& instance) {

@@ -9,7 +9,7 @@
 //   DNS pin   table inet vpnns-dns, in the protected namespace: chain output, counter dropped,
 //             sets ports, servers4, servers6
 //
-// The comment names the owner: "vpnns seal for openvpn instance 'NAME'; helper pid N" and
+// The comment names the owner: "vpnns seal for openvpn instance 'NAME'; helper pid N start T" and
 // "vpnns DNS pin for openvpn instance 'NAME' in network namespace 'NS'; helper pid N". Only a
 // table whose comment starts with the instance's prefix is vpnns's.
 //
@@ -47,12 +47,21 @@ inline constexpr const char* kDnsPinServers6 = "servers6";
 // --- owner comments
 
 std::string seal_comment_prefix(const std::string& instance);
-std::string seal_comment(const std::string& instance, pid_t helper_pid);
+// "...; helper pid N start T" (T: the helper's start time, helper_identity.h), or without
+// " start T" when it is not known.
+std::string seal_comment(const std::string& instance, pid_t helper_pid,
+                         std::optional<std::uint64_t> start_time = std::nullopt);
 std::string dns_pin_comment_prefix(const std::string& instance);
 std::string dns_pin_comment(const std::string& instance, const std::string& netns,
                             pid_t helper_pid);
-// The helper pid at the end of either comment ("; helper pid N").
+// The helper pid at the end of either comment ("; helper pid N", "; helper pid N start T").
 std::optional<pid_t> seal_owner_pid(const std::string& comment);
+// The pid and, where the comment records it, the start time.
+struct TableOwner {
+  pid_t pid = 0;
+  std::optional<std::uint64_t> start_time;
+};
+std::optional<TableOwner> table_owner(const std::string& comment);
 
 // --- reading back (over a NETLINK_NETFILTER socket in the table's namespace)
 

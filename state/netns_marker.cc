@@ -118,18 +118,38 @@ std::string printable_name(std::string_view name) {
   return out;
 }
 
-std::string format_netns_marker(NetnsId id) {
+const char* role_word(Role role) { return role == Role::kServer ? "server" : "client"; }
+
+std::string format_netns_marker(NetnsId id, std::optional<Role> role) {
   return std::to_string(static_cast<unsigned long long>(id.dev)) + ":" +
-         std::to_string(static_cast<unsigned long long>(id.ino)) + "\n";
+         std::to_string(static_cast<unsigned long long>(id.ino)) +
+         (role ? std::string(" ") + role_word(*role) : std::string()) + "\n";
 }
 
 Result<NetnsId> parse_netns_marker(std::string_view content) {
+  VPNNS_ASSIGN_OR_RETURN(NetnsMarker m, parse_netns_marker_record(content));
+  return m.id;
+}
+
+Result<NetnsMarker> parse_netns_marker_record(std::string_view content) {
   auto bad = [&] {
-    return Error(Code::kInvalidArgument,
-                 "malformed content '" + printable_name(content) + "' (expected one line DEV:INO)");
+    return Error(Code::kInvalidArgument, "malformed content '" + printable_name(content) +
+                                             "' (expected one line DEV:INO ROLE)");
   };
   if (content.size() < 4 || content.back() != '\n') return bad();
   content.remove_suffix(1);
+  std::optional<Role> role;
+  if (const auto space = content.find(' '); space != std::string_view::npos) {
+    const std::string_view word = content.substr(space + 1);
+    if (word == "client") {
+      role = Role::kClient;
+    } else if (word == "server") {
+      role = Role::kServer;
+    } else {
+      return bad();
+    }
+    content = content.substr(0, space);
+  }
   const auto colon = content.find(':');
   if (colon == std::string_view::npos) return bad();
   auto number = [](std::string_view s, unsigned long long& out) {
@@ -144,37 +164,63 @@ Result<NetnsId> parse_netns_marker(std::string_view content) {
   if (!number(content.substr(0, colon), dev) || !number(content.substr(colon + 1), ino)) {
     return bad();
   }
-  return NetnsId{static_cast<dev_t>(dev), static_cast<ino_t>(ino)};
+  return NetnsMarker{NetnsId{static_cast<dev_t>(dev), static_cast<ino_t>(ino)}, role};
 }
 
-Status write_netns_marker(const std::string& name, int netns_fd, const NetnsPaths& paths) {
+Result<MarkerDir> MarkerDir::open(const NetnsPaths& paths) {
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd parent, trusted_dir_for_writing(parent_of(paths.marker_dir)));
+  VPNNS_ASSIGN_OR_RETURN(UniqueFd dir, trusted_dir_for_writing(paths.marker_dir));
+  return MarkerDir(std::move(dir), paths.marker_dir);
+}
+
+Status MarkerDir::write(const std::string& name, int netns_fd, Role role) {
   if (!is_valid_netns_name(name)) {
     return Error(Code::kInvalidArgument, "invalid namespace name '" + printable_name(name) + "'");
   }
   VPNNS_ASSIGN_OR_RETURN(const NetnsId id, id_of(netns_fd, "the namespace " + name));
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd parent, trusted_dir_for_writing(parent_of(paths.marker_dir)));
-  VPNNS_ASSIGN_OR_RETURN(UniqueFd dir, trusted_dir_for_writing(paths.marker_dir));
-  const std::string path = paths.marker_dir + "/" + name;
+  const std::string path = path_ + "/" + name;
   // '~' is not a namespace-name character: a temporary file never passes for a marker.
   const std::string tmp = "~" + name + "~" + std::to_string(::getpid());
-  UniqueFd file(::openat(dir.get(), tmp.c_str(),
-                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!file) return sys_error("creating " + paths.marker_dir + "/" + tmp, errno);
-  const std::string content = format_netns_marker(id);
+  (void)::unlinkat(dir_.get(), tmp.c_str(), 0);  // one left by a helper that died mid-write
+  UniqueFd file(::openat(dir_.get(), tmp.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!file) return sys_error("creating " + path_ + "/" + tmp, errno);
+  const std::string content = format_netns_marker(id, role);
   Status written = ok_status();
   if (::fchmod(file.get(), 0644) < 0) {
     written = sys_error("chmod 0644 " + path, errno);
-  } else if (::write(file.get(), content.data(), content.size()) !=
+  } else if (::pwrite(file.get(), content.data(), content.size(), 0) !=
              static_cast<ssize_t>(content.size())) {
     written = sys_error("writing " + path, errno);
-  } else if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) < 0) {
+  } else if (::renameat(dir_.get(), tmp.c_str(), dir_.get(), name.c_str()) < 0) {
     written = sys_error("renaming the new marker to " + path, errno);
   }
-  if (!written) (void)::unlinkat(dir.get(), tmp.c_str(), 0);
+  if (!written) (void)::unlinkat(dir_.get(), tmp.c_str(), 0);
   return written;
 }
 
+Status MarkerDir::remove(const std::string& name) {
+  if (!is_valid_netns_name(name)) {
+    return Error(Code::kInvalidArgument, "invalid namespace name '" + printable_name(name) + "'");
+  }
+  if (::unlinkat(dir_.get(), name.c_str(), 0) < 0 && errno != ENOENT) {
+    return sys_error("removing " + path_ + "/" + name, errno);
+  }
+  return ok_status();
+}
+
+Status write_netns_marker(const std::string& name, int netns_fd, Role role,
+                          const NetnsPaths& paths) {
+  VPNNS_ASSIGN_OR_RETURN(MarkerDir dir, MarkerDir::open(paths));
+  return dir.write(name, netns_fd, role);
+}
+
 Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths) {
+  VPNNS_ASSIGN_OR_RETURN(MarkedNetns marked, open_marked_netns(name, paths));
+  return std::move(marked.fd);
+}
+
+Result<MarkedNetns> open_marked_netns(std::string_view name, const NetnsPaths& paths) {
   const std::string quoted = "'" + printable_name(name) + "'";
   if (!is_valid_netns_name(name)) {
     return Error(Code::kInvalidArgument,
@@ -232,15 +278,15 @@ Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths
   if (static_cast<std::size_t>(n) > kMaxMarkerSize) {
     return Error(Code::kInvalidArgument, not_vpnns + "the marker " + marker + " is too long");
   }
-  auto recorded = parse_netns_marker(std::string_view(buf, static_cast<std::size_t>(n)));
+  auto recorded = parse_netns_marker_record(std::string_view(buf, static_cast<std::size_t>(n)));
   if (!recorded) {
     return Error(Code::kInvalidArgument,
                  not_vpnns + "the marker " + marker + " has " + recorded.error().message());
   }
-  if (!(*recorded == current)) {
+  if (!(recorded->id == current)) {
     return Error(Code::kFailedPrecondition,
                  not_vpnns + "the marker " + marker + " is stale: it names namespace " +
-                     id_text(*recorded) + ", but " + ns_path + " is " + id_text(current) +
+                     id_text(recorded->id) + ", but " + ns_path + " is " + id_text(current) +
                      " (the namespace was re-created since vpnns used it)");
   }
 
@@ -251,7 +297,7 @@ Result<UniqueFd> open_vpnns_netns(std::string_view name, const NetnsPaths& paths
     return Error(Code::kFailedPrecondition,
                  "network namespace " + quoted + " is the one this process already runs in");
   }
-  return ns;
+  return MarkedNetns{std::move(ns), recorded->role};
 }
 
 std::vector<std::string> list_vpnns_netns(const NetnsPaths& paths) {

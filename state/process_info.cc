@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/unique_fd.h"
+#include "state/helper_identity.h"
 
 namespace vpnns {
 namespace {
@@ -75,9 +76,7 @@ bool process_running(pid_t pid) {
 }
 
 bool helper_running(pid_t pid, std::uint64_t start_time) {
-  const auto info = process_info(pid);
-  return info && info->state != 'Z' && info->state != 'X' && info->start_time == start_time &&
-         info->comm == kHelperComm;
+  return running_helper(HelperId{pid, start_time}).has_value();
 }
 
 Result<uid_t> effective_uid_of(pid_t pid) {

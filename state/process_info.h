@@ -37,7 +37,7 @@ std::optional<ProcessInfo> process_info(pid_t pid);
 bool process_running(pid_t pid);
 
 // The helper that wrote a state file, still running: same pid and start time, named
-// vpnns-helper, not a zombie.
+// vpnns-helper, not a zombie, uid 0 (helper_identity.h).
 bool helper_running(pid_t pid, std::uint64_t start_time);
 
 // A process's effective uid from /proc/PID/status (the kernel's word, not the process's): the

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The state file: what one vpnns helper is doing, for `vpnnsctl status` and `vpnnsctl reset`.
 //
-// The helper writes /run/vpnns/INSTANCE.json (directory 0755 root, file 0644 root) at start-up
+// The helper writes /run/vpnns/INSTANCE.json (directory 02755 root:vpnns, file 0640 root:vpnns;
+// helper/state_file.h) at start-up
 // and after every event, atomically (a temporary file in the same directory, then rename), and
 // removes it at teardown (close, EOF, SIGTERM). A helper that was SIGKILLed leaves it behind: a
 // state file whose helper is gone is stale, and says what to clean up (vpnnsctl reset).
 //
 // It holds only what the helper itself knows — its configuration and what it did — and no
-// secrets: it is world-readable so that `vpnnsctl status` works without root. Kernel state
+// secrets, but the last event's message names a server's clients and their addresses: it is for
+// root and group vpnns (the people who may use vpnnsctl exec, and so need to see the tunnels)
+// to read, not for every local user. Kernel state
 // (the seal's drop counter, what the namespace really holds) is not in it: vpnnsctl reads that
 // from the kernel and says where the two disagree.
 //
@@ -65,6 +68,8 @@
 namespace vpnns {
 
 inline constexpr const char* kStateDir = "/run/vpnns";
+// The group that may read the state files (vpnns-execd's default group).
+inline constexpr const char* kStateGroup = "vpnns";
 inline constexpr std::int64_t kStateVersion = 1;
 // The DNS pin's table (helper/dns_pin_nft.h kDnsPinTable; common/ cannot include helper/).
 inline constexpr const char* kStateDnsPinTable = "vpnns-dns";

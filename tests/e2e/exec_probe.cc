@@ -6,6 +6,8 @@
 //                                                     request (`true`), which must still work
 //   exec_probe bind PATH...                           creates unix sockets at PATH (stand-ins
 //                                                     for systemd-resolved's and nscd's)
+//   exec_probe flood SOCKET VPNNS_NAME COUNT          COUNT frames that are no message while a
+//                                                     command runs (the service's log limit)
 //
 // Each case prints "ok: CASE: <the service's refusal>" or "FAIL: CASE: ...". Exit status 0 only
 // if every case was refused with the expected reason and the valid request ran. The frames are
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -274,6 +277,55 @@ int hostile(const std::string& socket, const std::string& netns, const std::stri
   return failures == 0 ? 0 : 1;
 }
 
+// One session: `sleep 30`, then `count` frames that are no message at all while it runs, then
+// SIGTERM for it. Succeeds if the command started and came back killed by SIGTERM (the service
+// kept serving the session); exec_test.sh counts what the service logged meanwhile.
+int flood(const std::string& socket, const std::string& netns, int count) {
+  ExecRequest r = valid_request(netns);
+  r.argv = {"sleep", "30"};
+  Fds fds;
+  UniqueFd conn = connect_to(socket);
+  if (!conn || !send_exec_frame(conn.get(), request_frame(r), fds.all())) {
+    std::printf("FAIL: flood: cannot send the request\n");
+    return 1;
+  }
+  auto first = recv_exec_frame(conn.get(), 5000);
+  auto started =
+      first ? decode_exec_service(first->bytes) : Result<ExecServiceMessage>(first.error());
+  if (!started || !std::holds_alternative<ExecStarted>(*started)) {
+    std::printf("FAIL: flood: the command did not start\n");
+    return 1;
+  }
+  const std::vector<std::uint8_t> garbage = {'n', 'o', 't', ' ', 'a', ' ', 'f', 'r', 'a', 'm', 'e'};
+  for (int i = 0; i < count; ++i) {
+    if (!send_exec_frame(conn.get(), garbage, {})) {
+      std::printf("FAIL: flood: send %d\n", i);
+      return 1;
+    }
+  }
+  if (!send_exec_frame(conn.get(), encode_exec(ExecClientMessage(ExecSignal{SIGTERM})), {})) {
+    std::printf("FAIL: flood: cannot send SIGTERM\n");
+    return 1;
+  }
+  for (;;) {
+    auto reply = recv_exec_frame(conn.get(), 10'000);
+    auto message =
+        reply ? decode_exec_service(reply->bytes) : Result<ExecServiceMessage>(reply.error());
+    if (!message) {
+      std::printf("FAIL: flood: %s\n", message.error().text().c_str());
+      return 1;
+    }
+    if (const auto* exit = std::get_if<ExecExit>(&*message)) {
+      if (!exit->signaled || exit->value != SIGTERM) {
+        std::printf("FAIL: flood: the command did not end by SIGTERM\n");
+        return 1;
+      }
+      std::printf("ok: %d frames ignored, the command ended by SIGTERM\n", count);
+      return 0;
+    }
+  }
+}
+
 int bind_sockets(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -295,6 +347,10 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "hostile" && argc == 5) return vpnns::hostile(argv[2], argv[3], argv[4]);
   if (mode == "bind" && argc > 2) return vpnns::bind_sockets(argc, argv);
-  std::fputs("usage: exec_probe hostile SOCKET VPNNS_NAME OTHER_NAME | bind PATH...\n", stderr);
+  if (mode == "flood" && argc == 5) return vpnns::flood(argv[2], argv[3], std::atoi(argv[4]));
+  std::fputs(
+      "usage: exec_probe hostile SOCKET VPNNS_NAME OTHER_NAME | bind PATH... | "
+      "flood SOCKET VPNNS_NAME COUNT\n",
+      stderr);
   return 2;
 }

@@ -12,7 +12,7 @@
 # their names.
 #
 # Asserts:
-#  * the helper's marker: /run/vpnns/netns/NAME = DEV:INO of /run/netns/NAME, root, 0644
+#  * the helper's marker: /run/vpnns/netns/NAME = "DEV:INO client" of /run/netns/NAME, root, 0644
 #  * as a member: the command sees only lo and the tun (ip and /sys/class/net), its own uid,
 #    gid and groups, no capabilities, NoNewPrivs, only fds 0-2, the caller's cwd, environment
 #    and umask, the namespace's resolv.conf, no resolver socket; mounts made for it do not
@@ -27,6 +27,9 @@
 #  * the default namespace: the only one, or an error listing them
 #  * hostile requests (exec_probe) refused with reasons; the service keeps serving, holds the
 #    same descriptors as before and leaves no zombie
+#  * the exec policy: without a file a member is refused a server's namespace; a file's deny and
+#    allow rules decide; a bad line or a file others may write refuses; refusals name the rule
+#  * 500 ignored frames in one session: 5 log lines and a count (the log limit)
 #  * root without the service: stays root; through sudo (SUDO_UID...) runs as that user, without
 #    capabilities
 TEST_NAME="exec"
@@ -74,10 +77,10 @@ wait_connected
 
 # --- The helper's marker.
 MARKER=/run/vpnns/netns/$NS_VPN
-[ "$(cat "$MARKER")" = "$(stat -c '%d:%i' "/run/netns/$NS_VPN")" ] ||
+[ "$(cat "$MARKER")" = "$(stat -c '%d:%i' "/run/netns/$NS_VPN") client" ] ||
   fail "marker $(cat "$MARKER") vs namespace $(stat -c '%d:%i' "/run/netns/$NS_VPN")"
 [ "$(stat -c '%u %a' "$MARKER")" = "0 644" ] || fail "marker owner/mode: $(stat -c '%u %a' "$MARKER")"
-pass "the helper marked $NS_VPN: DEV:INO of /run/netns/$NS_VPN, root, 0644"
+pass "the helper marked $NS_VPN: DEV:INO of /run/netns/$NS_VPN and role client, root, 0644"
 
 # --- Accounts, the binaries they run, the service.
 groupadd "$GROUP"
@@ -105,7 +108,7 @@ unshare --mount --propagation private bash -euc '
   mount -n --move "$R" /run  # -n: /run/mount/utab moves away with it
   shift 3
   exec "$@"' - "$WORK/run" "$NS_VPN" "$PROBE" \
-  "$EXECD" --socket="$SOCK" --group="$GROUP" 2>"$WORK/execd.log" &
+  "$EXECD" --socket="$SOCK" --group="$GROUP" --policy="$WORK/exec-policy" 2>"$WORK/execd.log" &
 EXECD_PID=$!
 STARTED_PIDS+=("$EXECD_PID")
 wait_for 5 test -S "$SOCK" || fail "vpnns-execd did not create its socket"
@@ -303,6 +306,51 @@ is_running "$EXECD_PID" || fail "vpnns-execd died"
 ! pgrep -r Z -P "$EXECD_PID" >/dev/null || fail "a zombie session"
 ns_idle || fail "something runs in the namespace"
 pass "$(grep -c '^ok:' "$WORK/probe.out") hostile requests refused with reasons; the service keeps serving, same fds, no zombie"
+
+# --- The exec policy (state/exec_policy.h). NS_CLI plays a server's namespace: a marker with
+# role server in the service's /run. No policy file: the default lets the group into client
+# namespaces only. Then a file's rules, read at every request: a deny, an allow, a bad line, a
+# file others may write. Every refusal names its rule, to the client and in the service's log.
+POLICY=$WORK/exec-policy
+in_execd_ns sh -c "echo '$(stat -c %d:%i "/run/netns/$NS_CLI") server' >/run/vpnns/netns/$NS_CLI"
+refused() { # NS WANT: a member's command in NS is refused with WANT in the message
+  local err
+  err=$("${AS_IN[@]}" "$CTL" exec -n "$1" -- touch "$WORK/user/spawned" 2>&1) &&
+    fail "a member ran a command in $1 (policy: $(cat "$POLICY" 2>/dev/null || echo none))"
+  grep -qF -- "$2" <<<"$err" || fail "expected '$2' in: $err"
+  [ ! -e "$WORK/user/spawned" ] || fail "something ran in $1"
+}
+WHO="user $USER_IN (uid $UID_IN)"
+refused "$NS_CLI" "$WHO may not enter network namespace '$NS_CLI' (a server's): refused by default: group $GROUP may enter client namespaces only (there is no $POLICY"
+grep -qF "refused: $WHO may not enter network namespace '$NS_CLI' (a server's): refused by default:" \
+  "$WORK/execd.log" || fail "the default's refusal is not in the service's log"
+pass "no policy file: a member is refused a server's namespace; the refusal names the default rule (client and log)"
+printf '%s\n' "# who may enter what" "deny  group:$GROUP  $NS_VPN   # a comment" \
+  "allow user:$USER_IN role:server" >"$POLICY"
+refused "$NS_VPN" "$WHO may not enter network namespace '$NS_VPN' (a client's): refused by $POLICY:2: deny group:$GROUP $NS_VPN"
+"${AS_IN[@]}" "$CTL" exec -n "$NS_CLI" -- true || fail "the policy's allow for a server's namespace"
+grep -qF "in network namespace '$NS_CLI' (allowed by $POLICY:3: allow user:$USER_IN role:server)" \
+  "$WORK/execd.log" || fail "the allowing rule is not in the service's log"
+printf 'allow user:%s %s\n' "$ID-nosuchuser" "$NS_VPN" >"$POLICY"
+refused "$NS_VPN" "the exec policy cannot be used: $POLICY:1: no such user '$ID-nosuchuser'"
+printf 'allow group:%s *\n' "$GROUP" >"$POLICY"
+"${EXEC[@]}" true || fail "allow group:$GROUP * refused"
+chmod 0666 "$POLICY"
+refused "$NS_VPN" "the exec policy cannot be used: exec-policy=$POLICY: writable by group or others (mode 0666)"
+rm -f "$POLICY"
+in_execd_ns rm "/run/vpnns/netns/$NS_CLI"
+pass "a policy file: its deny and allow rules decide and are named (FILE:LINE); a bad line or a file others may write refuses everything"
+
+# --- Ignored frames are logged at a limited rate (execd/log_limit.h): 500 frames that are no
+# message while a command runs make 5 lines and one count, and the session carries on.
+ignored_before=$(grep -c "ignored: " "$WORK/execd.log" || true)
+"${AS_IN[@]}" "$WORK/exec_probe" flood "$SOCK" "$NS_VPN" 500 >"$WORK/flood.out" 2>&1 ||
+  fail "flood: $(cat "$WORK/flood.out")"
+wait_for 5 grep -q "495 similar messages suppressed (rate limit)" "$WORK/execd.log" ||
+  fail "no suppressed count in the service's log: $(tail -n 5 "$WORK/execd.log")"
+ignored=$(($(grep -c "ignored: " "$WORK/execd.log") - ignored_before))
+[ "$ignored" = 5 ] || fail "$ignored lines logged for 500 ignored frames"
+pass "500 ignored frames: 5 lines and '495 similar messages suppressed' in the service's log"
 
 # --- Root, without the service.
 out=$("$CTL_BUILT" exec -n "$NS_VPN" -- sh -c 'id -u; ls /sys/class/net | tr "\n" " "; grep ^CapEff /proc/self/status')

@@ -7,7 +7,8 @@
 // for validator_fuzzer, requests the helper accepts for its fixed links and requests it refuses
 // for one reason each; for envp_fuzzer, openvpn 2.6's env sets (and argv) for each event, a
 // client's and a server's (variables as shared/OPENVPN-FACTS.md §4 lists them and
-// tests/unit/envp_test.cc uses them), in that target's layout. The output is deterministic: running
+// tests/unit/envp_test.cc uses them), in that target's layout; for exec_frame_fuzzer, every
+// vpnnsctl <-> vpnns-execd message type and each request mode. The output is deterministic: running
 // it again over the committed corpus changes nothing (scripts/fuzz warns when it would).
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "exec_ipc/exec_wire.h"
 #include "helper_ipc/wire.h"
 
 namespace vpnns::fuzz {
@@ -369,6 +371,41 @@ void write_envp(CorpusWriter& w) {
   w.write(t, "dns_down", env_input(kDnsUpdown, {}, {"dev=tun0", "script_type=dns-down"}));
 }
 
+// ---------------------------------------------------------------------------------------------
+// vpnnsctl <-> vpnns-execd frames: every message type, each mode of a request.
+
+void write_exec_frames(CorpusWriter& w) {
+  const std::string t = "exec_frame_fuzzer";
+  ExecRequest pipe;
+  pipe.netns = "work";
+  pipe.argv = {"sh", "-c", "echo hello\nexit 3"};
+  pipe.env = {"PATH=/usr/bin:/bin", "LANG=C"};
+  w.write(t, "request-pipe", encode_exec(ExecClientMessage(pipe)));
+  ExecRequest pty = pipe;
+  pty.mode = ExecMode::kPty;
+  pty.umask = 077;
+  pty.winsize = ExecWinSize{24, 80, 0, 0};
+  ExecTermModes term;
+  term.iflag = 0x500;
+  term.oflag = 0x5;
+  term.cflag = 0xbf;
+  term.lflag = 0x8a3b;
+  term.cc[0] = 3;
+  term.ispeed = term.ospeed = 15;
+  pty.term = term;
+  w.write(t, "request-pty", encode_exec(ExecClientMessage(pty)));
+  pty.mode = ExecMode::kPtyOwnStderr;
+  w.write(t, "request-pty-own-stderr", encode_exec(ExecClientMessage(pty)));
+  w.write(t, "signal", encode_exec(ExecClientMessage(ExecSignal{15})));
+  w.write(t, "started", encode_exec(ExecServiceMessage(ExecStarted{4242})));
+  w.write(t, "stopped", encode_exec(ExecServiceMessage(ExecStopped{20})));
+  w.write(t, "exit", encode_exec(ExecServiceMessage(ExecExit{false, 3, false})));
+  w.write(t, "exit-signal", encode_exec(ExecServiceMessage(ExecExit{true, 11, true})));
+  w.write(t, "refused",
+          encode_exec(ExecServiceMessage(
+              ExecRefused{Code::kPermissionDenied, "user x may not enter 'gw'", 125})));
+}
+
 }  // namespace
 }  // namespace vpnns::fuzz
 
@@ -381,6 +418,7 @@ int main(int argc, char** argv) {
   vpnns::fuzz::write_frames(writer);
   vpnns::fuzz::write_validator(writer);
   vpnns::fuzz::write_envp(writer);
+  vpnns::fuzz::write_exec_frames(writer);
   if (!writer.ok()) return 1;
   std::printf("make_corpus: %d seeds in %s\n", writer.count(), argv[1]);
   return 0;

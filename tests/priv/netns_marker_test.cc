@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Namespace markers against real namespaces (root): the helper marks its namespace at start-up;
-// write_netns_marker() writes exactly "DEV:INO\n" of /run/netns/NAME, atomically, with the
+// Namespace markers against real namespaces (root): the helper marks its namespace after UP's
+// isolation check;
+// write_netns_marker() writes exactly "DEV:INO ROLE\n" of /run/netns/NAME, atomically, with the
 // modes the readers require; open_vpnns_netns() accepts exactly the marked namespace and says
 // which check refused anything else. Namespaces are named vp<pid>-m*; markers of the checks
 // live in a directory of the test's own (NetnsPaths), so the host's /run/vpnns is touched only
@@ -26,6 +27,12 @@ std::string id_of(const std::string& path) {
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "\n";
 }
 
+// "DEV:INO\n" -> "DEV:INO ROLE\n"
+std::string with_role(std::string id, const std::string& role) {
+  id.pop_back();
+  return id + " " + role + "\n";
+}
+
 class MarkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,7 +56,7 @@ class MarkerTest : public ::testing::Test {
   Status write(const std::string& name) {
     UniqueFd fd(::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
     EXPECT_TRUE(fd.valid());
-    return write_netns_marker(name, fd.get(), paths_);
+    return write_netns_marker(name, fd.get(), Role::kClient, paths_);
   }
   void expect_refused(const std::string& name, const std::string& reason) {
     auto r = open_vpnns_netns(name, paths_);
@@ -66,13 +73,13 @@ class MarkerTest : public ::testing::Test {
 TEST_F(MarkerTest, WritesWhatStatSays) {
   ASSERT_TRUE(write(ns_).ok());
   const std::string marker = paths_.marker_dir + "/" + ns_;
-  EXPECT_EQ(read_file(marker), id_of("/run/netns/" + ns_));
+  EXPECT_EQ(read_file(marker), with_role(id_of("/run/netns/" + ns_), "client"));
   EXPECT_EQ(sh("stat -c '%u %a' " + marker), "0 644\n");
   EXPECT_EQ(sh("stat -c '%u %a' " + paths_.marker_dir + " " + dir_ + "/vpnns"), "0 755\n0 755\n");
   // Rewritten in place for a re-created namespace; no temporary file left.
   sh("ip netns del " + ns_ + " && ip netns add " + ns_);
   ASSERT_TRUE(write(ns_).ok());
-  EXPECT_EQ(read_file(marker), id_of("/run/netns/" + ns_));
+  EXPECT_EQ(read_file(marker), with_role(id_of("/run/netns/" + ns_), "client"));
   EXPECT_EQ(sh("ls -A " + paths_.marker_dir), ns_ + "\n");
 }
 
@@ -166,16 +173,51 @@ TEST_F(MarkerTest, ListsOnlyNamespacesThatPass) {
   EXPECT_EQ(list_vpnns_netns(paths_), std::vector<std::string>{ns_});
 }
 
-// The helper writes the real marker when it opens its namespace.
+// The helper writes the real marker once UP's isolation check passed, with the role; it removes
+// a marker left from before at start-up, and never leaves one on a namespace UP refused.
 class HelperMarkerTest : public HelperTest {};
 
-TEST_F(HelperMarkerTest, HelperMarksItsNamespace) {
-  start();
+TEST_F(HelperMarkerTest, HelperMarksItsNamespaceAfterTheIsolationCheck) {
+  // A marker from an earlier run, still matching the namespace: gone at start-up.
+  sh("ip netns add " + target_);
   const std::string marker = "/run/vpnns/netns/" + target_;
-  EXPECT_EQ(read_file(marker), id_of("/run/netns/" + target_));
+  ASSERT_TRUE(write_netns_marker(
+                  target_,
+                  UniqueFd(::open(("/run/netns/" + target_).c_str(), O_RDONLY | O_CLOEXEC)).get(),
+                  Role::kClient)
+                  .ok());
+  start();
+  EXPECT_FALSE(exists(marker)) << "a marker before UP checked the namespace";
+  expect_ok(subnet_up());
+  EXPECT_EQ(read_file(marker), with_role(id_of("/run/netns/" + target_), "client"));
   EXPECT_EQ(sh("stat -c '%u %a' " + marker), "0 644\n");
-  auto fd = open_vpnns_netns(target_);
-  EXPECT_TRUE(fd.ok()) << fd.error().text();
+  auto ns = open_marked_netns(target_);
+  ASSERT_TRUE(ns.ok()) << ns.error().text();
+  EXPECT_EQ(ns->role, Role::kClient);
+}
+
+TEST_F(HelperMarkerTest, ANamespaceThatFailedIsolationIsNeverMarked) {
+  sh("ip netns add " + target_);
+  sh("ip -n " + target_ + " link add vethm0 type veth peer name vethm1");
+  ASSERT_TRUE(write_netns_marker(
+                  target_,
+                  UniqueFd(::open(("/run/netns/" + target_).c_str(), O_RDONLY | O_CLOEXEC)).get(),
+                  Role::kClient)
+                  .ok());
+  start();
+  expect_refused(subnet_up(), "holds device 'vethm");
+  EXPECT_FALSE(exists("/run/vpnns/netns/" + target_));
+  auto ns = open_vpnns_netns(target_);
+  ASSERT_FALSE(ns.ok());
+  EXPECT_NE(ns.error().message().find("is not a vpnns namespace: no marker"), std::string::npos)
+      << ns.error().message();
+}
+
+TEST_F(HelperMarkerTest, AServersMarkerSaysServer) {
+  start({"role=server"});
+  expect_ok(subnet_up());
+  EXPECT_EQ(read_file("/run/vpnns/netns/" + target_),
+            with_role(id_of("/run/netns/" + target_), "server"));
 }
 
 }  // namespace

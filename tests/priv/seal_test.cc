@@ -39,7 +39,7 @@ TEST_F(SealTest, IpchangeInstallsTheSeal) {
   EXPECT_NE(r.message.find("sealed 198.51.100.1"), std::string::npos) << r.message;
   const std::string t = ruleset();
   EXPECT_NE(t.find("comment \"vpnns seal for openvpn instance '" + instance_ + "'; helper pid " +
-                   std::to_string(helper_->pid()) + "\""),
+                   std::to_string(helper_->pid()) + " start "),
             std::string::npos)
       << t;
   EXPECT_NE(t.find("set server4 {\n\t\ttype ipv4_addr\n\t\telements = { 198.51.100.1 }"),

@@ -21,6 +21,24 @@ TEST(NetnsMarker, FormatsAndParses) {
   ASSERT_TRUE(big.ok());
 }
 
+TEST(NetnsMarker, RecordsTheRole) {
+  const NetnsId id{4, 77};
+  EXPECT_EQ(format_netns_marker(id, Role::kClient), "4:77 client\n");
+  EXPECT_EQ(format_netns_marker(id, Role::kServer), "4:77 server\n");
+  for (Role role : {Role::kClient, Role::kServer}) {
+    auto back = parse_netns_marker_record(format_netns_marker(id, role));
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(*back, (NetnsMarker{id, role}));
+  }
+  auto legacy = parse_netns_marker_record("4:77\n");  // an older helper's: no role
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(legacy->role, std::nullopt);
+  for (const char* bad : {"4:77 Client\n", "4:77 server \n", "4:77  server\n", "4:77 gateway\n",
+                          "4:77 client server\n", "4:77client\n", "client\n", "4:77 \n"}) {
+    EXPECT_FALSE(parse_netns_marker_record(bad).ok()) << bad;
+  }
+}
+
 TEST(NetnsMarker, RefusesAnythingElse) {
   for (const char* bad : {"",
                           "\n",

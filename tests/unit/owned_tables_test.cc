@@ -22,6 +22,22 @@ TEST(SealComment, NamesInstanceAndOwner) {
   }
 }
 
+// With the helper's start time (state/helper_identity.h): pid and start time read back.
+TEST(SealComment, RecordsTheStartTime) {
+  const std::string c = seal_comment("work", 1234, 987654);
+  EXPECT_EQ(c, "vpnns seal for openvpn instance 'work'; helper pid 1234 start 987654");
+  EXPECT_EQ(seal_owner_pid(c), 1234);
+  const auto owner = table_owner(c);
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_EQ(owner->pid, 1234);
+  EXPECT_EQ(owner->start_time, 987654u);
+  EXPECT_EQ(table_owner("x; helper pid 5")->start_time, std::nullopt);
+  for (const char* bad : {"x; helper pid 5 start ", "x; helper pid 5 start x", "x; helper pid 5 ",
+                          "x; helper pid 5 start 1 ", "x; helper pid 5 begin 1"}) {
+    EXPECT_EQ(table_owner(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(DnsPinComment, NamesInstanceNamespaceAndOwner) {
   const std::string c = dns_pin_comment("work", "vpn", 77);
   EXPECT_EQ(c,

@@ -224,12 +224,33 @@ TEST_F(StateFileTest, WritesAtomicallyAndRemoves) {
   EXPECT_EQ(state_from_json(*json).value(), s);
   struct stat st = {};
   ASSERT_EQ(::stat((dir_ + "/work.json").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);  // root and group vpnns (state.h)
   EXPECT_NE(::access((dir_ + "/.work.json.tmp").c_str(), F_OK), 0);
   file->remove();
   EXPECT_NE(::access((dir_ + "/work.json").c_str(), F_OK), 0);
   file->remove();                // idempotent
   EXPECT_FALSE(file->write(s));  // removed means done
+}
+
+// The readers' group comes from the directory (state_file.h): made setgid that group, so the
+// files created in it are that group's, 0640. (The test's own group: no privilege needed.)
+TEST_F(StateFileTest, TheReadersGroupComesFromTheDirectory) {
+  const gid_t readers = ::getegid();
+  auto file = StateFile::open("work", dir_, readers);
+  ASSERT_TRUE(file) << file.error().text();
+  EXPECT_EQ(file->warning(), "");
+  ASSERT_TRUE(file->write(full_state()));
+  struct stat st = {};
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02755u);
+  EXPECT_EQ(st.st_gid, readers);
+  ASSERT_EQ(::stat((dir_ + "/work.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_gid, readers);
+  // Reopened (the next helper): the directory is left as it is.
+  EXPECT_TRUE(StateFile::open("work", dir_, readers));
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02755u);
 }
 
 TEST_F(StateFileTest, ReplacesTheFileOfAHelperThatIsGone) {
