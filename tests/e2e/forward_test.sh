@@ -15,8 +15,8 @@
 #  * while they run: the namespace holds lo and the tun only, no route or address changed on
 #    either side, and probes sent from inside (the leak matrix's probe_script) count 0 outside
 #    the tunnel at the server's underlay, while the same probes from the host count there
-#  * refusals, exit status 125 and the clear message: a user outside the group, a namespace that
-#    is not vpnns's, a taken port on either side; more connections than --max-connections: the
+#  * refusals, exit status 125 and the clear message: a user outside the group, a member the exec
+#    policy denies (its rule named), a namespace that is not vpnns's, a taken port on either side; more connections than --max-connections: the
 #    extra one is reset at once and the others stay
 #  * the tunnel stopped: the forward keeps listening, a connection to a port nobody listens on
 #    fails cleanly, and after the reconnect the forward relays again
@@ -78,7 +78,8 @@ unshare --mount --propagation private bash -euc '
   cp -p "/run/vpnns/netns/$NS" "$R/vpnns/netns/"
   mount -n --move "$R" /run
   shift 2
-  exec "$@"' - "$WORK/run" "$NS_VPN" "$EXECD" --socket="$SOCK" --group="$GROUP" 2>"$WORK/execd.log" &
+  exec "$@"' - "$WORK/run" "$NS_VPN" "$EXECD" --socket="$SOCK" --group="$GROUP" \
+  --policy="$WORK/exec-policy" 2>"$WORK/execd.log" &
 EXECD_PID=$!
 STARTED_PIDS+=("$EXECD_PID")
 wait_for 5 test -S "$SOCK" || fail "vpnns-execd did not create its socket"
@@ -144,7 +145,8 @@ got=$("${AS_IN[@]}" python3 "$WORK/tool" udp-ask 18053 ping-in) || fail "udp for
 got=$("${IN_VPN[@]}" python3 "$WORK/tool" udp-ask 5300 ping-out) || fail "udp --reverse: $got"
 [ "$got" = "echo:ping-out" ] || fail "udp --reverse: $got"
 pass "UDP echo both ways"
-grep -q "forward in network namespace '$NS_VPN'" "$WORK/execd.log" || fail "not in execd's log"
+grep -q "(allowed by default: .*): forward in network namespace '$NS_VPN'" "$WORK/execd.log" ||
+  fail "not in execd's log: $(grep forward "$WORK/execd.log")"
 owner=$(nsenter --net="/run/netns/$NS_VPN" ss -Hltne "sport = :9090" 2>/dev/null | grep -o 'uid:[0-9]*')
 [ "$owner" = "uid:$(id -u "$USER_IN")" ] || fail "the listener inside belongs to $owner"
 pass "the namespace's listening socket belongs to the member ($owner)"
@@ -172,10 +174,16 @@ refused() {  # EXPECTED-TEXT COMMAND...: exit 125 and the text on stderr
   grep -qF -- "$want" <<<"$err" || fail "expected '$want' from '$*': $err"
 }
 refused "user $USER_OUT is not in group $GROUP" "${AS_OUT[@]}" "$CTL" forward -n "$NS_VPN" 28080:8080
+# The exec policy (state/exec_policy.h) decides for a forward as for an exec, and says which rule.
+POLICY=$WORK/exec-policy
+printf 'deny user:%s %s\n' "$USER_IN" "$NS_VPN" >"$POLICY"
+refused "may not enter network namespace '$NS_VPN' (a client's): refused by $POLICY:1: deny user:$USER_IN $NS_VPN" \
+  "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" 28080:8080
+rm -f "$POLICY"
 refused "is not a vpnns namespace" "${AS_IN[@]}" "$CTL" forward -n "$NS_CLI" 28080:8080
 refused "the host's 127.0.0.1:18080 is taken" "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" 18080:8080
 refused "127.0.0.1:8080 in namespace $NS_VPN is taken" "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" --reverse 8080:19090
-pass "refused with 125: an outsider, a namespace not vpnns's, a taken port on the host and inside"
+pass "refused with 125: an outsider, a member the policy denies (the rule named), a namespace not vpnns's, a taken port on the host and inside"
 
 # --- More connections than the limit.
 bg "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" --max-connections 2 18081:8080 2>"$WORK/limit.err"
