@@ -11,6 +11,9 @@
 //                                                         stopped, e.g. Ctrl-Z)
 //                                                     ←   Exit (the command's wait status)
 //
+// `vpnnsctl forward` uses the same connection for socket requests instead of a command
+// (socket_wire.h: ForwardRequest, then SocketOpen*; ForwardReady, SocketOpened + the socket).
+//
 //   frame = magic "VPNX" | version u16 | type u16 | length u32 (whole frame) | attribute*
 //   attr  = id u16 | length u16 | value[length]                      (integers big-endian)
 //

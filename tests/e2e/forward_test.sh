@@ -17,7 +17,7 @@
 #    the tunnel at the server's underlay, while the same probes from the host count there
 #  * refusals, exit status 125 and the clear message: a user outside the group, a member the exec
 #    policy denies (its rule named), a namespace that is not vpnns's, a taken port on either side; more connections than --max-connections: the
-#    extra one is reset at once and the others stay
+#    extra one is reset at once and the others stay; --idle-timeout closes an idle connection
 #  * a hostile client (forward_probe): a forward to any other address than 127.0.0.1 inside is
 #    refused; a socket for an endpoint not asked for, a second listener refused; the sockets
 #    that come back are connected or bound exactly as asked, and the caller's
@@ -206,6 +206,15 @@ grep -q "already 2 connections, the most allowed (--max-connections)" "$WORK/lim
   fail "the limit was not said: $(cat "$WORK/limit.err")"
 kill -INT "$LIMIT"
 pass "over --max-connections: the extra connection is reset at once, the others stay, and it is said"
+bg "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" --idle-timeout 1 18084:8080 2>"$WORK/idle.err"
+IDLE=$BG
+wait_for 5 listening "$NS_CLI" 18084 || fail "the idle forward did not start"
+got=$("${AS_IN[@]}" python3 "$WORK/tool" idle 18084 4)
+[ "$got" = closed ] || fail "an idle connection with --idle-timeout 1 stayed $got"
+grep -q "closed after 1 s without traffic (--idle-timeout)" "$WORK/idle.err" ||
+  fail "the idle close was not said: $(cat "$WORK/idle.err")"
+kill -INT "$IDLE"
+pass "--idle-timeout: a connection without traffic is closed, and it is said"
 
 # --- The tunnel stopped, and back.
 kill -TERM "$CLIENT_PID"

@@ -3,6 +3,8 @@
 # forward_test.sh's small network tools (loopback only):
 #   udp-echo PORT            echoes datagrams on 127.0.0.1:PORT, prefixed "echo:", for 60 s
 #   udp-ask PORT TEXT        sends TEXT to 127.0.0.1:PORT, prints the answer (1 s timeout)
+#   idle PORT SECONDS        opens a connection, sends nothing, and prints "closed" if it is closed
+#                            within SECONDS, else "open"
 #   hold PORT N              opens N connections to 127.0.0.1:PORT, sends a GET on each, then
 #                            prints per connection "open" (no answer or data) or "closed" (EOF or
 #                            reset within 1 s)
@@ -30,6 +32,15 @@ elif cmd == "udp-ask":
     except (socket.timeout, ConnectionRefusedError) as e:
         print("no answer: %s" % e)
         sys.exit(1)
+elif cmd == "idle":
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    c.settimeout(float(sys.argv[3]))
+    try:
+        print("open" if c.recv(1) else "closed")
+    except socket.timeout:
+        print("open")
+    except ConnectionResetError:
+        print("closed")
 elif cmd == "hold":
     conns = []
     for _ in range(int(sys.argv[3])):
