@@ -16,8 +16,9 @@
 #    either side, and probes sent from inside (the leak matrix's probe_script) count 0 outside
 #    the tunnel at the server's underlay, while the same probes from the host count there
 #  * refusals, exit status 125 and the clear message: a user outside the group, a member the exec
-#    policy denies (its rule named), a namespace that is not vpnns's, a taken port on either side; more connections than --max-connections: the
-#    extra one is reset at once and the others stay; --idle-timeout closes an idle connection
+#    policy denies (its rule named), a namespace that is not vpnns's, a taken port on either
+#    side; more connections than --max-connections: the extra one is reset at once and the
+#    others stay; --idle-timeout closes an idle connection
 #  * a hostile client (forward_probe): a forward to any other address than 127.0.0.1 inside is
 #    refused; a socket for an endpoint not asked for, a second listener refused; the sockets
 #    that come back are connected or bound exactly as asked, and the caller's
