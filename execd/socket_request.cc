@@ -16,9 +16,11 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "exec_ipc/exec_wire.h"
+#include "execd/forward_quota.h"
 #include "execd/ns_socket.h"
 
 namespace vpnns {
@@ -93,6 +95,7 @@ class Forward {
   std::vector<UniqueFd> alive_;
   std::size_t opened_ = 0;
   int ignored_ = 0;
+  std::optional<ForwardQuota> quota_;  // the user's sockets over all their forwards
 };
 
 Status Forward::still_admitted() const {
@@ -119,7 +122,14 @@ void Forward::on_request(const SocketOpen& o) {
     }
     listened_[o.endpoint] = true;
   }
-  if (alive_.size() + children_.size() + queue_.size() >= kMaxForwardSockets) {
+  const std::size_t mine = alive_.size() + children_.size() + queue_.size();
+  if (quota_ && quota_->total() >= kMaxForwardSocketsPerUser) {
+    return fail(o, Error(Code::kUnavailable,
+                         "your forwards already hold " + std::to_string(quota_->total()) +
+                             " sockets inside vpnns namespaces, the most one user may (" +
+                             std::to_string(kMaxForwardSocketsPerUser) + ")"));
+  }
+  if (mine >= kMaxForwardSockets) {
     return fail(o, Error(Code::kUnavailable, "this forward already holds " +
                                                  std::to_string(kMaxForwardSockets) +
                                                  " sockets inside the namespace, the most it may"));
@@ -128,6 +138,7 @@ void Forward::on_request(const SocketOpen& o) {
     return fail(o, Error(Code::kUnavailable, "too many socket requests pending"));
   }
   queue_.push_back(o);
+  if (quota_) quota_->publish(mine + 1);
 }
 
 void Forward::start_child(const SocketOpen& o) {
@@ -181,6 +192,12 @@ int Forward::run() {
   for (const SocketEndpoint& e : request_.endpoints)
     what += (what.empty() ? "" : ", ") + endpoint_text(e);
   log("forward in network namespace '" + request_.netns + "': " + what);
+  if (auto quota = ForwardQuota::open(caller_.uid); quota) {
+    quota_ = std::move(*quota);
+  } else {
+    log("no count of sockets per user (" + quota.error().text() +
+        "); this forward's own limit still holds");
+  }
   if (Status s = send_exec_frame(conn_, encode_exec(ExecServiceMessage(ForwardReady{})), {}); !s) {
     return 0;
   }
@@ -208,6 +225,7 @@ int Forward::run() {
       }
     }
     alive_ = std::move(still);
+    if (quota_) quota_->publish(alive_.size() + children_.size() + queue_.size());
     for (std::size_t i = 0; i < children_.size(); ++i) {
       if (fds[1 + i].revents != 0) on_child(children_[i]);
     }

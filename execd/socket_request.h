@@ -15,7 +15,8 @@
 //     this process, which passes it on with SCM_RIGHTS. The session process never enters the
 //     namespace itself, and never reads or writes a byte of what is relayed;
 //   * a listening endpoint (kTcpListen, kUdpBind) once per session; a connected one as often as
-//     asked, while fewer than kMaxForwardSockets handed-out sockets are alive;
+//     asked, while fewer than kMaxForwardSockets handed-out sockets are alive in this session
+//     and fewer than kMaxForwardSocketsPerUser in all the user's forwards (forward_quota.h);
 //   * before each socket, the namespace at /run/netns/NAME must still be the one admitted (a
 //     namespace removed or replaced since is not followed: the forward is told so).
 //

@@ -156,6 +156,10 @@ grep -q "(allowed by default: .*): forward in network namespace '$NS_VPN'" "$WOR
 owner=$(nsenter --net="/run/netns/$NS_VPN" ss -Hltne "sport = :9090" 2>/dev/null | grep -o 'uid:[0-9]*')
 [ "$owner" = "uid:$(id -u "$USER_IN")" ] || fail "the listener inside belongs to $owner"
 pass "the namespace's listening socket belongs to the member ($owner)"
+in_execd_ns() { nsenter --mount="/proc/$EXECD_PID/ns/mnt" "$@"; }
+quota=$(in_execd_ns find /run/vpnns/forward -name "$(id -u "$USER_IN").*" -printf '%f ' -exec cat {} \; | tr -s ' ')
+[[ $quota =~ ^$(id -u "$USER_IN")\.[0-9]+\ [1-9][0-9]*$ ]] || fail "the member's count of sockets: '$quota'"
+pass "the member's live sockets are counted for the per-user limit ($quota)"
 
 # --- While it runs: nothing at the packet level.
 [ "$(links_in "$NS_VPN")" = "lo tun0 " ] || fail "links during: $(links_in "$NS_VPN")"
@@ -248,9 +252,10 @@ grep -q "stopped by signal 2" "$WORK/forward.err" || fail "no goodbye: $(cat "$W
 no_forward_sessions() { [ "$(execd_children)" -eq "$SESSIONS_BEFORE" ]; }
 wait_for 5 no_forward_sessions || fail "sessions left in vpnns-execd: $(pgrep -a -P "$EXECD_PID")"
 [ "$(execd_fds)" = "$FDS_BEFORE" ] || fail "vpnns-execd holds $(execd_fds) fds, $FDS_BEFORE before"
+[ -z "$(in_execd_ns find /run/vpnns/forward -type f)" ] || fail "count files left: $(in_execd_ns ls /run/vpnns/forward)"
 ! listening "$NS_VPN" 9090 || fail "the reverse listener outlived the forward"
 ! listening "$NS_CLI" 18080 || fail "the host listener outlived the forward"
-pass "SIGINT: exit 0, both sides' ports free, no session left in vpnns-execd, its fds as before"
+pass "SIGINT: exit 0, both sides' ports free, no session left in vpnns-execd (nor its count file), its fds as before"
 
 # --- Root, without the service.
 bg nsenter --net="/run/netns/$NS_CLI" "$CTL_BUILT" forward -n "$NS_VPN" 18083:8080 2>"$WORK/root.err"
