@@ -210,10 +210,11 @@ void Loop::on_accept(std::size_t spec) {
 }
 
 void Loop::on_answer(NsAnswer answer) {
-  auto w = waiting_.find(answer.id);
-  if (w == waiting_.end()) return;  // its stream or flow is gone: the socket closes here
-  const std::uint64_t id = w->second;
-  waiting_.erase(w);
+  std::uint64_t id = 0;  // no stream or flow has id 0
+  if (auto w = waiting_.find(answer.id); w != waiting_.end()) {
+    id = w->second;
+    waiting_.erase(w);
+  }
   if (streams_.count(id) != 0) {
     if (!answer.socket) {
       const ForwardSpec& spec = specs_[streams_[id].spec];
@@ -223,8 +224,11 @@ void Loop::on_answer(NsAnswer answer) {
   }
   if (flows_.count(id) != 0) {
     if (!answer.socket) return close_flow(id, answer.socket.error().text());
-    flow_up(id, std::move(*answer.socket));
+    return flow_up(id, std::move(*answer.socket));
   }
+  // Its connection or flow is gone meanwhile: shut the socket down, so that vpnns-execd stops
+  // counting it.
+  if (answer.socket) finish(*answer.socket, false);
 }
 
 void Loop::stream_up(std::uint64_t id, UniqueFd up) {
