@@ -261,6 +261,11 @@ bool Loop::pump(int src, int dst, Dir& d) {
     if (n == 0) d.eof = true;
     d.in_pipe += static_cast<std::size_t>(n);
   }
+  // The end may come in the last round: pass it on now, for no event will ask again.
+  if (d.eof && d.in_pipe == 0 && !d.shut) {
+    (void)::shutdown(dst, SHUT_WR);
+    d.shut = true;
+  }
   return true;
 }
 
