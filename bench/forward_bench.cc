@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,6 +68,9 @@ UniqueFd dial(int ns_fd, std::uint16_t port) {
   UniqueFd fd = tcp_socket();
   const sockaddr_in a = loopback(port);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) < 0) return UniqueFd();
+  // A relay that loses an end of stream must fail the benchmark, not hang it.
+  const timeval limit{20, 0};
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   return fd;
 }
 
@@ -124,7 +128,7 @@ double throughput_mbit(int ns_fd, std::uint16_t port, int seconds) {
   }
   (void)::shutdown(fd.get(), SHUT_WR);
   std::uint64_t total = 0;
-  if (!read_full(fd.get(), &total, sizeof total)) die("the sink's count");
+  if (!read_full(fd.get(), &total, sizeof total)) die("no count from the sink within 20 s");
   return static_cast<double>(total) * 8 / (ms_since(t0) / 1000) / 1e6;
 }
 
