@@ -11,7 +11,8 @@
 # Asserts, with one openvpn run:
 #  * an HTTP server inside the namespace fetched from the host through a forward; one on the
 #    host's 127.0.0.1 fetched from inside (vpnnsctl exec ... curl) through --reverse; a UDP echo
-#    both ways (/udp)
+#    both ways (/udp); 64 MiB through a forward, then a half-close: every byte and the end of
+#    stream arrive
 #  * while they run: the namespace holds lo and the tun only, no route or address changed on
 #    either side, and probes sent from inside (the leak matrix's probe_script) count 0 outside
 #    the tunnel at the server's underlay, while the same probes from the host count there
@@ -118,9 +119,11 @@ bg "${IN_VPN[@]}" python3 -m http.server -b 127.0.0.1 -d "$WORK/www-ns" 8080
 bg "${IN_VPN[@]}" python3 "$WORK/tool" udp-echo 5353
 bg "${AS_IN[@]}" python3 -m http.server -b 127.0.0.1 -d "$WORK/www-host" 19090
 bg "${AS_IN[@]}" python3 "$WORK/tool" udp-echo 15353
+bg "${IN_VPN[@]}" python3 "$WORK/tool" sink 8070
 listening() { nsenter --net="/run/netns/$1" ss -Hltun "sport = :$2" | grep -q .; }
 wait_for 5 listening "$NS_VPN" 8080 || fail "the namespace's HTTP server did not start"
 wait_for 5 listening "$NS_CLI" 19090 || fail "the host's HTTP server did not start"
+wait_for 5 listening "$NS_VPN" 8070 || fail "the namespace's sink did not start"
 
 SESSIONS_BEFORE=$(execd_children)  # the services' exec sessions
 LINKS_VPN=$(links_in "$NS_VPN")
@@ -130,7 +133,7 @@ STATE_VPN=$(state "$NS_VPN")
 STATE_CLI=$(state "$NS_CLI")
 
 # --- The forward: both ways, TCP and UDP, in one invocation.
-bg "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" 18080:8080 --reverse 9090:19090 18053:5353/udp \
+bg "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" 18080:8080 18085:8070 --reverse 9090:19090 18053:5353/udp \
   --reverse 5300:127.0.0.1:15353/udp 2>"$WORK/forward.err"
 FWD=$BG
 wait_for 5 listening "$NS_VPN" 9090 || fail "the forward did not start: $(cat "$WORK/forward.err")"
@@ -151,6 +154,9 @@ got=$("${AS_IN[@]}" python3 "$WORK/tool" udp-ask 18053 ping-in) || fail "udp for
 got=$("${IN_VPN[@]}" python3 "$WORK/tool" udp-ask 5300 ping-out) || fail "udp --reverse: $got"
 [ "$got" = "echo:ping-out" ] || fail "udp --reverse: $got"
 pass "UDP echo both ways"
+got=$("${AS_IN[@]}" python3 "$WORK/tool" push 18085 67108864)
+[ "$got" = 67108864 ] || fail "64 MiB and a half-close through the forward: $got"
+pass "64 MiB and a half-close through the forward: all bytes arrive, the end of stream is passed on"
 grep -q "(allowed by default: .*): forward in network namespace '$NS_VPN'" "$WORK/execd.log" ||
   fail "not in execd's log: $(grep forward "$WORK/execd.log")"
 owner=$(nsenter --net="/run/netns/$NS_VPN" ss -Hltne "sport = :9090" 2>/dev/null | grep -o 'uid:[0-9]*')

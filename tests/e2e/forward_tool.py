@@ -3,6 +3,10 @@
 # forward_test.sh's small network tools (loopback only):
 #   udp-echo PORT            echoes datagrams on 127.0.0.1:PORT, prefixed "echo:", for 60 s
 #   udp-ask PORT TEXT        sends TEXT to 127.0.0.1:PORT, prints the answer (1 s timeout)
+#   sink PORT                accepts connections on 127.0.0.1:PORT for 60 s; on each, reads until
+#                            the end of stream and answers with the byte count
+#   push PORT BYTES          sends BYTES to 127.0.0.1:PORT, shuts its side down, prints the
+#                            answer (5 s timeout)
 #   idle PORT SECONDS        opens a connection, sends nothing, and prints "closed" if it is closed
 #                            within SECONDS, else "open"
 #   hold PORT N              opens N connections to 127.0.0.1:PORT, sends a GET on each, then
@@ -32,6 +36,35 @@ elif cmd == "udp-ask":
     except (socket.timeout, ConnectionRefusedError) as e:
         print("no answer: %s" % e)
         sys.exit(1)
+elif cmd == "sink":
+    l = socket.create_server(("127.0.0.1", int(sys.argv[2])))
+    l.settimeout(60)
+    try:
+        while True:
+            c, _ = l.accept()
+            n = 0
+            while True:
+                data = c.recv(1 << 20)
+                if not data:
+                    break
+                n += len(data)
+            c.sendall(str(n).encode())
+            c.close()
+    except socket.timeout:
+        pass
+elif cmd == "push":
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    c.settimeout(5)
+    block = b"x" * (1 << 20)
+    left = int(sys.argv[3])
+    while left > 0:
+        c.sendall(block[:left])
+        left -= min(left, len(block))
+    c.shutdown(socket.SHUT_WR)
+    try:
+        print(c.recv(100).decode() or "no answer")
+    except socket.timeout:
+        print("no answer within 5 s")
 elif cmd == "idle":
     c = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
     c.settimeout(float(sys.argv[3]))
