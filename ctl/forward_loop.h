@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ctl/forward_pump.h"
 #include "ctl/forward_relay.h"
 
 namespace vpnns::ctl {
@@ -41,16 +42,11 @@ class Loop {
   Status run(int signal_fd);
 
  private:
-  struct Dir {
-    UniqueFd pipe_r, pipe_w;
-    std::size_t in_pipe = 0;
-    bool eof = false, shut = false;
-  };
   struct Stream {
     std::size_t spec = 0;
     UniqueFd down, up;  // down: the accepted side; up: the other side
     bool up_ready = false, connecting = false;
-    Dir d2u, u2d;
+    SpliceDir d2u, u2d;
     std::uint32_t ev_down = 0, ev_up = 0;
     bool reg_down = false, reg_up = false;
     long last = 0;
@@ -72,7 +68,6 @@ class Loop {
   void on_answer(NsAnswer answer);
   void stream_up(std::uint64_t id, UniqueFd up);
   void on_stream(std::uint64_t id, bool up_side, std::uint32_t events);
-  bool pump(int src, int dst, Dir& d);
   void update(std::uint64_t id, Stream& s);
   void close_stream(std::uint64_t id, bool reset, const std::string& why);
   void expire(long now);

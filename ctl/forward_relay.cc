@@ -19,9 +19,6 @@
 namespace vpnns::ctl {
 namespace {
 
-// 256 KiB: each relayed connection holds two, and a user whose pipes add up to more than
-// pipe-user-pages-soft (64 MiB) gets small pipes everywhere (pipe(7)).
-constexpr int kPipeSize = 256 * 1024;
 constexpr int kPumpRounds = 8;  // per event and direction, so that one stream cannot starve others
 constexpr int kNotesPerSecond = 5;
 
@@ -33,15 +30,6 @@ void set_nonblocking(int fd) { (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) |
 void no_delay(int fd) {
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-Status make_pipe(UniqueFd& r, UniqueFd& w) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) return sys_error("pipe", errno);
-  r.reset(p[0]);
-  w.reset(p[1]);
-  (void)::fcntl(p[1], F_SETPIPE_SZ, kPipeSize);  // a smaller pipe only costs speed
-  return ok_status();
 }
 
 sockaddr_in to_sockaddr(const std::array<std::uint8_t, 4>& addr, std::uint16_t port) {
@@ -182,11 +170,11 @@ void Loop::on_accept(std::size_t spec) {
     s.last = monotonic_s();
     s.peer = sockaddr_text(peer);
     ++active_[spec];
-    if (Status st = make_pipe(s.d2u.pipe_r, s.d2u.pipe_w); !st) {
+    if (Status st = make_pipe(s.d2u); !st) {
       close_stream(id, true, st.error().text());
       continue;
     }
-    if (Status st = make_pipe(s.u2d.pipe_r, s.u2d.pipe_w); !st) {
+    if (Status st = make_pipe(s.u2d); !st) {
       close_stream(id, true, st.error().text());
       continue;
     }
@@ -241,34 +229,6 @@ void Loop::stream_up(std::uint64_t id, UniqueFd up) {
   update(id, s);
 }
 
-bool Loop::pump(int src, int dst, Dir& d) {
-  for (int round = 0; round < kPumpRounds; ++round) {
-    if (d.in_pipe > 0) {
-      const ssize_t n = ::splice(d.pipe_r.get(), nullptr, dst, nullptr, d.in_pipe,
-                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n < 0) return errno == EAGAIN || errno == EINTR;
-      d.in_pipe -= static_cast<std::size_t>(n);
-      continue;
-    }
-    if (d.eof) {
-      if (!d.shut) (void)::shutdown(dst, SHUT_WR);
-      d.shut = true;
-      return true;
-    }
-    const ssize_t n = ::splice(src, nullptr, d.pipe_w.get(), nullptr, kPipeSize,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0) return errno == EAGAIN || errno == EINTR;
-    if (n == 0) d.eof = true;
-    d.in_pipe += static_cast<std::size_t>(n);
-  }
-  // The end may come in the last round: pass it on now, for no event will ask again.
-  if (d.eof && d.in_pipe == 0 && !d.shut) {
-    (void)::shutdown(dst, SHUT_WR);
-    d.shut = true;
-  }
-  return true;
-}
-
 void Loop::update(std::uint64_t id, Stream& s) {
   if (!s.up_ready) {
     // Connecting: wait for the up side only.
@@ -282,7 +242,7 @@ void Loop::update(std::uint64_t id, Stream& s) {
   if (s.d2u.shut && s.u2d.shut && s.d2u.in_pipe == 0 && s.u2d.in_pipe == 0) {
     return close_stream(id, false, "");
   }
-  auto want = [](const Dir& in, const Dir& out) {
+  auto want = [](const SpliceDir& in, const SpliceDir& out) {
     std::uint32_t ev = 0;
     if (!in.eof && in.in_pipe == 0) ev |= EPOLLIN;
     if (out.in_pipe > 0) ev |= EPOLLOUT;
@@ -328,7 +288,8 @@ void Loop::on_stream(std::uint64_t id, bool up_side, std::uint32_t events) {
   }
   // Any readiness is traffic (or an end of it): the connection is not idle.
   if ((events & (EPOLLIN | EPOLLOUT)) != 0) s.last = monotonic_s();
-  if (!pump(s.down.get(), s.up.get(), s.d2u) || !pump(s.up.get(), s.down.get(), s.u2d)) {
+  if (!splice_pump(s.down.get(), s.up.get(), s.d2u, kPumpRounds) ||
+      !splice_pump(s.up.get(), s.down.get(), s.u2d, kPumpRounds)) {
     return close_stream(id, true, options_.verbose ? "reset" : "");
   }
   update(id, s);

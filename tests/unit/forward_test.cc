@@ -2,9 +2,14 @@
 // vpnnsctl forward's pure parts: the specs of its command line (ctl/forward_spec.h), its
 // messages of the vpnnsctl <-> vpnns-execd protocol (exec_ipc/socket_wire.h): every one
 // round-trips, malformed ones are refused with a reason, and the service's own rule (only
-// 127.0.0.1 inside the namespace).
+// 127.0.0.1 inside the namespace); one direction of a relayed connection (ctl/forward_pump.h) on
+// socketpairs: every byte, and the end of stream once every byte is out.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "ctl/forward_pump.h"
 #include "ctl/forward_spec.h"
 #include "exec_ipc/exec_wire.h"
 
@@ -148,6 +153,46 @@ TEST(ForwardWire, OnlyLoopbackInsideTheNamespace) {
   EXPECT_FALSE(check_forward_request(r));
   r.endpoints.clear();
   EXPECT_FALSE(check_forward_request(r));
+}
+
+// The relay's loop calls splice_pump() only when epoll reports a socket ready: once the source
+// has said end of stream and every byte is out, it must have passed the end on already, for no
+// event will come again — also when the end came in the last round it was allowed.
+TEST(ForwardPump, PassesEveryByteAndThenTheEnd) {
+  for (int rounds : {1, 2, 3, 8}) {
+    int src[2], dst[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, src), 0);
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, dst), 0);
+    UniqueFd writer(src[0]), relay_in(src[1]), relay_out(dst[0]), reader(dst[1]);
+    const std::string data(100'000, 'x');
+    std::size_t sent = 0;
+    ctl::SpliceDir d;
+    ASSERT_TRUE(ctl::make_pipe(d));
+    std::size_t got = 0;
+    bool end = false;
+    for (int i = 0; i < 10'000 && !end; ++i) {
+      if (sent < data.size()) {
+        const ssize_t n = ::write(writer.get(), data.data() + sent, data.size() - sent);
+        if (n > 0) sent += static_cast<std::size_t>(n);
+        if (sent == data.size()) {
+          ASSERT_EQ(::shutdown(writer.get(), SHUT_WR), 0);
+        }
+      }
+      ASSERT_TRUE(ctl::splice_pump(relay_in.get(), relay_out.get(), d, rounds));
+      if (d.eof && d.in_pipe == 0) {
+        EXPECT_TRUE(d.shut) << rounds << " rounds, call " << i;
+      }
+      char buf[65536];
+      for (;;) {
+        const ssize_t n = ::read(reader.get(), buf, sizeof buf);
+        if (n > 0) got += static_cast<std::size_t>(n);
+        if (n == 0) end = true;
+        if (n <= 0) break;
+      }
+    }
+    EXPECT_TRUE(end) << rounds << " rounds: no end of stream";
+    EXPECT_EQ(got, data.size()) << rounds << " rounds";
+  }
 }
 
 }  // namespace
