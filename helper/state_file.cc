@@ -36,22 +36,22 @@ std::optional<InstanceState> read_existing(int dir, const std::string& name) {
   return *state;
 }
 
-// The directory setgid `gid` (header comment): 02755 root:gid.
-Status give_to_readers(int dir, const std::string& path, gid_t gid) {
+// The directory's group `gid` and mode `mode` (header comment): 02755 root:vpnns, or 0755
+// root:root when there is no group vpnns (a group that was deleted keeps nothing readable).
+Status give_to_readers(int dir, const std::string& path, gid_t gid, mode_t mode) {
   const int before = ::setfsgid(gid);
   Status s = ok_status();
   if (::fchown(dir, static_cast<uid_t>(-1), gid) < 0) {
     s = sys_error("giving " + path + " to group " + std::to_string(gid), errno);
-  } else if (::fchmod(dir, 02755) < 0) {  // while in the group: else the kernel drops S_ISGID
-    s = sys_error("chmod 2755 " + path, errno);
+  } else if (::fchmod(dir, mode) < 0) {  // while in the group: else the kernel drops S_ISGID
+    s = sys_error("chmod " + path, errno);
   }
   (void)::setfsgid(static_cast<gid_t>(before));
   VPNNS_TRY(s);
   struct stat st = {};
   if (::fstat(dir, &st) < 0) return sys_error("fstat " + path, errno);
-  if (st.st_gid != gid || (st.st_mode & S_ISGID) == 0) {
-    return Error(Code::kPermissionDenied, path + " did not become setgid group " +
-                                              std::to_string(gid) +
+  if (st.st_gid != gid || (st.st_mode & 07777) != mode) {
+    return Error(Code::kPermissionDenied, path + " did not become group " + std::to_string(gid) +
                                               " (the helper lacks CAP_SETGID and CAP_CHOWN)");
   }
   return ok_status();
@@ -81,8 +81,10 @@ Result<StateFile> StateFile::open(const std::string& instance, const std::string
                  dir + " must belong to root and be writable by root alone");
   }
   StateFile file(std::move(fd), dir, instance);
-  if (readers && (st.st_gid != *readers || (st.st_mode & S_ISGID) == 0)) {
-    if (Status s = give_to_readers(file.dir_.get(), dir, *readers); !s) {
+  const gid_t gid = readers.value_or(0);
+  const mode_t mode = readers ? 02755 : 0755;
+  if (st.st_gid != gid || (st.st_mode & 07777) != mode) {
+    if (Status s = give_to_readers(file.dir_.get(), dir, gid, mode); !s) {
       file.warning_ = "the state file is readable by root only (not by group " +
                       std::string(kStateGroup) + "): " + s.error().text();
     }

@@ -15,8 +15,9 @@
 // and every file created in it afterwards — the temporary that becomes the state file included —
 // gets group vpnns from the kernel; write() makes it 0640. To set the directory's group, open()
 // sets its file-system gid to vpnns for the two calls (CAP_SETGID, which those units keep; the
-// owner of a file may give it to a group it is in) and back. Without group vpnns, or when that
-// fails (said once in openvpn's log), the files stay root's group: root alone reads them.
+// owner of a file may give it to a group it is in) and back. Without group vpnns the directory
+// goes back to 0755 root:root (a deleted group's gid may be reused), and the files are root's
+// alone to read; so they are when setting the group fails (said once in openvpn's log).
 //
 // Another running helper may already report under the same instance name (two openvpn
 // configurations called work.conf in different directories): then this helper writes nothing,

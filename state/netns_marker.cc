@@ -254,9 +254,11 @@ Result<MarkedNetns> open_marked_netns(std::string_view name, const NetnsPaths& p
   if (!file) {
     const int err = errno;
     if (err == ENOENT) {
-      return Error(Code::kNotFound, not_vpnns + "no marker " + marker +
-                                        " (vpnns-helper writes it when openvpn starts with netns=" +
-                                        printable_name(name) + ")");
+      return Error(
+          Code::kNotFound,
+          not_vpnns + "no marker " + marker +
+              " (vpnns-helper writes it once openvpn with netns=" + printable_name(name) +
+              " brought its tunnel up there and the namespace passed the isolation check)");
     }
     if (err == ELOOP) {
       return Error(Code::kPermissionDenied, not_vpnns + "the marker " + marker + " is a symlink");

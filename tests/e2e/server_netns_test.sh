@@ -86,7 +86,10 @@ grep -q "^2001:db8:300::/64 .*dev tun0 proto 86" <<<"$routes" || fail "the serve
 [ "$(wc -l <<<"$routes")" = 2 ] || fail "routes through tun0 besides the server's two: $routes"
 routes_in "$NS_VPN" | grep -q '^default' && fail "a default route in the gateway namespace"
 [ ! -e "/etc/netns/$NS_VPN" ] || fail "DNS files written for a server's namespace"
-pass "tun0 holds the server's addresses; its route lines are routes there; no default route, no DNS files"
+# The marker records the role: the exec policy keeps group members out of a server's namespace.
+[ "$(cat "/run/vpnns/netns/$NS_VPN")" = "$(stat -c %d:%i "/run/netns/$NS_VPN") server" ] ||
+  fail "the server's marker: $(cat "/run/vpnns/netns/$NS_VPN")"
+pass "tun0 holds the server's addresses; its route lines are routes there; no default route, no DNS files; marker 'server'"
 uid=$(awk '/^Uid:/{print $2}' "/proc/$SERVER_PID/status")
 [ "$uid" = "$(id -u nobody)" ] || fail "openvpn runs as uid $uid"
 [ "$(readlink "/proc/$SERVER_PID/root")" = "$JAIL" ] || fail "openvpn is not chrooted"

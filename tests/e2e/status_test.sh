@@ -13,8 +13,8 @@
 #     pin's servers and drop counter (after a query to a server not pushed) `nft -j`'s; the seal's
 #     server address and accepted uids equal `nft -j`'s, its drop counter equals nft's after a
 #     blocked packet; the server's set sizes equal `nft -j`'s (2 clients each); the state files
-#     are root's and 0644; as nobody, status shows the state files and says the kernel needs
-#     root;
+#     are 0640 root:vpnns (root's group where vpnns does not exist); as a member of that group,
+#     status shows the state files and says the kernel needs root; as nobody, who may read them;
 #   reset refuses while the helper runs (names its pid) and changes nothing;
 #   each helper SIGKILLed (openvpn lives on): status calls the instance stale (exit 1);
 #     reset removes exactly vpnns's leftovers — the seal table, the server's set members, the
@@ -94,8 +94,13 @@ in_ns "$NS_VPN" sh -c 'echo x | nc -u -w1 203.0.113.53 53' >/dev/null 2>&1 || tr
 status_json "$INST_N" "$INST_C" "$INST_S" || fail "status is not healthy: $(cat "$J")"
 [ "$(q '.healthy and .kernel_read')" = true ] || fail "status: $(cat "$J")"
 [ "$(q '[.instances[] | .problems | length] | add')" = 0 ] || fail "problems: $(q '.instances[].problems[]')"
+# 0640 root:vpnns (state.h); where group vpnns does not exist, root's group: root alone reads.
+READERS=root
+getent group vpnns >/dev/null && READERS=vpnns
+[ "$(stat -c '%U %G' /run/vpnns)" = "root $READERS" ] || fail "/run/vpnns: $(stat -c '%U %G %a' /run/vpnns)"
 for i in "$INST_N" "$INST_C" "$INST_S"; do
-  [ "$(stat -c '%U %a' "/run/vpnns/$i.json")" = "root 644" ] || fail "/run/vpnns/$i.json: $(stat -c '%U %a' "/run/vpnns/$i.json")"
+  [ "$(stat -c '%U %G %a' "/run/vpnns/$i.json")" = "root $READERS 640" ] ||
+    fail "/run/vpnns/$i.json: $(stat -c '%U %G %a' "/run/vpnns/$i.json")"
 done
 [ "$(q "$(inst "$INST_N") | .helper.pid")" = "$HELPER_N" ] || fail "helper pid of $INST_N"
 [ "$(q "$(inst "$INST_C") | .openvpn.pid")" = "$SEAL_PID" ] || fail "openvpn pid of $INST_C"
@@ -181,12 +186,20 @@ pass "server: set sizes (2 and 2) match nft -j"
 grep -q "^$INST_N (client): healthy" "$WORK/status.txt" || fail "human status: $(cat "$WORK/status.txt")"
 grep -Eq "; $nft_dropped packets? dropped" "$WORK/status.txt" || fail "no drop counter in: $(cat "$WORK/status.txt")"
 install -m 755 "$CTL" "$WORK/vpnnsctl"
+# A member of the state files' group (nobody given that group) reads them; nobody alone cannot.
 as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$WORK/vpnnsctl" "$@"; }
-as_nobody status "$INST_C" >"$WORK/nobody.txt" || fail "status as nobody: exit $?: $(cat "$WORK/nobody.txt")"
-grep -q "needs root" "$WORK/nobody.txt" || fail "status as nobody does not say that the kernel needs root"
-as_nobody status --json "$INST_C" | jq -e '.kernel_read == false and .instances[0].kernel == null and .healthy' >/dev/null ||
-  fail "status --json as nobody"
-pass "human output; as nobody: the state files only, 'needs root' said, exit 0"
+as_member() {
+  setpriv --reuid 65534 --regid 65534 --groups "$(getent group "$READERS" | cut -d: -f3)" \
+    "$WORK/vpnnsctl" "$@"
+}
+as_member status "$INST_C" >"$WORK/member.txt" || fail "status as a member: exit $?: $(cat "$WORK/member.txt")"
+grep -q "needs root" "$WORK/member.txt" || fail "status as a member does not say that the kernel needs root"
+as_member status --json "$INST_C" | jq -e '.kernel_read == false and .instances[0].kernel == null and .healthy' >/dev/null ||
+  fail "status --json as a member"
+if as_nobody status "$INST_C" >"$WORK/nobody.txt" 2>&1; then fail "status as nobody read a state file"; fi
+grep -qF "/run/vpnns/$INST_C.json is for root and group vpnns to read" "$WORK/nobody.txt" ||
+  fail "status as nobody: $(cat "$WORK/nobody.txt")"
+pass "human output; state files 0640 root:$READERS: a member sees them ('needs root' said, exit 0), nobody is told who may"
 
 # --- reset refuses while the helper runs ---------------------------------------------------
 if in_ns "$NS_CLI" "$CTL" reset "$INST_C" >"$WORK/reset.out" 2>&1; then fail "reset ran while the helper is alive"; fi
@@ -255,7 +268,7 @@ grep -q "left alone: network namespace '$NS_VPN'.*not the one vpnns made" "$WORK
   fail "reset output: $(cat "$WORK/reset.out")"
 # The helper's own marker back: a process still lives there.
 mv "$WORK/marker" "$MARKER"
-[ "$(cat "$MARKER")" = "$(stat -c '%d:%i' "/run/netns/$NS_VPN")" ] || fail "marker $(cat "$MARKER") does not name /run/netns/$NS_VPN"
+[ "$(cat "$MARKER")" = "$(stat -c '%d:%i' "/run/netns/$NS_VPN") client" ] || fail "marker $(cat "$MARKER") does not name /run/netns/$NS_VPN"
 if in_ns "$NS_CLI" "$CTL" reset "$INST_N" --netns >"$WORK/reset.out"; then fail "reset --netns with a process inside exited 0"; fi
 grep -q "processes live in it: .*$SLEEPER" "$WORK/reset.out" || fail "the sleeper's pid is not named: $(cat "$WORK/reset.out")"
 [ -e "/run/netns/$NS_VPN" ] || fail "the namespace was removed with a process inside"

@@ -53,7 +53,8 @@ for f in /usr/lib/x86_64-linux-gnu/openvpn/plugins/vpnns.so /usr/lib/openvpn/vpn
   /usr/sbin/vpnns-execd /lib/systemd/system/vpnns-execd.socket \
   /lib/systemd/system/vpnns-execd.service /usr/lib/systemd/user/vpnns-forward@.service \
   /usr/share/vpnns/systemd/openvpn-client@.service.d/vpnns.conf \
-  /usr/share/doc/vpnns/copyright /usr/share/doc/vpnns/examples/server/firewall.nft; do
+  /usr/share/doc/vpnns/copyright /usr/share/doc/vpnns/examples/server/firewall.nft \
+  /usr/share/doc/vpnns/examples/exec-policy; do
   grep -qx "$f" <<<"$contents" || fail "the package lacks $f"
 done
 log "control data and contents as expected; Depends: $depends"

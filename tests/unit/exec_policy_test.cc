@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace vpnns {
 namespace {
 
@@ -105,6 +108,23 @@ TEST(ExecPolicy, BadLinesAreNamedByFileAndLine) {
     auto r = parse_exec_policy(text, "/p", fake_lookup());
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_NE(r.error().message().find(want), std::string::npos) << r.error().message();
+  }
+}
+
+// The example the package installs parses, and is the default spelled out.
+TEST(ExecPolicy, TheShippedExampleIsTheDefault) {
+  std::ifstream in(VPNNS_EXAMPLE_POLICY);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto rules = parse_exec_policy(text.str(), "example", fake_lookup());
+  ASSERT_TRUE(rules.ok()) << rules.error().text();
+  ASSERT_EQ(rules->size(), 1u);
+  for (const ExecCaller& who : {kAlice, kBob, kCarol}) {
+    for (const ExecTarget& t : {kWork, kGate, kOld}) {
+      EXPECT_EQ(apply_exec_policy(*rules, who, t, kSource).allowed,
+                apply_exec_policy(std::nullopt, who, t, kSource).allowed)
+          << who.name << " " << t.netns;
+    }
   }
 }
 
