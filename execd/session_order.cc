@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "execd/session_order.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -11,6 +12,14 @@ namespace {
 constexpr std::uint32_t kMagic = 0x4f4e5056;  // "VPNO"
 constexpr std::uint32_t kKindExec = 1;
 constexpr std::uint32_t kKindSignal = 2;
+constexpr std::uint32_t kKindForward = 3;
+constexpr std::uint32_t kKindSocketOpen = 4;
+
+struct RawEndpoint {
+  std::uint8_t kind = 0;
+  std::uint8_t addr[4] = {};
+  std::uint16_t port = 0;
+};
 
 // Copied as bytes in both directions; the two ends are the same binary.
 struct Header {
@@ -24,11 +33,35 @@ struct Header {
   ExecTermModes term;
   std::uint32_t argc = 0;
   std::uint32_t envc = 0;
-  char netns[kMaxExecNameField + 1] = {};
+  std::uint32_t socket_id = 0;  // kSocketOpen
+  std::uint16_t endpoint = 0;
+  std::uint16_t endpointc = 0;  // kForward
+  RawEndpoint endpoints[kMaxForwardEndpoints] = {};
+  char netns[kMaxExecNameField + 1] = {};  // last (tests/unit/session_order_test.cc)
 };
 static_assert(std::is_trivially_copyable_v<Header>);
 
 Error bad(const std::string& what) { return Error(Code::kInvalidArgument, "bad order: " + what); }
+
+// The endpoints' kinds and count are range-checked here; their addresses and ports are the
+// privileged process's to judge (check_forward_endpoints(), socket_request.h).
+Result<SessionOrder> decode_forward(const Header& h, std::string_view tail) {
+  if (!tail.empty()) return bad("a forward with strings");
+  if (h.netns[kMaxExecNameField] != '\0') return bad("namespace name not terminated");
+  if (h.endpointc < 1 || h.endpointc > kMaxForwardEndpoints) return bad("endpoint count");
+  ForwardRequest f;
+  f.netns = h.netns;
+  for (std::size_t i = 0; i < h.endpointc; ++i) {
+    const RawEndpoint& raw = h.endpoints[i];
+    if (raw.kind > static_cast<std::uint8_t>(SocketKind::kUdpBind)) return bad("endpoint kind");
+    SocketEndpoint e;
+    e.kind = static_cast<SocketKind>(raw.kind);
+    std::memcpy(e.addr.data(), raw.addr, 4);
+    e.port = raw.port;
+    f.endpoints.push_back(e);
+  }
+  return SessionOrder(std::move(f));
+}
 
 }  // namespace
 
@@ -38,6 +71,20 @@ std::vector<std::uint8_t> encode_order(const SessionOrder& order) {
   if (const auto* s = std::get_if<SignalOrder>(&order)) {
     h.kind = kKindSignal;
     h.signo = s->signo;
+  } else if (const auto* o = std::get_if<SocketOpen>(&order)) {
+    h.kind = kKindSocketOpen;
+    h.socket_id = o->id;
+    h.endpoint = o->endpoint;
+  } else if (const auto* f = std::get_if<ForwardRequest>(&order)) {
+    h.kind = kKindForward;
+    std::memcpy(h.netns, f->netns.data(), std::min(f->netns.size(), kMaxExecNameField));
+    h.endpointc = static_cast<std::uint16_t>(std::min(f->endpoints.size(), kMaxForwardEndpoints));
+    for (std::size_t i = 0; i < h.endpointc; ++i) {
+      const SocketEndpoint& e = f->endpoints[i];
+      h.endpoints[i].kind = static_cast<std::uint8_t>(e.kind);
+      std::memcpy(h.endpoints[i].addr, e.addr.data(), 4);
+      h.endpoints[i].port = e.port;
+    }
   } else {
     const auto& r = std::get<ExecRequest>(order);
     h.kind = kKindExec;
@@ -75,6 +122,11 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
     if (!tail.empty()) return bad("a signal with strings");
     return SessionOrder(SignalOrder{h.signo});
   }
+  if (h.kind == kKindSocketOpen) {
+    if (!tail.empty()) return bad("a socket request with strings");
+    return SessionOrder(SocketOpen{h.socket_id, h.endpoint});
+  }
+  if (h.kind == kKindForward) return decode_forward(h, tail);
   if (h.kind != kKindExec) return bad("unknown kind " + std::to_string(h.kind));
   ExecRequest r;
   if (h.mode > static_cast<std::uint8_t>(ExecMode::kPtyOwnStderr)) return bad("unknown mode");
