@@ -292,7 +292,7 @@ int Session::supervise(Launched child, bool pty) {
     auto order = decode_order(frame->bytes);
     if (!order || !frame->fds.empty() || !std::holds_alternative<SignalOrder>(*order)) {
       log_ignored("an order that is not a signal: " +
-                (order ? std::string("unexpected type or descriptors") : order.error().text()));
+                  (order ? std::string("unexpected type or descriptors") : order.error().text()));
       continue;
     }
     // The command is not reaped yet (only this loop reaps it), so its pid is still its own. It
