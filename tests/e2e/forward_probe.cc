@@ -5,7 +5,7 @@
 //
 // PORT is a TCP port something listens on at 127.0.0.1 inside the namespace. Cases:
 //   * a forward to an address other than 127.0.0.1 inside (the LAN, the VPN server, 0.0.0.0) is
-//     refused before anything is made;
+//     refused before anything is made; so is a listener below port 1024;
 //   * on an admitted forward: a socket for an endpoint it did not ask for, a second listener on
 //     the same endpoint, a frame that is no socket request (ignored: the session goes on) are
 //     refused or ignored; a listener and a connected socket come back as asked for and are
@@ -106,6 +106,14 @@ int run(const std::string& sock, const std::string& netns, std::uint16_t port) {
     const std::string why = refusal(a);
     check(why.find("a forward reaches only 127.0.0.1 inside the namespace") != std::string::npos,
           "a forward to " + endpoint_text(r.endpoints[1]) + " is refused", why);
+  }
+  {
+    // The sockets are made as the caller without capabilities: no privileged listener.
+    UniqueFd low = connect_to(sock);
+    ForwardRequest r{netns, {{SocketKind::kTcpListen, {127, 0, 0, 1}, 80}}};
+    const std::string why = refusal(ask(low.get(), ExecClientMessage(r)));
+    check(why.find("a port below 1024 inside the namespace is privileged") != std::string::npos,
+          "a listener on port 80 is refused", why);
   }
   UniqueFd conn = connect_to(sock);
   const auto listen_port = static_cast<std::uint16_t>(port + 1);

@@ -18,8 +18,8 @@
 #    the tunnel at the server's underlay, while the same probes from the host count there
 #  * refusals, exit status 125 and the clear message: a user outside the group, a member the exec
 #    policy denies (its rule named), a namespace that is not vpnns's, a taken port on either
-#    side; more connections than --max-connections: the extra one is reset at once and the
-#    others stay; --idle-timeout closes an idle connection
+#    side, a listener below port 1024 inside; more connections than --max-connections: the
+#    extra one is reset at once and the others stay; --idle-timeout closes an idle connection
 #  * a hostile client (forward_probe): a forward to any other address than 127.0.0.1 inside is
 #    refused; a socket for an endpoint not asked for, a second listener refused; the sockets
 #    that come back are connected or bound exactly as asked, and the caller's
@@ -199,10 +199,11 @@ rm -f "$POLICY"
 refused "is not a vpnns namespace" "${AS_IN[@]}" "$CTL" forward -n "$NS_CLI" 28080:8080
 refused "the host's 127.0.0.1:18080 is taken" "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" 18080:8080
 refused "127.0.0.1:8080 in namespace $NS_VPN is taken" "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" --reverse 8080:19090
-pass "refused with 125: an outsider, a member the policy denies (the rule named), a namespace not vpnns's, a taken port on the host and inside"
+refused "a port below 1024 inside the namespace is privileged" "${AS_IN[@]}" "$CTL" forward -n "$NS_VPN" --reverse 80:19090
+pass "refused with 125: an outsider, a member the policy denies (the rule named), a namespace not vpnns's, a taken port on the host and inside, a listener below 1024 inside"
 
-# --- Hostile requests (forward_probe): other addresses, endpoints not asked for, a second
-# listener; what comes back is what was asked for.
+# --- Hostile requests (forward_probe): other addresses, a listener below 1024, endpoints not
+# asked for, a second listener; what comes back is what was asked for.
 "${AS_IN[@]}" "$WORK/forward_probe" "$SOCK" "$NS_VPN" 8080 >"$WORK/probe.out" 2>&1 ||
   fail "hostile socket requests: $(grep -v '^ok:' "$WORK/probe.out")"
 pass "$(grep -c '^ok:' "$WORK/probe.out") hostile socket requests refused or answered exactly (only 127.0.0.1, only what was asked for)"
