@@ -206,6 +206,10 @@ pass "refused with 125: an outsider, a member the policy denies (the rule named)
 # asked for, a second listener; what comes back is what was asked for.
 "${AS_IN[@]}" "$WORK/forward_probe" "$SOCK" "$NS_VPN" 8080 >"$WORK/probe.out" 2>&1 ||
   fail "hostile socket requests: $(grep -v '^ok:' "$WORK/probe.out")"
+# The client's frames are decoded by the session's decoder (execd/session.h), not by the
+# privileged process: the probe's stray signal frame is ignored there.
+grep -q "decoder: ignored: a message that is not a socket request" "$WORK/execd.log" ||
+  fail "the stray frame was not ignored by the decoder: $(grep ignored "$WORK/execd.log")"
 pass "$(grep -c '^ok:' "$WORK/probe.out") hostile socket requests refused or answered exactly (only 127.0.0.1, only what was asked for)"
 
 # --- More connections than the limit.
