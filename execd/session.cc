@@ -36,7 +36,7 @@
 namespace vpnns {
 namespace {
 
-// How long a refusal waits for the decoder to see the client hang up (refuse()).
+// How long a refusal or an Exit waits for the decoder to see the client hang up.
 constexpr int kLingerMs = 4000;
 // Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h).
 constexpr std::uint32_t kIgnoredBurst = 5;
@@ -126,11 +126,7 @@ int Session::refuse(const Error& error, std::uint8_t status) {
       conn_.get(), encode_exec(ExecServiceMessage(ExecRefused{error.code(), error.text(), status})),
       {});
   (void)::shutdown(conn_.get(), SHUT_WR);
-  pollfd p{chan_.get(), POLLIN, 0};
-  while (::poll(&p, 1, kLingerMs) > 0) {
-    auto dropped = seqpacket_recv(chan_.get(), 0, kOrderLimits);
-    if (!dropped && dropped.error().code() != Code::kInvalidArgument) break;  // the decoder ended
-  }
+  await_decoder_end(chan_.get(), kLingerMs);
   return 0;
 }
 
@@ -268,6 +264,7 @@ int Session::supervise(Launched child, bool pty) {
               encode_exec(ExecServiceMessage(
                   ExecExit{w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped})),
               {});
+          await_decoder_end(chan_.get(), kLingerMs);
         }
         return 0;
       }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "execd/session_decoder.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <vector>
@@ -33,6 +34,14 @@ int refuse_and_linger(int conn, const Error& error, std::uint8_t status, const S
     if (!frame && frame.error().code() != Code::kInvalidArgument) break;  // EOF, timeout
   }
   return 0;
+}
+
+void await_decoder_end(int chan, int linger_ms) {
+  pollfd p{chan, POLLIN, 0};
+  while (::poll(&p, 1, linger_ms) > 0) {
+    auto dropped = seqpacket_recv(chan, 0, kOrderLimits);
+    if (!dropped && dropped.error().code() != Code::kInvalidArgument) break;  // it ended
+  }
 }
 
 int run_session_decoder(int conn, int chan, const SessionLog& log) {

@@ -26,6 +26,11 @@ using SessionLog = std::function<void(const std::string&)>;
 // the refusal). Returns the session's exit status (0).
 int refuse_and_linger(int conn, const Error& error, std::uint8_t status, const SessionLog& log);
 
+// In the privileged process: waits until the decoder on `chan` ends (at the client's EOF; it logs
+// its count of suppressed lines then, and dies with that process), at most `linger_ms` between
+// orders, which are dropped.
+void await_decoder_end(int chan, int linger_ms);
+
 // Serves `conn` as the decoder; `chan` leads to the privileged process. Returns the exit status.
 int run_session_decoder(int conn, int chan, const SessionLog& log);
 
