@@ -14,6 +14,8 @@ int exec_command(std::span<char* const> args);
 int status_command(std::span<char* const> args);
 // vpnnsctl reset NAME [--netns]
 int reset_command(std::span<char* const> args);
+// vpnnsctl forward [-n NAME] [OPTIONS] SPEC... [--reverse SPEC]...
+int forward_command(std::span<char* const> args);
 
 // Exit status for a usage error (as sysexits' EX_USAGE).
 inline constexpr int kExitUsage = 64;

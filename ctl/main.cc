@@ -4,6 +4,7 @@
 //   vpnnsctl exec [-n NAME] [--] CMD ARGS...   run CMD in namespace NAME as yourself
 //   vpnnsctl status [--json] [INSTANCE...]     what every vpnns instance is doing
 //   vpnnsctl reset NAME [--netns]              remove what vpnns left behind for NAME (by hand)
+//   vpnnsctl forward [-n NAME] SPEC...         relay services across the namespace wall
 //
 // (Not `vpnns`: that name belongs to an unrelated per-app VPN tool.) See vpnnsctl(1).
 #include <cstdio>
@@ -18,7 +19,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: vpnnsctl exec [-n NAME] [--] CMD ARGS...\n"
     "       vpnnsctl status [--json] [INSTANCE...]\n"
-    "       vpnnsctl reset NAME [--netns]\n";
+    "       vpnnsctl reset NAME [--netns]\n"
+    "       vpnnsctl forward [-n NAME] [--udp] [HOST_ADDR:]HOST_PORT:NS_PORT...\n"
+    "                        [--reverse NS_PORT:[HOST_ADDR:]HOST_PORT]...\n";
 
 struct Subcommand {
   std::string_view name;
@@ -29,6 +32,7 @@ constexpr Subcommand kSubcommands[] = {
     {"exec", vpnns::ctl::exec_command},
     {"status", vpnns::ctl::status_command},
     {"reset", vpnns::ctl::reset_command},
+    {"forward", vpnns::ctl::forward_command},
 };
 
 }  // namespace

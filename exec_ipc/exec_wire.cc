@@ -38,6 +38,12 @@ enum class Type : std::uint16_t {
   kExit = 17,
   kRefused = 18,
   kStopped = 19,
+  // vpnnsctl forward (socket_wire.h)
+  kForward = 3,
+  kSocketOpen = 4,
+  kForwardReady = 20,
+  kSocketOpened = 21,
+  kSocketFailed = 22,
 };
 
 enum Attr : std::uint16_t {
@@ -55,7 +61,13 @@ enum Attr : std::uint16_t {
   kCode = 12,
   kMessage = 13,
   kStatus = 14,
+  kEndpoint = 15,
+  kId = 16,
+  kEndpointIndex = 17,
+  kErrno = 18,
 };
+
+constexpr std::size_t kEndpointSize = 7;  // kind u8, IPv4 address, port u16
 
 const tlv::Schema* schema(std::uint16_t type) {
   static const std::map<std::uint16_t, tlv::Schema> schemas{
@@ -76,6 +88,18 @@ const tlv::Schema* schema(std::uint16_t type) {
        {{kCode, "code", 1, 1, 1, true},
         {kMessage, "message", 0, kMaxExecMessage, 1, true},
         {kStatus, "exit status", 1, 1, 1, true}}},
+      {static_cast<std::uint16_t>(Type::kForward),
+       {{kNetns, "namespace name", 0, kMaxExecNameField, 1, true},
+        {kEndpoint, "endpoint", kEndpointSize, kEndpointSize, kMaxForwardEndpoints, true}}},
+      {static_cast<std::uint16_t>(Type::kSocketOpen),
+       {{kId, "id", 4, 4, 1, true}, {kEndpointIndex, "endpoint index", 2, 2, 1, true}}},
+      {static_cast<std::uint16_t>(Type::kForwardReady), {}},
+      {static_cast<std::uint16_t>(Type::kSocketOpened), {{kId, "id", 4, 4, 1, true}}},
+      {static_cast<std::uint16_t>(Type::kSocketFailed),
+       {{kId, "id", 4, 4, 1, true},
+        {kCode, "code", 1, 1, 1, true},
+        {kErrno, "errno", 4, 4, 1, true},
+        {kMessage, "message", 0, kMaxExecMessage, 1, true}}},
   };
   auto it = schemas.find(type);
   return it == schemas.end() ? nullptr : &it->second;
@@ -152,6 +176,26 @@ Result<ExecRequest> build_request(const Attrs& a) {
   return r;
 }
 
+Result<ForwardRequest> build_forward(const Attrs& a) {
+  ForwardRequest r;
+  VPNNS_ASSIGN_OR_RETURN(r.netns, tlv::text(kDialect, a.one(kNetns), "namespace name"));
+  for (Span v : a.all(kEndpoint)) {
+    if (v[0] > static_cast<std::uint8_t>(SocketKind::kUdpBind)) {
+      return malformed("endpoint kind " + std::to_string(v[0]));
+    }
+    SocketEndpoint e{
+        static_cast<SocketKind>(v[0]), {v[1], v[2], v[3], v[4]}, get_u16(v.data() + 5)};
+    if (e.port == 0) return malformed("endpoint port 0");
+    r.endpoints.push_back(e);
+  }
+  return r;
+}
+
+Code checked_code(std::uint8_t code, bool& ok) {
+  ok = code != 0 && code <= static_cast<std::uint8_t>(Code::kInternal);
+  return static_cast<Code>(code);
+}
+
 }  // namespace
 
 std::size_t exec_fd_count(ExecMode mode) {
@@ -214,6 +258,23 @@ std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message) {
       w.u8(kSignalNo, static_cast<std::uint8_t>(s.signo));
       return std::move(w).finish();
     }
+    std::vector<std::uint8_t> operator()(const ForwardRequest& r) const {
+      tlv::Writer w(kDialect, Type::kForward);
+      w.str(kNetns, r.netns);
+      for (const SocketEndpoint& e : r.endpoints) {
+        std::vector<std::uint8_t> b{static_cast<std::uint8_t>(e.kind)};
+        b.insert(b.end(), e.addr.begin(), e.addr.end());
+        put_u16(b, e.port);
+        w.bytes(kEndpoint, b);
+      }
+      return std::move(w).finish();
+    }
+    std::vector<std::uint8_t> operator()(const SocketOpen& o) const {
+      tlv::Writer w(kDialect, Type::kSocketOpen);
+      w.u32(kId, o.id);
+      w.u16(kEndpointIndex, o.endpoint);
+      return std::move(w).finish();
+    }
   };
   return std::visit(Visitor{}, message);
 }
@@ -243,6 +304,22 @@ std::vector<std::uint8_t> encode_exec(const ExecServiceMessage& message) {
       w.u8(kStatus, r.status);
       return std::move(w).finish();
     }
+    std::vector<std::uint8_t> operator()(const ForwardReady&) const {
+      return tlv::Writer(kDialect, Type::kForwardReady).finish();
+    }
+    std::vector<std::uint8_t> operator()(const SocketOpened& o) const {
+      tlv::Writer w(kDialect, Type::kSocketOpened);
+      w.u32(kId, o.id);
+      return std::move(w).finish();
+    }
+    std::vector<std::uint8_t> operator()(const SocketFailed& f) const {
+      tlv::Writer w(kDialect, Type::kSocketFailed);
+      w.u32(kId, f.id);
+      w.u8(kCode, static_cast<std::uint8_t>(f.code));
+      w.u32(kErrno, f.sys_errno);
+      w.str(kMessage, tlv::clean_text(f.message, kMaxExecMessage));
+      return std::move(w).finish();
+    }
   };
   return std::visit(Visitor{}, message);
 }
@@ -261,6 +338,13 @@ Result<ExecClientMessage> decode_exec_client(std::span<const std::uint8_t> bytes
       }
       return ExecClientMessage(ExecSignal{signo});
     }
+    case Type::kForward: {
+      VPNNS_ASSIGN_OR_RETURN(ForwardRequest r, build_forward(f.attrs));
+      return ExecClientMessage(std::move(r));
+    }
+    case Type::kSocketOpen:
+      return ExecClientMessage(SocketOpen{get_u32(f.attrs.one(kId).data()),
+                                          get_u16(f.attrs.one(kEndpointIndex).data())});
     default:
       break;
   }
@@ -297,6 +381,18 @@ Result<ExecServiceMessage> decode_exec_service(std::span<const std::uint8_t> byt
       const std::uint8_t status = a.one(kStatus)[0];
       if (status < 125 || status > 127) return malformed("exit status " + std::to_string(status));
       return ExecServiceMessage(ExecRefused{static_cast<Code>(code), std::move(message), status});
+    }
+    case Type::kForwardReady:
+      return ExecServiceMessage(ForwardReady{});
+    case Type::kSocketOpened:
+      return ExecServiceMessage(SocketOpened{get_u32(a.one(kId).data())});
+    case Type::kSocketFailed: {
+      bool ok = false;
+      const Code code = checked_code(a.one(kCode)[0], ok);
+      if (!ok) return malformed("failure code " + std::to_string(a.one(kCode)[0]));
+      VPNNS_ASSIGN_OR_RETURN(std::string message, tlv::text(kDialect, a.one(kMessage), "message"));
+      return ExecServiceMessage(
+          SocketFailed{get_u32(a.one(kId).data()), code, get_u32(a.one(kErrno).data()), message});
     }
     default:
       break;

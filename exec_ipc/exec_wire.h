@@ -11,6 +11,9 @@
 //                                                         stopped, e.g. Ctrl-Z)
 //                                                     ←   Exit (the command's wait status)
 //
+// `vpnnsctl forward` uses the same connection for socket requests instead of a command
+// (socket_wire.h: ForwardRequest, then SocketOpen*; ForwardReady, SocketOpened + the socket).
+//
 //   frame = magic "VPNX" | version u16 | type u16 | length u32 (whole frame) | attribute*
 //   attr  = id u16 | length u16 | value[length]                      (integers big-endian)
 //
@@ -45,6 +48,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "exec_ipc/socket_wire.h"
 #include "ipc/seqpacket.h"
 
 namespace vpnns {
@@ -141,8 +145,10 @@ bool is_stop_signal(int signo);  // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
 // the socket's permissions stop it before the service can.
 std::string exec_not_in_group_message(const std::string& user, const std::string& group);
 
-using ExecClientMessage = std::variant<ExecRequest, ExecSignal>;
-using ExecServiceMessage = std::variant<ExecStarted, ExecStopped, ExecExit, ExecRefused>;
+// ForwardRequest .. SocketFailed: `vpnnsctl forward` (socket_wire.h).
+using ExecClientMessage = std::variant<ExecRequest, ExecSignal, ForwardRequest, SocketOpen>;
+using ExecServiceMessage = std::variant<ExecStarted, ExecStopped, ExecExit, ExecRefused,
+                                        ForwardReady, SocketOpened, SocketFailed>;
 
 std::vector<std::uint8_t> encode_exec(const ExecClientMessage& message);
 std::vector<std::uint8_t> encode_exec(const ExecServiceMessage& message);
@@ -150,7 +156,8 @@ Result<ExecClientMessage> decode_exec_client(std::span<const std::uint8_t> frame
 Result<ExecServiceMessage> decode_exec_service(std::span<const std::uint8_t> frame);
 
 // How many descriptors a decoded client message must come with. (Of the service's messages,
-// only Started carries one, the pty master, when the request asked for a pty.)
+// only Started carries one, the pty master, when the request asked for a pty, and SocketOpened
+// one, the socket.)
 std::size_t expected_fds(const ExecClientMessage& message);
 
 // --- Transport (ipc/seqpacket.h with this protocol's bounds).

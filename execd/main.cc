@@ -432,8 +432,8 @@ int run(int argc, char** argv) {
                  registry->adopted());
   }
   std::fprintf(stderr, "vpnns-execd: %s\n", user_session_mode().c_str());
-  Service service(std::move(*listener), SessionConfig{*gid, options->group, options->policy}, std::move(*registry),
-                  options->max_per_user);
+  Service service(std::move(*listener), SessionConfig{*gid, options->group, options->policy},
+                  std::move(*registry), options->max_per_user);
   return service.run(created);
 }
 

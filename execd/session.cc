@@ -27,6 +27,7 @@
 #include "execd/session_confine.h"
 #include "execd/session_decoder.h"
 #include "execd/session_order.h"
+#include "execd/socket_request.h"
 #include "execd/user_session.h"
 #include "ipc/seqpacket.h"
 #include "state/exec_policy.h"
@@ -35,10 +36,8 @@
 namespace vpnns {
 namespace {
 
-// How long a refusal waits for the decoder to see the client hang up (refuse()).
+// How long a refusal or an Exit waits for the decoder to see the client hang up.
 constexpr int kLingerMs = 4000;
-// Orders from the decoder (session_order.h).
-constexpr SeqpacketLimits kOrderLimits{kMaxOrder, kMaxExecFds, "order"};
 // Ignored frames logged: 5 at once, then one every 10 s; the rest counted (log_limit.h).
 constexpr std::uint32_t kIgnoredBurst = 5;
 constexpr std::int64_t kIgnoredRefillMs = 10'000;
@@ -127,11 +126,7 @@ int Session::refuse(const Error& error, std::uint8_t status) {
       conn_.get(), encode_exec(ExecServiceMessage(ExecRefused{error.code(), error.text(), status})),
       {});
   (void)::shutdown(conn_.get(), SHUT_WR);
-  pollfd p{chan_.get(), POLLIN, 0};
-  while (::poll(&p, 1, kLingerMs) > 0) {
-    auto dropped = seqpacket_recv(chan_.get(), 0, kOrderLimits);
-    if (!dropped && dropped.error().code() != Code::kInvalidArgument) break;  // the decoder ended
-  }
+  await_decoder_end(chan_.get(), kLingerMs);
   return 0;
 }
 
@@ -269,6 +264,7 @@ int Session::supervise(Launched child, bool pty) {
               encode_exec(ExecServiceMessage(
                   ExecExit{w.signaled, static_cast<std::uint8_t>(w.value), w.core_dumped})),
               {});
+          await_decoder_end(chan_.get(), kLingerMs);
         }
         return 0;
       }
@@ -293,7 +289,7 @@ int Session::supervise(Launched child, bool pty) {
     auto order = decode_order(frame->bytes);
     if (!order || !frame->fds.empty() || !std::holds_alternative<SignalOrder>(*order)) {
       log_ignored("an order that is not a signal: " +
-                (order ? std::string("unexpected type or descriptors") : order.error().text()));
+                  (order ? std::string("unexpected type or descriptors") : order.error().text()));
       continue;
     }
     // The command is not reaped yet (only this loop reaps it), so its pid is still its own. It
@@ -338,22 +334,32 @@ int Session::run() {
   auto order = decode_order(frame->bytes);
   if (!order) return refuse(order.error());
   auto* request = std::get_if<ExecRequest>(&*order);
-  if (request == nullptr) {
+  auto* forward = std::get_if<ForwardRequest>(&*order);  // vpnnsctl forward (socket_request.h)
+  if (request == nullptr && forward == nullptr) {
     return refuse(Error(Code::kInvalidArgument, "the first message must be a request"));
   }
-  if (frame->fds.size() != exec_fd_count(request->mode)) {
-    return refuse(Error(Code::kInvalidArgument,
-                        "the request carries " + std::to_string(frame->fds.size()) +
-                            " descriptors, not " + std::to_string(exec_fd_count(request->mode))));
+  const std::size_t want = request != nullptr ? exec_fd_count(request->mode) : 0;
+  if (frame->fds.size() != want) {
+    return refuse(Error(Code::kInvalidArgument, "the request carries " +
+                                                    std::to_string(frame->fds.size()) +
+                                                    " descriptors, not " + std::to_string(want)));
   }
-  auto netns = open_marked_netns(request->netns);
+  const std::string& netns_name = request != nullptr ? request->netns : forward->netns;
+  auto netns = open_marked_netns(netns_name);
   if (!netns) return refuse(netns.error());
-  // Who may enter which namespace (exec_policy.h); the refusal names the rule.
+  // Who may enter which namespace (exec_policy.h); the refusal names the rule. A forward
+  // (socket_request.h) is let in by the same decision.
   const ExecDecision allowed =
       decide_exec(ExecCaller{peer_.id.uid, peer_.id.gid, peer_.id.groups, peer_.name},
-                  ExecTarget{request->netns, netns->role},
+                  ExecTarget{netns_name, netns->role},
                   ExecPolicySource{config_.policy_path, config_.group, config_.group_name});
   if (!allowed.allowed) return refuse(Error(Code::kPermissionDenied, allowed.text));
+  if (forward != nullptr) {
+    // Its endpoints checked here again (the decoder is not trusted), then each socket request.
+    if (Status s = check_forward_endpoints(*forward); !s) return refuse(s.error());
+    return serve_forward(conn_.get(), chan_.get(), std::move(netns->fd), *forward, peer_.id,
+                         who_ + " (allowed by " + allowed.rule + ")");
+  }
   if (Status s = check_fds(*request, frame->fds); !s) return refuse(s.error());
 
   LaunchSpec spec;

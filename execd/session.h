@@ -65,6 +65,13 @@
 // malformed requests are refused by the decoder before anything is allocated for them; a
 // silent client is dropped after the timeout; the number of sessions per uid and in all is
 // capped by the service (main.cc).
+//
+// A forward (`vpnnsctl forward`, socket_request.h) is the same session with another first
+// request: the decoder decodes the ForwardRequest and later SocketOpen frames and passes them on
+// as orders; steps 1-3 admit it as an exec (group, marker, decide_exec()), then this process
+// checks the endpoints again (127.0.0.1 only, no listener below 1024) and serves each socket
+// order with a short-lived child that enters the namespace as the caller (setns; uid, gid,
+// groups), which is why CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID stay (session_confine.cc).
 #pragma once
 
 #include <sys/types.h>

@@ -40,10 +40,14 @@ Status set_capabilities(const std::vector<KeptCapability>& keep) {
 const std::vector<KeptCapability>& monitor_capabilities() {
   static const std::vector<KeptCapability> caps = {
       {CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
-       "entering the namespace (setns), a mount namespace of the command's own and its view "
-       "(unshare, mount: netns_view.h)"},
-      {CAP_SETUID, "CAP_SETUID", "becoming the caller (the command, and the decoder)"},
-      {CAP_SETGID, "CAP_SETGID", "the caller's gid and groups (the command, and the decoder)"},
+       "entering the namespace (setns: the command, a forward's socket children), a mount "
+       "namespace of the command's own and its view (unshare, mount: netns_view.h)"},
+      {CAP_SETUID, "CAP_SETUID",
+       "becoming the caller (the command, the decoder, a forward's socket children)"},
+      {CAP_SETGID, "CAP_SETGID",
+       "the caller's gid and groups (the command, the decoder, a forward's socket children)"},
+      // Not CAP_NET_BIND_SERVICE: a forward's sockets are the caller's, made without
+      // capabilities; a listener below 1024 is refused (check_forward_endpoints()).
       {CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH",
        "entering the caller's working directory before the mount namespace is made (launch.h)"},
       {CAP_CHOWN, "CAP_CHOWN", "handing the pty's slave to the caller"},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "execd/session_decoder.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <vector>
@@ -35,6 +36,14 @@ int refuse_and_linger(int conn, const Error& error, std::uint8_t status, const S
   return 0;
 }
 
+void await_decoder_end(int chan, int linger_ms) {
+  pollfd p{chan, POLLIN, 0};
+  while (::poll(&p, 1, linger_ms) > 0) {
+    auto dropped = seqpacket_recv(chan, 0, kOrderLimits);
+    if (!dropped && dropped.error().code() != Code::kInvalidArgument) break;  // it ended
+  }
+}
+
 int run_session_decoder(int conn, int chan, const SessionLog& log) {
   auto frame = recv_exec_frame(conn, kRequestTimeoutMs);
   if (!frame) {
@@ -44,7 +53,8 @@ int run_session_decoder(int conn, int chan, const SessionLog& log) {
   auto message = decode_exec_client(frame->bytes);
   if (!message) return refuse_and_linger(conn, message.error(), 125, log);
   const auto* request = std::get_if<ExecRequest>(&*message);
-  if (request == nullptr) {
+  const auto* forward = std::get_if<ForwardRequest>(&*message);  // vpnnsctl forward
+  if (request == nullptr && forward == nullptr) {
     return refuse_and_linger(
         conn, Error(Code::kInvalidArgument, "the first message must be a request"), 125, log);
   }
@@ -53,7 +63,8 @@ int run_session_decoder(int conn, int chan, const SessionLog& log) {
   }
   std::vector<int> fds;
   for (const UniqueFd& fd : frame->fds) fds.push_back(fd.get());
-  if (Status s = seqpacket_send(chan, encode_order(*request), fds); !s) {
+  const SessionOrder first = request != nullptr ? SessionOrder(*request) : SessionOrder(*forward);
+  if (Status s = seqpacket_send(chan, encode_order(first), fds); !s) {
     log("could not pass the request on: " + s.error().text());
     return 1;
   }
@@ -76,16 +87,21 @@ int run_session_decoder(int conn, int chan, const SessionLog& log) {
       }
       return done();  // the client hung up (or the socket failed): our EOF tells the other side
     }
+    // After an exec request only signals, after a forward only socket requests.
     auto m = decode_exec_client(next->bytes);
-    if (!m || !next->fds.empty() || !std::holds_alternative<ExecSignal>(*m)) {
-      log_ignored("a message that is not a signal: " +
+    const auto* signal = m ? std::get_if<ExecSignal>(&*m) : nullptr;
+    const auto* open = m ? std::get_if<SocketOpen>(&*m) : nullptr;
+    if (!next->fds.empty() || (request != nullptr ? signal == nullptr : open == nullptr)) {
+      log_ignored(std::string(request != nullptr ? "a message that is not a signal: "
+                                                 : "a message that is not a socket request: ") +
                   (m ? std::string("unexpected type or descriptors") : m.error().text()));
       continue;
     }
     // A message that counts says how many ignored ones came before it: the decoder dies with its
     // session (PR_SET_PDEATHSIG), often before the client's hang-up would flush the count.
     if (std::string note = ignored.flush(); !note.empty()) log(note);
-    const SignalOrder order{std::get<ExecSignal>(*m).signo};
+    const SessionOrder order =
+        signal != nullptr ? SessionOrder(SignalOrder{signal->signo}) : SessionOrder(*open);
     if (!seqpacket_send(chan, encode_order(order), {})) return done();  // the session is over
   }
 }

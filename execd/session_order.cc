@@ -16,6 +16,15 @@ namespace {
 constexpr std::uint32_t kMagic = 0x4f4e5056;  // "VPNO"
 constexpr std::uint32_t kKindExec = 1;
 constexpr std::uint32_t kKindSignal = 2;
+constexpr std::uint32_t kKindForward = 3;
+constexpr std::uint32_t kKindSocketOpen = 4;
+
+struct RawEndpoint {
+  std::uint8_t kind = 0;
+  std::uint8_t reserved = 0;  // no padding (Header's check below covers it)
+  std::uint8_t addr[4] = {};
+  std::uint16_t port = 0;
+};
 
 // Copied as bytes in both directions; the two ends are the same binary. No padding (checked
 // below): every byte is a field's, zero when the kind or mode does not use it, so an order has one
@@ -36,7 +45,11 @@ struct Header {
   std::uint32_t ispeed = 0, ospeed = 0;
   std::uint32_t argc = 0;
   std::uint32_t envc = 0;
-  char netns[kMaxExecNameField + 1] = {};
+  std::uint32_t socket_id = 0;  // kSocketOpen
+  std::uint16_t endpoint = 0;
+  std::uint16_t endpointc = 0;  // kForward
+  RawEndpoint endpoints[kMaxForwardEndpoints] = {};
+  char netns[kMaxExecNameField + 1] = {};  // last (tests/unit/session_order_test.cc)
 };
 static_assert(std::is_trivially_copyable_v<Header>);
 static_assert(std::has_unique_object_representations_v<Header>, "Header has padding");
@@ -72,6 +85,41 @@ tlv::Bytes as_bytes(std::string_view s) {
 
 Error bad(const std::string& what) { return Error(Code::kInvalidArgument, "bad order: " + what); }
 
+// An order that decoded must be exactly what encode_order() writes for it: unused fields and
+// endpoints zero, so an order has one spelling (the exec request's fields are checked one by one
+// above, with their own reasons).
+Result<SessionOrder> canonical(SessionOrder order, std::span<const std::uint8_t> bytes,
+                               const char* what);
+
+// The endpoints' kinds and count are range-checked here; their addresses and ports are the
+// privileged process's to judge (check_forward_endpoints(), socket_request.h).
+Result<SessionOrder> decode_forward(const Header& h, std::string_view tail) {
+  if (!tail.empty()) return bad("a forward with strings");
+  if (h.netns[kMaxExecNameField] != '\0') return bad("namespace name not terminated");
+  if (h.endpointc < 1 || h.endpointc > kMaxForwardEndpoints) return bad("endpoint count");
+  ForwardRequest f;
+  f.netns = h.netns;
+  for (std::size_t i = 0; i < h.endpointc; ++i) {
+    const RawEndpoint& raw = h.endpoints[i];
+    if (raw.kind > static_cast<std::uint8_t>(SocketKind::kUdpBind)) return bad("endpoint kind");
+    SocketEndpoint e;
+    e.kind = static_cast<SocketKind>(raw.kind);
+    std::memcpy(e.addr.data(), raw.addr, 4);
+    e.port = raw.port;
+    f.endpoints.push_back(e);
+  }
+  return SessionOrder(std::move(f));
+}
+
+Result<SessionOrder> canonical(SessionOrder order, std::span<const std::uint8_t> bytes,
+                               const char* what) {
+  const std::vector<std::uint8_t> again = encode_order(order);
+  if (!std::equal(again.begin(), again.end(), bytes.begin(), bytes.end())) {
+    return bad(std::string(what) + " with unused fields or endpoints set");
+  }
+  return order;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> encode_order(const SessionOrder& order) {
@@ -80,6 +128,20 @@ std::vector<std::uint8_t> encode_order(const SessionOrder& order) {
   if (const auto* s = std::get_if<SignalOrder>(&order)) {
     h.kind = kKindSignal;
     h.signo = s->signo;
+  } else if (const auto* o = std::get_if<SocketOpen>(&order)) {
+    h.kind = kKindSocketOpen;
+    h.socket_id = o->id;
+    h.endpoint = o->endpoint;
+  } else if (const auto* f = std::get_if<ForwardRequest>(&order)) {
+    h.kind = kKindForward;
+    std::memcpy(h.netns, f->netns.data(), std::min(f->netns.size(), kMaxExecNameField));
+    h.endpointc = static_cast<std::uint16_t>(std::min(f->endpoints.size(), kMaxForwardEndpoints));
+    for (std::size_t i = 0; i < h.endpointc; ++i) {
+      const SocketEndpoint& e = f->endpoints[i];
+      h.endpoints[i].kind = static_cast<std::uint8_t>(e.kind);
+      std::memcpy(h.endpoints[i].addr, e.addr.data(), 4);
+      h.endpoints[i].port = e.port;
+    }
   } else {
     const auto& r = std::get<ExecRequest>(order);
     h.kind = kKindExec;
@@ -120,6 +182,14 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
     if (std::memcmp(&only, &h, sizeof h) != 0) return bad("a signal with other fields set");
     if (!tail.empty()) return bad("a signal with strings");
     return SessionOrder(SignalOrder{h.signo});
+  }
+  if (h.kind == kKindSocketOpen) {
+    if (!tail.empty()) return bad("a socket request with strings");
+    return canonical(SocketOpen{h.socket_id, h.endpoint}, bytes, "a socket request");
+  }
+  if (h.kind == kKindForward) {
+    VPNNS_ASSIGN_OR_RETURN(SessionOrder forward, decode_forward(h, tail));
+    return canonical(std::move(forward), bytes, "a forward");
   }
   if (h.kind != kKindExec) return bad("unknown kind " + std::to_string(h.kind));
   ExecRequest r;

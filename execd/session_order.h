@@ -13,9 +13,12 @@
 //
 // Kinds: kExec (the one request: namespace name, mode, umask, terminal modes and size, argv,
 // env) and kSignal (a signal for the command; the privileged process checks it against
-// is_forwardable_signal() again). The end of the decoder (EOF on the channel) is the client's
-// hang-up. Nothing in an order is trusted: the privileged process validates the namespace
-// (netns_marker.h), the descriptors and the signal as if the client had sent them.
+// is_forwardable_signal() again); for `vpnnsctl forward` (socket_wire.h) kForward (the one
+// request: namespace name and up to kMaxForwardEndpoints fixed-size endpoints) and kSocketOpen
+// (id, endpoint index). The end of the decoder (EOF on the channel) is the client's hang-up.
+// Nothing in an order is trusted: the privileged process validates the namespace
+// (netns_marker.h), the descriptors, the signal, the endpoints (127.0.0.1 only, ports) and each
+// socket request (socket_request.h) as if the client had sent them.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,8 @@
 
 #include "common/error.h"
 #include "exec_ipc/exec_wire.h"
+#include "exec_ipc/socket_wire.h"
+#include "ipc/seqpacket.h"
 
 namespace vpnns {
 
@@ -33,7 +38,7 @@ struct SignalOrder {
   friend bool operator==(const SignalOrder&, const SignalOrder&) = default;
 };
 
-using SessionOrder = std::variant<ExecRequest, SignalOrder>;
+using SessionOrder = std::variant<ExecRequest, SignalOrder, ForwardRequest, SocketOpen>;
 
 // Bytes of an order (the descriptors travel beside them).
 std::vector<std::uint8_t> encode_order(const SessionOrder& order);
@@ -43,5 +48,7 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes);
 
 // The largest order encode_order() makes.
 inline constexpr std::size_t kMaxOrder = kMaxExecFrame + 1024;
+// What the privileged process reads from the decoder's channel.
+inline constexpr SeqpacketLimits kOrderLimits{kMaxOrder, kMaxExecFds, "order"};
 
 }  // namespace vpnns

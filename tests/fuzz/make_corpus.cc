@@ -376,6 +376,19 @@ void write_exec_frames(CorpusWriter& w) {
   w.write(t, "refused",
           encode_exec(ExecServiceMessage(
               ExecRefused{Code::kPermissionDenied, "user x may not enter 'gw'", 125})));
+  // vpnnsctl forward's socket requests (exec_ipc/socket_wire.h).
+  ForwardRequest forward{"work",
+                         {{SocketKind::kTcpConnect, {127, 0, 0, 1}, 9091},
+                          {SocketKind::kTcpListen, {127, 0, 0, 1}, 3128},
+                          {SocketKind::kUdpConnect, {127, 0, 0, 1}, 53},
+                          {SocketKind::kUdpBind, {127, 0, 0, 1}, 5353}}};
+  w.write(t, "forward", encode_exec(ExecClientMessage(forward)));
+  w.write(t, "socket-open", encode_exec(ExecClientMessage(SocketOpen{7, 2})));
+  w.write(t, "forward-ready", encode_exec(ExecServiceMessage(ForwardReady{})));
+  w.write(t, "socket-opened", encode_exec(ExecServiceMessage(SocketOpened{7})));
+  w.write(t, "socket-failed",
+          encode_exec(ExecServiceMessage(SocketFailed{
+              7, Code::kSystem, 111, "tcp connect 127.0.0.1:9091 in namespace 'work'"})));
 }
 
 }  // namespace

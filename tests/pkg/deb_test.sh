@@ -51,7 +51,7 @@ for f in /usr/lib/x86_64-linux-gnu/openvpn/plugins/vpnns.so /usr/lib/openvpn/vpn
   /usr/libexec/vpnns/vpnns-helper /usr/libexec/vpnns/vpnns-dns-updown /usr/bin/vpnnsctl /usr/share/man/man8/vpnns.8.gz \
     /usr/share/man/man1/vpnnsctl.1.gz /lib/systemd/system/vpnns-netns@.service \
   /usr/sbin/vpnns-execd /lib/systemd/system/vpnns-execd.socket \
-  /lib/systemd/system/vpnns-execd.service \
+  /lib/systemd/system/vpnns-execd.service /usr/lib/systemd/user/vpnns-forward@.service \
   /usr/share/vpnns/systemd/openvpn-client@.service.d/vpnns.conf \
   /usr/share/doc/vpnns/copyright /usr/share/doc/vpnns/examples/server/firewall.nft \
   /usr/share/doc/vpnns/examples/exec-policy; do

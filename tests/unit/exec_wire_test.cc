@@ -179,7 +179,7 @@ TEST(ExecWire, RefusesMalformedClientFrames) {
       {"short header", {'V', 'P', 'N', 'X', 0, 1}, "truncated header"},
       {"bad magic", bad_magic, "bad magic"},
       {"other version", raw(1, minimal(), 2), "protocol version 2"},
-      {"unknown type", raw(3, minimal()), "unknown message type 3"},
+      {"unknown type", raw(99, minimal()), "unknown message type 99"},
       {"truncated", truncated, "length field says"},
       {"trailing byte", trailing, "length field says"},
       {"unknown attribute", raw(1, with({{42, "x"}})), "unexpected attribute 42"},

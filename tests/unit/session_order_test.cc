@@ -114,6 +114,72 @@ TEST(SessionOrder, RefusesFieldsEncodeWouldNotSet) {
   for (const Case& c : cases) EXPECT_FALSE(decode_order(c.bytes)) << c.what;
 }
 
+ForwardRequest forward_request() {
+  ForwardRequest f;
+  f.netns = "vpn0";
+  f.endpoints = {SocketEndpoint{SocketKind::kTcpConnect, {127, 0, 0, 1}, 8080},
+                 SocketEndpoint{SocketKind::kUdpBind, {127, 0, 0, 1}, 5300},
+                 // Not 127.0.0.1: passed on as decoded; the privileged process refuses it.
+                 SocketEndpoint{SocketKind::kTcpListen, {10, 0, 0, 1}, 80}};
+  return f;
+}
+
+TEST(SessionOrder, ForwardOrdersRoundTrip) {
+  ForwardRequest most = forward_request();
+  most.netns = std::string(kMaxExecNameField, 'n');
+  most.endpoints.assign(kMaxForwardEndpoints,
+                        SocketEndpoint{SocketKind::kUdpConnect, {127, 0, 0, 1}, 65535});
+  for (const SessionOrder& order :
+       {SessionOrder(forward_request()), SessionOrder(most),
+        SessionOrder(SocketOpen{0xfffffffe, 31}), SessionOrder(SocketOpen{})}) {
+    auto back = decode_order(encode_order(order));
+    ASSERT_TRUE(back) << back.error().text();
+    EXPECT_EQ(*back, order);
+  }
+}
+
+TEST(SessionOrder, RefusesBadForwardOrders) {
+  // Offsets of the kinds' fields: kind at 4; the endpoint count just before the endpoints,
+  // which end where the name begins.
+  const std::size_t name_at = encode_order(ExecRequest{}).size() - (kMaxExecNameField + 1);
+  const std::size_t endpoints_at = name_at - kMaxForwardEndpoints * 8;
+  const std::size_t count_at = endpoints_at - 2;
+  const std::vector<std::uint8_t> good = encode_order(forward_request());
+  ASSERT_EQ(good[count_at], 3);
+  ASSERT_EQ(good[endpoints_at + 8], static_cast<std::uint8_t>(SocketKind::kUdpBind));
+  auto none = good;
+  none[count_at] = 0;
+  EXPECT_FALSE(decode_order(none)) << "no endpoint";
+  auto many = good;
+  many[count_at] = kMaxForwardEndpoints + 1;
+  EXPECT_FALSE(decode_order(many)) << "too many endpoints";
+  auto kind = good;
+  kind[endpoints_at + 8] = 4;
+  EXPECT_FALSE(decode_order(kind)) << "unknown endpoint kind";
+  auto strings = good;
+  strings.push_back(0);
+  EXPECT_FALSE(decode_order(strings)) << "a forward with strings";
+  auto name = good;
+  std::memset(name.data() + name_at, 'a', kMaxExecNameField + 1);
+  EXPECT_FALSE(decode_order(name)) << "unterminated name";
+  auto open = encode_order(SocketOpen{1, 2});
+  open.push_back(0);
+  EXPECT_FALSE(decode_order(open)) << "a socket request with strings";
+  // One spelling: what encode_order would not set is refused.
+  auto reserved = good;
+  reserved[endpoints_at + 1] = 1;
+  EXPECT_FALSE(decode_order(reserved)) << "an endpoint's reserved byte";
+  auto unused = good;
+  unused[endpoints_at + 3 * 8] = 1;
+  EXPECT_FALSE(decode_order(unused)) << "an endpoint beyond the count";
+  auto umask = encode_order(SocketOpen{1, 2});
+  umask[14] = 022;
+  EXPECT_FALSE(decode_order(umask)) << "a socket request with a umask";
+  auto fumask = good;
+  fumask[14] = 022;
+  EXPECT_FALSE(decode_order(fumask)) << "a forward with a umask";
+}
+
 TEST(SessionOrder, RefusesAnUnterminatedNamespaceName) {
   std::vector<std::uint8_t> bytes = encode_order(pty_request());
   // The name field is the header's last member; a request without strings is the header alone.
