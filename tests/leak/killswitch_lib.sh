@@ -147,11 +147,12 @@ ks_launch() {
 
 # ks_start PLUGIN_ARGS: ks_launch and wait for the connection.
 ks_start() {
-  local n
+  local n t0
+  t0=$(now_ms)
   n=$(grep -c 'Initialization Sequence Completed' "$WORK/client.log" 2>/dev/null) || n=0
   ks_launch "$1"
   wait_connected $((n + 1))
-  log "openvpn $CLIENT_PID connected with '$1'"
+  log "openvpn $CLIENT_PID connected with '$1' in $(($(now_ms) - t0)) ms"
 }
 
 # ks_stop [SIGNAL]: stops the client (default SIGTERM) and waits for it and its helper.
@@ -178,8 +179,7 @@ snap() {
   local ns
   for ns in srv lan rogue; do
     local var=NS_${ns^^}
-    in_ns "${!var}" nft -j list counters |
-      jq -r --arg ns "$ns" '.nftables[] | select(.counter) | .counter | "\($ns).\(.name) \(.packets)"'
+    in_ns "${!var}" nft list counters | awk -v ns="$ns" '$1 == "counter" {n = $2} $1 == "packets" {print ns "." n, $2}'
   done
 }
 

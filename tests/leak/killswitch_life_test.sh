@@ -61,7 +61,7 @@ status_says() {
 reset_instance() {
   local out
   out=$(in_ns "$NS_CLI" "$CTL" reset "$INST" 2>&1) || fail "vpnnsctl reset $INST failed: $out"
-  grep -q "removed: nftables table inet $KS_TABLE" <<<"$out" || fail "vpnnsctl reset did not name the table: $out"
+  grep -q "removed: .*table inet $KS_TABLE .*kill switch lifted" <<<"$out" || fail "vpnnsctl reset did not say it lifted the kill switch: $out"
   ks_table_absent || fail "the kill switch table is still there after reset"
 }
 
