@@ -71,7 +71,7 @@ class_lan_dns() {
 }
 
 class_localnet() {
-  ip -n "$NS_CLI" route get "$LOCALNET_DST" | grep -q "dev rogue0" ||
+  ip -n "$NS_CLI" route get "$LOCALNET_DST" | grep "dev rogue0" >/dev/null ||
     fail "$LOCALNET_DST is not on-link on rogue0: $(ip -n "$NS_CLI" route get "$LOCALNET_DST")"
   window app_probe "$LOCALNET_DST"
   if [ "$PHASE" = control ]; then
@@ -85,7 +85,7 @@ class_localnet() {
 }
 
 class_tunnelvision() {
-  ip -n "$NS_CLI" route get "$PUSHED_DNS" | grep -q "via $ROGUE_GW dev rogue0" ||
+  ip -n "$NS_CLI" route get "$PUSHED_DNS" | grep "via $ROGUE_GW dev rogue0" >/dev/null ||
     fail "no injected route: $(ip -n "$NS_CLI" route get "$PUSHED_DNS")"
   window app_sh "$(probe_cmd "$PUSHED_DNS"); echo q >/dev/udp/$PUSHED_DNS/53"
   if [ "$PHASE" = control ]; then
@@ -183,7 +183,7 @@ bad_argument() {
   wait "$CLIENT_PID" 2>/dev/null || rc=$?
   forget "$CLIENT_PID"
   [ "$rc" -ne 0 ] || fail "openvpn with '$1' exited with status 0"
-  msg=$(log_since | grep -v PLUGIN_INIT | grep -F "argument '$1'" | grep -m1 -F -- "$2") ||
+  msg=$(log_since | grep -v PLUGIN_INIT | grep -F "argument '$1'" | grep -F -- "$2" | sed -n 1p) ||
     fail "no message naming '$1' and saying '$2': $(log_since | grep -v PLUGIN_INIT | grep -F -- "${1%%=*}" || true)"
   ks_table_absent || fail "a kill switch table exists after '$1'"
   [ -z "$(in_ns "$NS_CLI" nft list tables)" ] || fail "tables after '$1': $(in_ns "$NS_CLI" nft list tables)"
@@ -228,7 +228,7 @@ EOF
 PHASE=yes
 ks_start "killswitch=yes"
 ks_table_present || fail "no table inet $KS_TABLE with killswitch=yes"
-log_since | grep -q "kill switch installed (nftables table inet $KS_TABLE" ||
+log_since | grep "kill switch installed (nftables table inet $KS_TABLE" >/dev/null ||
   fail "openvpn's log does not say the kill switch was installed: $(log_since | grep -i 'kill switch' || true)"
 in_host_initial=$(grep -c "^query $REMOTE_NAME\. " "$WORK/lan_dns.log" || true)
 [ "$in_host_initial" -ge 1 ] || fail "openvpn did not look up $REMOTE_NAME at the LAN resolver"

@@ -27,6 +27,9 @@
 # "stray", and replies from the client's inbound test port as "inbound_reply". A "no leak" check
 # requires every outside and stray counter to stand still; these are the test's own counters in
 # its own namespaces, never the product's.
+#
+# (No `... | grep -q` in these scripts: under pipefail, grep -q leaving at the first match gives
+# the writer SIGPIPE and the pipeline a failure — a check that fails at random. grep >/dev/null.)
 source "$(dirname "${BASH_SOURCE[0]}")/leak_lib.sh"
 
 CTL=${VPNNS_CTL:-$BUILD/ctl/vpnnsctl}
@@ -113,7 +116,7 @@ setup_killswitch_topology() {
   # openvpn's and the applications' /etc: resolv.conf names the LAN's resolver (leak_lib.sh).
   HOSTNS_ETC_NETNS=0 start_host_mountns
   grep -q "$REMOTE_NAME" /etc/hosts && fail "/etc/hosts knows $REMOTE_NAME"
-  in_host getent ahostsv4 "$REMOTE_NAME" | grep -q "^$SERVER " ||
+  in_host getent ahostsv4 "$REMOTE_NAME" | grep "^$SERVER " >/dev/null ||
     fail "the LAN resolver does not resolve $REMOTE_NAME"
 }
 
