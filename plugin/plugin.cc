@@ -17,6 +17,7 @@
 #include <openvpn/openvpn-plugin.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <memory>
 #include <string>
@@ -151,6 +152,25 @@ int handle_event(PluginState& ctx, int type, const char* const* argv, const char
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
+// The protocols and ports of openvpn's `remote` lines (remote_port_N, proto_N: openvpn's own
+// configuration at open time): where the kill switch lets openvpn's sockets send before the
+// server's address is known. A line whose values cannot be read is left out (and then blocked).
+std::vector<RemotePort> remote_ports_of(const Env& env) {
+  std::vector<RemotePort> out;
+  for (int n = 1; n <= 64; ++n) {
+    const auto port = env.get("remote_port_" + std::to_string(n));
+    if (!port) break;
+    const std::string proto(env.get("proto_" + std::to_string(n)).value_or("udp"));
+    std::string problem;
+    const bool tcp = proto.starts_with("tcp");
+    auto parsed = parse_port_list(std::string(tcp ? "tcp/" : "udp/") + std::string(*port), problem);
+    for (const auto& p : parsed) {
+      if (std::find(out.begin(), out.end(), p) == out.end() && out.size() < 16) out.push_back(p);
+    }
+  }
+  return out;
+}
+
 // vpnns-dns-updown sits beside the helper (installed, and in the build tree).
 std::string dns_updown_path(const Config& config) {
   const auto slash = config.helper.rfind('/');
@@ -178,9 +198,10 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
   const Env open_env(in->envp);
   const auto config_path = open_env.get("config");
   const Role role = open_env.get("remote_1") ? Role::kClient : Role::kServer;
-  auto config = parse_config(
-      words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
-                            instance_from_config_path(config_path.value_or("openvpn")), role});
+  auto config =
+      parse_config(words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
+                                         instance_from_config_path(config_path.value_or("openvpn")),
+                                         role, remote_ports_of(open_env)});
   if (!config) {
     log.error("bad plugin arguments: " + config.error().message());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -211,6 +232,15 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
   if (config->seal) summary += "; seal in nftables table inet " + config->seal_table();
   if (config->server_mode()) summary += "; keeping client sets";
   log.note(summary);
+  if (config->killswitch_on()) {
+    // The helper answered Hello only after the table was committed (helper/killswitch.h).
+    log.note(
+        "kill switch installed (nftables table inet " + config->killswitch_table() +
+        ", killswitch=" + (config->killswitch == KillSwitchMode::kLockdown ? "lockdown" : "yes") +
+        ", allow-lan=" + (config->allow_lan ? "yes" : "no") +
+        "): nothing leaves this network namespace but through the tunnel and to openvpn's "
+        "server");
+  }
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
@@ -259,7 +289,11 @@ VPNNS_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle) {
   try {
     vpnns::Reply reply = ctx->helper.close();
     for (const auto& w : reply.warnings) ctx->log.warn("close: " + w);
-    if (!reply.ok()) ctx->log.error("close: " + reply.message);
+    if (!reply.ok()) {
+      ctx->log.error("close: " + reply.message);
+    } else if (ctx->config.killswitch_on()) {
+      ctx->log.note("close: " + reply.message);  // says whether the kill switch is lifted or held
+    }
   } catch (...) {
   }
 }
