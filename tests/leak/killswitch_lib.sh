@@ -21,7 +21,8 @@
 #
 # Counting: besides leak_lib.sh's `inet leakwatch` (probes, by port), every outer namespace
 # (server, LAN, rogue) has `inet kswatch`, which counts everything that arrives from the client's
-# link except what a kill switch must let through — openvpn's UDP 1194, openvpn's own lookups of
+# link except what a kill switch must let through — UDP to port 1194 of the server's two
+# addresses (openvpn's; anywhere else it is stray, and the probes send it), openvpn's own lookups of
 # $REMOTE_NAME ("remote_lookup", matched in the query itself), DHCPv4 and DHCPv6 ("dhcp",
 # "dhcp6"), IPv6 router and neighbour solicitations and advertisements and MLD reports — as
 # "stray", and replies from the client's inbound test port as "inbound_reply". A "no leak" check
@@ -39,6 +40,9 @@ NS_FWD=$ID-fwd
 INST=$ID-k
 KS_TABLE=vpnns-ks-$INST
 REMOTE_NAME=vpnks.example.test
+# The server's second address (killswitch_life_test.sh: the LAN's resolver answers it after a
+# while, as a round robin would).
+SERVER2=198.51.100.11
 LOCALNET_DST=203.0.113.200
 PRIV_LAN=192.168.77.2
 PRIV_LAN6=fd77::2
@@ -68,7 +72,7 @@ table inet kswatch {
     udp dport 53 @th,160,48 0x0576706e6b73 counter name "remote_lookup" return
     udp sport 68 udp dport 67 counter name "dhcp" return
     udp sport 546 udp dport 547 counter name "dhcp6" return
-    udp dport 1194 return
+    ip daddr { $SERVER, $SERVER2 } udp dport 1194 return
     icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } return
     tcp sport $INBOUND_PORT counter name "inbound_reply" return
     counter name "stray"
@@ -109,15 +113,31 @@ setup_killswitch_topology() {
   in_ns "$NS_CLI" sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
   # The LAN's resolver.
   [ -x "$LEAK_DNS" ] || fail "$LEAK_DNS is missing (build the leak_dns target)"
-  (exec nsenter --net="/run/netns/$NS_LAN" -- "$LEAK_DNS" "$LAN_DNS" "$REMOTE_NAME" "$SERVER" \
-    >"$WORK/lan_dns.log" 2>&1) &
-  STARTED_PIDS+=("$!")
-  wait_for 5 grep -q listening "$WORK/lan_dns.log" || fail "the LAN resolver did not start: $(cat "$WORK/lan_dns.log")"
+  lan_dns_answers "$SERVER"
   # openvpn's and the applications' /etc: resolv.conf names the LAN's resolver (leak_lib.sh).
   HOSTNS_ETC_NETNS=0 start_host_mountns
   grep -q "$REMOTE_NAME" /etc/hosts && fail "/etc/hosts knows $REMOTE_NAME"
   in_host getent ahostsv4 "$REMOTE_NAME" | grep "^$SERVER " >/dev/null ||
     fail "the LAN resolver does not resolve $REMOTE_NAME"
+}
+
+# lan_dns_answers IPV4: (re)starts the LAN's resolver, answering $REMOTE_NAME with IPV4; its log
+# goes on in $WORK/lan_dns.log.
+LAN_DNS_PID=""
+lan_dns_answers() {
+  if [ -n "$LAN_DNS_PID" ]; then
+    kill -TERM "$LAN_DNS_PID" 2>/dev/null || true
+    wait "$LAN_DNS_PID" 2>/dev/null || true
+    forget "$LAN_DNS_PID"
+  fi
+  local n
+  n=$(grep -c "^listening" "$WORK/lan_dns.log" 2>/dev/null) || n=0
+  (exec nsenter --net="/run/netns/$NS_LAN" -- "$LEAK_DNS" "$LAN_DNS" "$REMOTE_NAME" "$1" \
+    >>"$WORK/lan_dns.log" 2>&1) &
+  LAN_DNS_PID=$!
+  STARTED_PIDS+=("$LAN_DNS_PID")
+  listening() { [ "$(grep -c "^listening" "$WORK/lan_dns.log")" -gt "$n" ]; }
+  wait_for 5 listening || fail "the LAN resolver did not start: $(cat "$WORK/lan_dns.log")"
 }
 
 # dns_queries NAME: queries for NAME the LAN's resolver has received so far.
@@ -216,13 +236,15 @@ expect_moved() {
 # Lets packets in flight land before a counter is read.
 settle() { sleep 0.2; }
 
-# probe_cmd DEST...: UDP to port 9999, a TCP connection to port 80 and an ICMP echo request to
+# probe_cmd DEST...: UDP to ports 9999 and 1194 (openvpn's, which a kill switch must not open to
+# anyone else), a TCP connection to port 80 and an ICMP echo request to
 # every DEST, all at once, each given 0.3 s (the first packet leaves at once; what matters is
 # where it goes, not whether an answer comes); prints what the sends met.
 probe_cmd() {
   local d out=""
   for d in "$@"; do
-    out+="(echo leak-probe >/dev/udp/$d/9999) 2>&1 & (timeout 0.3 bash -c 'echo >/dev/tcp/$d/80') 2>&1 &"
+    out+="(echo leak-probe >/dev/udp/$d/9999) 2>&1 & (echo leak-probe >/dev/udp/$d/1194) 2>&1 &"
+    out+="(timeout 0.3 bash -c 'echo >/dev/tcp/$d/80') 2>&1 &"
     out+="ping -n -c 1 -W 0.3 $d 2>&1 >/dev/null & "
   done
   printf '%s wait' "$out"

@@ -12,7 +12,8 @@
 #   9  restart window: SIGUSR1, then a ping-restart (the server's packets blackholed), with the
 #      sender running: 0 packets out; the tunnel carries the sender after the reconnects; at
 #      SIGUSR1 openvpn looks `remote` up again, as nobody inside the chroot, through the kill
-#      switch (a ping-restart reuses the address it has: openvpn's soft restart).
+#      switch, and finds the server's second address, which it reaches before IPCHANGE tells the
+#      helper (a ping-restart reuses the address it has: openvpn's soft restart).
 #   6  SIGTERM with killswitch=yes: the table is lifted and the log says so (and the sender's
 #      packets go out again: the control of the classes before); with killswitch=lockdown: held,
 #      0 packets out, said so, and the next start of the instance replaces it.
@@ -22,7 +23,7 @@
 TEST_NAME=leak-killswitch-life
 source "$(dirname "$0")/killswitch_lib.sh"
 
-DESTS=("$SERVER" "$LAN_DNS" "$ROGUE_GW" "$LOCALNET_DST" "$PUSHED_DNS" 2001:db8:1::1 2001:db8:10::1 192.0.2.1)
+DESTS=("$SERVER" "$SERVER2" "$LAN_DNS" "$ROGUE_GW" "$LOCALNET_DST" "$PUSHED_DNS" 2001:db8:1::1 2001:db8:10::1 192.0.2.1)
 
 # sending: starts the application's sender (leak_lib.sh) and waits until it has sent a few.
 sending() {
@@ -73,16 +74,24 @@ class_control() {
 }
 
 class_restart_window() {
-  local n q q0 q1 l0 restarts before t
+  local n m q q0 q1 l0 restarts before t
   [ "$(ps -o user= -p "$CLIENT_PID")" = nobody ] || fail "openvpn does not run as nobody"
   sending
   n=$(grep -c 'Initialization Sequence Completed' "$WORK/client.log")
   q0=$(dns_queries "$REMOTE_NAME")
+  # From now on the name points to the server's second address: the reconnect goes to an address
+  # the kill switch has not seen yet (openvpn's port is open to openvpn alone until IPCHANGE).
+  lan_dns_answers "$SERVER2"
   before=$(snap)
+  m=$(wc -l <"$WORK/client.log")
   kill -USR1 "$CLIENT_PID"
   wait_connected $((n + 1))
   q1=$(($(dns_queries "$REMOTE_NAME") - q0))
   [ "$q1" -ge 1 ] || fail "openvpn did not look $REMOTE_NAME up again at the SIGUSR1 reconnect"
+  tail -n +"$((m + 1))" "$WORK/client.log" | grep "Peer Connection Initiated with \[AF_INET\]$SERVER2:1194" >/dev/null ||
+    fail "openvpn did not reconnect to $SERVER2: $(tail -n +"$((m + 1))" "$WORK/client.log" | grep -i 'peer connection' || true)"
+  in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4 | grep "elements = { $SERVER2 }" >/dev/null ||
+    fail "the kill switch does not follow IPCHANGE: $(in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4)"
   restarts=$(grep -c 'Inactivity timeout (--ping-restart)' "$WORK/client.log" || true)
   in_ns "$NS_SRV" nft -f - <<EOF
 table inet blackhole {
@@ -106,7 +115,7 @@ EOF
   q=$(($(dns_queries "$REMOTE_NAME") - q0))
   l0=$(moved "$DELTA" lan.remote_lookup)
   [ "$l0" -ge 1 ] || fail "the LAN counted $l0 lookups of $REMOTE_NAME from the client"
-  pass "sender (sent/failed $(sender_stats app)) through SIGUSR1 and a ping-restart: 0 outside, $t through the tunnel; at SIGUSR1 openvpn (nobody, chroot) looked $REMOTE_NAME up again at the LAN resolver ($q1 queries; $q in all: a ping-restart keeps the address) and reconnected"
+  pass "sender (sent/failed $(sender_stats app)) through SIGUSR1 and a ping-restart: 0 outside, $t through the tunnel; at SIGUSR1 openvpn (nobody, chroot) looked $REMOTE_NAME up again at the LAN resolver ($q1 queries; $q in all: a ping-restart keeps the address), reconnected to its new address $SERVER2, and the kill switch followed"
 }
 
 class_sigterm_yes() {
@@ -171,7 +180,10 @@ class_replaced() {
 # --- the run
 
 setup_killswitch_topology
+ip -n "$NS_SRV" addr add "$SERVER2/24" dev veth0
 make_pki
+# The server on both addresses (multihome: it answers from the one it was asked on).
+SERVER_ENDPOINT=$'proto udp\nmultihome'
 server_conf_v4only 'push "redirect-gateway def1"'
 # A ping-restart in three seconds (netns_leak_test.sh explains the timers).
 sed -i 's/^keepalive 2 10$/keepalive 1 10/' "$WORK/server.conf"
