@@ -10,15 +10,10 @@
 #include "ctl/printable.h"
 #include "kernel/nft.h"
 #include "kernel/nft_build.h"
-#include "state/process_info.h"
+#include "state/killswitch_owner.h"
 
 namespace vpnns::ctl {
 namespace {
-
-bool helper_alive(pid_t pid) {
-  auto info = process_info(pid);
-  return info && info->comm == kHelperComm && process_running(pid);
-}
 
 std::string utc(std::int64_t t) {
   const time_t tt = static_cast<time_t>(t);
@@ -42,7 +37,7 @@ Result<std::vector<KillSwitchView>> read_killswitches() {
     VPNNS_ASSIGN_OR_RETURN(v.state, read_killswitch_state(sock, t));
     if (!v.state.exists) continue;  // gone in between
     v.owner = parse_killswitch_comment(v.state.comment);
-    v.owner_running = v.owner && helper_alive(v.owner->helper_pid);
+    v.owner_running = v.owner && killswitch_owner_running(*v.owner);
     out.push_back(std::move(v));
   }
   return out;
@@ -118,7 +113,7 @@ bool reset_killswitch(const std::string& instance) {
     say("left alone: " + what + " (its comment is \"" + st->comment + "\": vpnns did not make it)");
     return true;
   }
-  if (helper_alive(owner->helper_pid)) {
+  if (killswitch_owner_running(*owner)) {
     say("left alone: " + what + " (its helper pid " + std::to_string(owner->helper_pid) +
         " is running: stop that openvpn)");
     return false;

@@ -108,7 +108,7 @@ Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
       build_killswitch_server(b, c.table, c.add, c.server);
     }
     void operator()(const nft_change::KillSwitchUid& c) const {
-      build_killswitch_uid(b, c.table, c.add, c.uid);
+      build_killswitch_uid(b, c.table, c.add, c.uid, c.reconnect);
     }
     void operator()(const nft_change::KillSwitchTunnel& c) const {
       build_killswitch_tunnel(b, c.table, c.add, c.dev);

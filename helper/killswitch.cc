@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 
 #include "common/names.h"
 #include "helper/kernel_real.h"
+#include "state/killswitch_owner.h"
 
 namespace vpnns {
 namespace {
@@ -19,12 +19,14 @@ const char* mode_word(KillSwitchMode m) {
   return m == KillSwitchMode::kLockdown ? "lockdown" : "yes";
 }
 
-bool is_running_helper(pid_t pid) {
-  if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) return false;
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "vpnns-helper";
+// A running owner gets a moment to finish: openvpn killed and restarted at once leaves its old
+// helper tearing down (it got SIGTERM by PR_SET_PDEATHSIG) while the new one starts.
+bool owner_stays(const KillSwitchOwner& owner) {
+  for (int i = 0; i < 40; ++i) {
+    if (!killswitch_owner_running(owner)) return false;
+    ::usleep(50'000);
+  }
+  return killswitch_owner_running(owner);
 }
 
 std::string utc(std::int64_t t) {
@@ -45,6 +47,16 @@ std::int64_t now() {
 
 }  // namespace
 
+std::set<std::uint32_t> reconnect_uids(const std::set<std::uint32_t>& uids, bool dropped) {
+  // Until openvpn dropped privileges (or if it never does), root is openvpn.
+  if (!dropped) return {0};
+  std::set<std::uint32_t> out;
+  for (std::uint32_t uid : uids) {
+    if (uid != 0) out.insert(uid);
+  }
+  return out.empty() ? std::set<std::uint32_t>{0} : out;
+}
+
 KillSwitch::KillSwitch(const Config& config, const SealSpec& seal, std::unique_ptr<NftOps> nft,
                        pid_t self, std::int64_t since)
     : nft_(std::move(nft)),
@@ -58,7 +70,10 @@ KillSwitch::KillSwitch(const Config& config, const SealSpec& seal, std::unique_p
   spec_.allow_lan = config.allow_lan;
   spec_.ports = config.killswitch_ports;
   spec_.mark = seal.mark;
-  if (!seal.mark) spec_.uids = seal.uids;
+  if (!seal.mark) {
+    spec_.uids = seal.uids;
+    spec_.reconnect_uids = reconnect_uids(seal.uids, false);
+  }
   spec_.server = seal.server;
 }
 
@@ -74,7 +89,7 @@ Status KillSwitch::install(Warnings& warnings) {
   VPNNS_ASSIGN_OR_RETURN(KillSwitchState st, nft_->read_killswitch(spec_.table));
   if (st.exists) {
     const auto owner = parse_killswitch_comment(st.comment);
-    if (owner && owner->helper_pid != ::getpid() && is_running_helper(owner->helper_pid)) {
+    if (owner && owner->helper_pid != ::getpid() && owner_stays(*owner)) {
       return Error(Code::kFailedPrecondition,
                    "nftables table inet " + spec_.table + " is the kill switch of a running " +
                        "vpnns helper (pid " + std::to_string(owner->helper_pid) +
@@ -111,11 +126,15 @@ Status KillSwitch::reconcile(KillSwitchSpec want, Warnings& warnings) {
       changes.push_back(KillSwitchServer{t, true, *want.server});
     }
     if (!want.mark) {
-      for (std::uint32_t uid : want.uids) {
-        if (!st.uids.contains(uid)) changes.push_back(KillSwitchUid{t, true, uid});
-      }
-      for (std::uint32_t uid : st.uids) {
-        if (!want.uids.contains(uid)) changes.push_back(KillSwitchUid{t, false, uid});
+      for (bool r : {false, true}) {
+        const auto& have = r ? st.reconnect_uids : st.uids;
+        const auto& need = r ? want.reconnect_uids : want.uids;
+        for (std::uint32_t uid : need) {
+          if (!have.contains(uid)) changes.push_back(KillSwitchUid{t, true, uid, r});
+        }
+        for (std::uint32_t uid : have) {
+          if (!need.contains(uid)) changes.push_back(KillSwitchUid{t, false, uid, r});
+        }
       }
     }
     for (const std::string& dev : st.tunnels) {
@@ -142,6 +161,7 @@ Status KillSwitch::follow(const SealSpec& seal, Warnings& warnings) {
   KillSwitchSpec want = spec_;
   want.mark = seal.mark;
   want.uids = seal.mark ? std::set<std::uint32_t>{} : seal.uids;
+  want.reconnect_uids = seal.mark ? std::set<std::uint32_t>{} : reconnect_uids(seal.uids, dropped_);
   want.server = seal.server;
   return reconcile(std::move(want), warnings);
 }

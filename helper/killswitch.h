@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@
 #include "state/state.h"
 
 namespace vpnns {
+
+// The owners of a socket openvpn opens anew (killswitch_nft.h): root until openvpn `dropped`
+// privileges, then the non-root owners the seal accepts (its `user`).
+std::set<std::uint32_t> reconnect_uids(const std::set<std::uint32_t>& uids, bool dropped);
 
 class KillSwitch {
  public:
@@ -58,6 +63,9 @@ class KillSwitch {
   Status follow(const SealSpec& seal, Warnings& warnings);
   // UP in seal mode: the tunnel device's name, learned once. Returns a summary for the log.
   Result<std::string> learn_tunnel(const std::string& dev, Warnings& warnings);
+  // openvpn runs as its `user` now (its effective uid, seen by the helper): its new sockets
+  // and lookups come from that uid alone; root's stop passing. Takes effect at the next follow().
+  void privileges_dropped() { dropped_ = true; }
   // Makes the kernel hold the table again if it does not (notifications, events).
   Status ensure(Warnings& warnings);
   // Teardown. `clean`: openvpn closed the plugin (its clean exit). Lifts the table with
@@ -78,6 +86,7 @@ class KillSwitch {
   std::int64_t since_;
   bool track_tunnel_;  // seal mode: the tunnel device is in this namespace
   bool installed_ = false;
+  bool dropped_ = false;  // openvpn dropped privileges
 };
 
 }  // namespace vpnns

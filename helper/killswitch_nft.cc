@@ -23,6 +23,7 @@ constexpr std::uint32_t kUidsId = 1;
 constexpr std::uint32_t kServer4Id = 2;
 constexpr std::uint32_t kServer6Id = 3;
 constexpr std::uint32_t kTunnelsId = 4;
+constexpr std::uint32_t kReconnectUidsId = 5;
 // nftables' datatype for interface names (TYPE_IFNAME, src/datatype.h).
 constexpr std::uint32_t kNftTypeIfname = 41;
 constexpr std::uint8_t kIcmpv6 = IPPROTO_ICMPV6;
@@ -74,13 +75,14 @@ void dev_in_tunnels(nftnl_rule* r, bool out) {
 }
 
 // `meta skuid @uids` or `meta mark N`: a packet from openvpn's own sockets (the seal's test).
-void from_openvpn(nftnl_rule* r, const KillSwitchSpec& spec) {
+// `reconnect`: a socket openvpn opens anew (@reconnect_uids).
+void from_openvpn(nftnl_rule* r, const KillSwitchSpec& spec, bool reconnect = false) {
   if (spec.mark) {
     nft_meta(r, NFT_META_MARK);
     nft_cmp_eq(r, &*spec.mark, sizeof *spec.mark);
   } else {
     nft_meta(r, NFT_META_SKUID);
-    nft_lookup(r, kKsUids, kUidsId);
+    nft_lookup(r, reconnect ? kKsReconnectUids : kKsUids, reconnect ? kReconnectUidsId : kUidsId);
   }
 }
 
@@ -173,13 +175,13 @@ Rules rules_of(const KillSwitchSpec& spec) {
     nftnl_rule* r = out();
     l4proto(r, p.tcp ? IPPROTO_TCP : IPPROTO_UDP);
     dport(r, p.port);
-    from_openvpn(r, spec);
+    from_openvpn(r, spec, true);
   }
   for (std::uint8_t proto : {std::uint8_t{IPPROTO_UDP}, std::uint8_t{IPPROTO_TCP}}) {
     nftnl_rule* r = out();
     l4proto(r, proto);
     dport(r, 53);
-    from_openvpn(r, spec);
+    from_openvpn(r, spec, true);
   }
   udp_ports(out(), Family::kV4, 68, 67);
   udp_ports(out(), Family::kV6, 546, 547);
@@ -230,8 +232,11 @@ void server_element(NftBatch& b, bool add, const std::string& table, const IpAdd
                   "address " + a.str());
 }
 
-void uid_element(NftBatch& b, bool add, const std::string& table, std::uint32_t uid) {
-  nft_set_element(b, add, table, kKsUids, kUidsId, &uid, sizeof uid, "uid " + std::to_string(uid));
+void uid_element(NftBatch& b, bool add, const std::string& table, std::uint32_t uid,
+                 bool reconnect = false) {
+  nft_set_element(b, add, table, reconnect ? kKsReconnectUids : kKsUids,
+                  reconnect ? kReconnectUidsId : kUidsId, &uid, sizeof uid,
+                  "uid " + std::to_string(uid));
 }
 
 void tunnel_element(NftBatch& b, bool add, const std::string& table, const std::string& dev) {
@@ -250,12 +255,16 @@ void build_killswitch_install(NftBatch& b, const KillSwitchSpec& spec) {
   const std::string& t = spec.table;
   nft_table_replace(b, t, spec.comment);
   for (const char* c : {kKsDroppedOut, kKsDroppedFwd, kKsDroppedIn}) nft_counter(b, t, c);
-  if (!spec.mark) nft_set(b, t, kKsUids, kUidsId, kNftTypeUid, 4, kNftByteorderHost);
+  if (!spec.mark) {
+    nft_set(b, t, kKsUids, kUidsId, kNftTypeUid, 4, kNftByteorderHost);
+    nft_set(b, t, kKsReconnectUids, kReconnectUidsId, kNftTypeUid, 4, kNftByteorderHost);
+  }
   nft_set(b, t, kKsServer4, kServer4Id, kNftTypeIpv4, 4, kNftByteorderBig);
   nft_set(b, t, kKsServer6, kServer6Id, kNftTypeIpv6, 16, kNftByteorderBig);
   nft_set(b, t, kKsTunnels, kTunnelsId, kNftTypeIfname, IFNAMSIZ, kNftByteorderHost);
   if (!spec.mark) {
     for (std::uint32_t uid : spec.uids) uid_element(b, true, t, uid);
+    for (std::uint32_t uid : spec.reconnect_uids) uid_element(b, true, t, uid, true);
   }
   if (spec.server) server_element(b, true, t, *spec.server);
   if (spec.tunnel) tunnel_element(b, true, t, *spec.tunnel);
@@ -275,8 +284,9 @@ void build_killswitch_server(NftBatch& b, const std::string& table, bool add,
   server_element(b, add, table, server);
 }
 
-void build_killswitch_uid(NftBatch& b, const std::string& table, bool add, std::uint32_t uid) {
-  uid_element(b, add, table, uid);
+void build_killswitch_uid(NftBatch& b, const std::string& table, bool add, std::uint32_t uid,
+                          bool reconnect) {
+  uid_element(b, add, table, uid, reconnect);
 }
 
 void build_killswitch_tunnel(NftBatch& b, const std::string& table, bool add,
@@ -293,7 +303,9 @@ bool killswitch_intact(const KillSwitchState& st, const KillSwitchSpec& spec) {
 
 bool killswitch_matches(const KillSwitchState& st, const KillSwitchSpec& spec) {
   if (!killswitch_intact(st, spec)) return false;
-  if (!spec.mark && st.uids != spec.uids) return false;
+  if (!spec.mark && (st.uids != spec.uids || st.reconnect_uids != spec.reconnect_uids)) {
+    return false;
+  }
   const std::vector<IpAddr> servers =
       spec.server ? std::vector<IpAddr>{*spec.server} : std::vector<IpAddr>{};
   const std::vector<std::string> tunnels =

@@ -5,6 +5,8 @@
 //     comment "vpnns kill switch for openvpn instance 'NAME'; killswitch=yes; ...; helper pid N"
 //     counter dropped_out { }  counter dropped_fwd { }  counter dropped_in { }
 //     set uids    { type uid; }            openvpn's socket owners (the seal's; not with a mark)
+//     set reconnect_uids { type uid; }     the owners of a socket openvpn opens anew: 0 until
+//                                          openvpn drops privileges, then its `user` alone
 //     set server4 { type ipv4_addr; }      the VPN server's current address (the seal's)
 //     set server6 { type ipv6_addr; }
 //     set tunnels { type ifname; }         the tunnel device, learned at the first UP
@@ -14,9 +16,9 @@
 //       oifname "lo" accept
 //       ip daddr @server4 OPENVPN accept            OPENVPN: meta skuid @uids | meta mark N
 //       ip6 daddr @server6 OPENVPN accept
-//       meta l4proto udp th dport 1194 OPENVPN accept    (one per killswitch-ports= entry)
-//       meta l4proto udp th dport 53 OPENVPN accept      openvpn's own name lookups
-//       meta l4proto tcp th dport 53 OPENVPN accept
+//       meta l4proto udp th dport 1194 NEW accept    (one per killswitch-ports= entry)
+//       meta l4proto udp th dport 53 NEW accept      openvpn's own name lookups
+//       meta l4proto tcp th dport 53 NEW accept      NEW: meta skuid @reconnect_uids | meta mark N
 //       meta nfproto ipv4 udp sport 68 udp dport 67 accept        DHCPv4
 //       meta nfproto ipv6 udp sport 546 udp dport 547 accept      DHCPv6
 //       icmpv6 type nd-router-solicit ip6 hoplimit 255 accept     (and 135, 136: NS, NA)
@@ -45,6 +47,12 @@
 //
 // Why this shape. The final drop of each chain, not the policy, so every dropped packet is
 // counted; a drop in any base chain is final in nftables, so no other table's accept opens it.
+// Root's sockets: openvpn opens its first socket and makes its first lookups as root, so uid 0 is
+// openvpn until it drops privileges; its reconnects (new sockets, new lookups: after SIGUSR1)
+// come from its `user`. So the ports and DNS rules accept uid 0 only until the drop, after which
+// no other root process may look names up or reach a `remote` port outside the tunnel; the
+// server rule keeps uid 0, as the seal does, for the socket openvpn opened as root. With
+// seal-mark=N only openvpn's marked sockets pass any of them.
 // The tunnel rule comes first: it is the only one the data path meets. No `ct state
 // established` in output or forward-out: a connection opened before openvpn started must not
 // keep leaking. The tunnel is matched by name (a set of ifname), so a device re-created by a
@@ -82,11 +90,12 @@ struct KillSwitchSpec {
   std::string table;    // "vpnns-ks-<instance>"
   std::string comment;  // killswitch_comment()
   bool allow_lan = false;
-  std::set<std::uint32_t> uids;       // openvpn's socket owners (ignored with a mark)
-  std::optional<std::uint32_t> mark;  // seal-mark=N
-  std::optional<IpAddr> server;       // the VPN server's current address
-  std::vector<RemotePort> ports;      // killswitch-ports=
-  std::optional<std::string> tunnel;  // the tunnel device's name
+  std::set<std::uint32_t> uids;            // openvpn's socket owners (ignored with a mark)
+  std::set<std::uint32_t> reconnect_uids;  // owners of its new sockets (ignored with a mark)
+  std::optional<std::uint32_t> mark;       // seal-mark=N
+  std::optional<IpAddr> server;            // the VPN server's current address
+  std::vector<RemotePort> ports;           // killswitch-ports=
+  std::optional<std::string> tunnel;       // the tunnel device's name
   friend bool operator==(const KillSwitchSpec&, const KillSwitchSpec&) = default;
 };
 
@@ -102,7 +111,8 @@ void build_killswitch_install(NftBatch& batch, const KillSwitchSpec& spec);
 // One element of the server4/server6, uids or tunnels set, added or removed.
 void build_killswitch_server(NftBatch& batch, const std::string& table, bool add,
                              const IpAddr& server);
-void build_killswitch_uid(NftBatch& batch, const std::string& table, bool add, std::uint32_t uid);
+void build_killswitch_uid(NftBatch& batch, const std::string& table, bool add, std::uint32_t uid,
+                          bool reconnect = false);
 void build_killswitch_tunnel(NftBatch& batch, const std::string& table, bool add,
                              const std::string& dev);
 

@@ -62,6 +62,7 @@ struct KillSwitchUid {
   std::string table;
   bool add;
   std::uint32_t uid;
+  bool reconnect = false;  // the reconnect_uids set
 };
 struct KillSwitchTunnel {
   std::string table;

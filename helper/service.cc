@@ -345,7 +345,13 @@ void Service::on_readable(int fd) {
   }
   if (fd == seal_->timer_fd()) {
     seal_->on_timer(pending_);
-    if (killswitch_) killswitch_follow(pending_);  // openvpn's uid, once learned
+    if (killswitch_) {
+      // openvpn's uid, once learned; from then on root's new sockets are not openvpn's.
+      if (auto uid = effective_uid_of(published_.openvpn_pid); uid && *uid != 0) {
+        killswitch_->privileges_dropped();
+        killswitch_follow(pending_);
+      }
+    }
   }
   mark_stale(std::nullopt);  // written only if the seal changed (openvpn's uid learned)
 }

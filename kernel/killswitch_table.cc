@@ -88,14 +88,18 @@ Result<KillSwitchState> read_killswitch_state(NetlinkSocket& sock, const std::st
   VPNNS_ASSIGN_OR_RETURN(st.rules_out, nft_count_rules(sock, table, kKsOutput));
   VPNNS_ASSIGN_OR_RETURN(st.rules_fwd, nft_count_rules(sock, table, kKsForward));
   VPNNS_ASSIGN_OR_RETURN(st.rules_in, nft_count_rules(sock, table, kKsInput));
-  VPNNS_ASSIGN_OR_RETURN(st.has_uid_set,
-                         nft_read_set(sock, table, kKsUids, [&](std::span<const std::uint8_t> k) {
-                           std::uint32_t uid = 0;
-                           if (k.size() == sizeof uid) {
-                             std::memcpy(&uid, k.data(), sizeof uid);
-                             st.uids.insert(uid);
-                           }
-                         }));
+  for (auto [set, into] :
+       {std::pair{kKsUids, &st.uids}, std::pair{kKsReconnectUids, &st.reconnect_uids}}) {
+    VPNNS_ASSIGN_OR_RETURN(bool has,
+                           nft_read_set(sock, table, set, [into](std::span<const std::uint8_t> k) {
+                             std::uint32_t uid = 0;
+                             if (k.size() == sizeof uid) {
+                               std::memcpy(&uid, k.data(), sizeof uid);
+                               into->insert(uid);
+                             }
+                           }));
+    if (set == kKsUids) st.has_uid_set = has;
+  }
   auto add_server = [&](std::span<const std::uint8_t> k) {
     if (auto a = IpAddr::from_bytes(k)) st.servers.push_back(*a);
   };

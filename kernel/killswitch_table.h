@@ -4,8 +4,8 @@
 // (status) and lifts a held one (reset). Both go through this file, so they agree on the names.
 //
 //   table inet vpnns-ks-<instance>, in openvpn's network namespace: chains output, forward,
-//   input; counters dropped_out, dropped_fwd, dropped_in; sets uids (not with seal-mark),
-//   server4, server6, tunnels.
+//   input; counters dropped_out, dropped_fwd, dropped_in; sets uids and reconnect_uids (not
+//   with seal-mark), server4, server6, tunnels.
 //
 // The comment names the owner and what the table is, so that a table left behind (held) still
 // says so after its helper is gone:
@@ -38,6 +38,7 @@ inline constexpr const char* kKsDroppedOut = "dropped_out";
 inline constexpr const char* kKsDroppedFwd = "dropped_fwd";
 inline constexpr const char* kKsDroppedIn = "dropped_in";
 inline constexpr const char* kKsUids = "uids";
+inline constexpr const char* kKsReconnectUids = "reconnect_uids";
 inline constexpr const char* kKsServer4 = "server4";
 inline constexpr const char* kKsServer6 = "server6";
 inline constexpr const char* kKsTunnels = "tunnels";
@@ -61,6 +62,7 @@ struct KillSwitchState {
   std::string comment;
   std::size_t rules_out = 0, rules_fwd = 0, rules_in = 0;
   std::set<std::uint32_t> uids;
+  std::set<std::uint32_t> reconnect_uids;
   std::vector<IpAddr> servers;       // server4 and server6 elements
   std::vector<std::string> tunnels;  // elements of "tunnels"
   bool has_uid_set = false;

@@ -103,11 +103,13 @@ TEST_F(KillSwitchTest, InstalledAtStartDropsAllButTheTunnel) {
         "type filter hook forward priority filter; policy accept;",
         "type filter hook input priority filter; policy accept;", "oifname @tunnels accept",
         "oifname \"lo\" accept", "ip daddr @server4 meta skuid @uids accept",
-        "ip6 daddr @server6 meta skuid @uids accept", "udp dport 1194 meta skuid @uids accept",
-        "udp dport 53 meta skuid @uids accept", "tcp dport 53 meta skuid @uids accept",
-        "udp sport 68 udp dport 67 accept", "udp sport 546 udp dport 547 accept",
-        "counter name \"dropped_out\" drop", "counter name \"dropped_fwd\" drop",
-        "counter name \"dropped_in\" drop", "ct state established,related accept",
+        "ip6 daddr @server6 meta skuid @uids accept",
+        "udp dport 1194 meta skuid @reconnect_uids accept",
+        "udp dport 53 meta skuid @reconnect_uids accept",
+        "tcp dport 53 meta skuid @reconnect_uids accept", "udp sport 68 udp dport 67 accept",
+        "udp sport 546 udp dport 547 accept", "counter name \"dropped_out\" drop",
+        "counter name \"dropped_fwd\" drop", "counter name \"dropped_in\" drop",
+        "ct state established,related accept",
         "iifname @tunnels ct state established,related accept"}) {
     EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
   }

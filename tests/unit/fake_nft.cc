@@ -105,7 +105,10 @@ struct Apply {
     st.rules_out = n.out;
     st.rules_fwd = n.fwd;
     st.rules_in = n.in;
-    if (!c.spec.mark) st.uids = c.spec.uids;
+    if (!c.spec.mark) {
+      st.uids = c.spec.uids;
+      st.reconnect_uids = c.spec.reconnect_uids;
+    }
     if (c.spec.server) st.servers = {*c.spec.server};
     if (c.spec.tunnel) st.tunnels = {*c.spec.tunnel};
     st.has_uid_set = !c.spec.mark;
@@ -119,9 +122,10 @@ struct Apply {
   }
   Status operator()(const nft_change::KillSwitchUid& c) const {
     VPNNS_ASSIGN_OR_RETURN(KillSwitchState * st, table_of<KillSwitchState>(t, c.table));
+    std::set<std::uint32_t>& set = c.reconnect ? st->reconnect_uids : st->uids;
     if (c.add) {
-      st->uids.insert(c.uid);
-    } else if (st->uids.erase(c.uid) == 0) {
+      set.insert(c.uid);
+    } else if (set.erase(c.uid) == 0) {
       return missing("element " + std::to_string(c.uid));
     }
     return ok_status();
