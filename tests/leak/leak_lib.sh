@@ -241,17 +241,24 @@ start_sender() {
           if echo leak-probe 2>/dev/null >"/dev/udp/$d/$port"; then ok=$((ok + 1)); else err=$((err + 1)); fi
         done
       done
-      printf "%s %s\n" "$ok" "$err" >"$stats"
+      printf "%s %s\n" "$ok" "$err" 1<>"$stats"
       sleep 0.05
     done' _ "$WORK/app/$name" "$@"
   SENDER_PID=$BG_PID
   wait_for 5 test -s "$WORK/app/$name" || fail "sender $name did not start"
 }
 
-# sender_stats NAME: "OK ERR" so far.
+# sender_stats NAME: "OK ERR" so far. (The sender rewrites its file in place, never truncating
+# it: the counts only grow, so every write is at least as long as the last, and a reader never
+# sees it empty — not even when the sender is killed half-way.)
 sender_stats() {
-  local s=""
-  while [ -z "$s" ]; do s=$(cat "$WORK/app/$1" 2>/dev/null); done
+  local s="" i
+  for ((i = 0; i < 100; i++)); do
+    s=$(cat "$WORK/app/$1" 2>/dev/null) || true
+    [ -z "$s" ] || break
+    sleep 0.01
+  done
+  [ -n "$s" ] || fail "sender $1 has written no counts"
   echo "$s"
 }
 
