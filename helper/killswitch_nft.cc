@@ -208,7 +208,7 @@ Rules rules_of(const KillSwitchSpec& spec) {
       in_prefix(fwd(), p, true);
       // Inbound, a LAN host is known by its (unicast) source address.
       const std::uint8_t first = p.addr.bytes()[0];
-      if (first < 224 && first != 0xff) in_prefix(in(), p, false);
+      if (p.addr.is_v4() ? first < 224 : first != 0xff) in_prefix(in(), p, false);
     }
   }
   for (auto* chain : {&rs.out, &rs.fwd, &rs.in}) {
