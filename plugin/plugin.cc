@@ -58,7 +58,23 @@ struct PluginState {
   HelperProcess helper;
   Log log;
   std::uint64_t next_client = 1;  // numbers per-client contexts (server side)
+  // The `signal` of the last DOWN (openvpn's reason): with a kill switch, close_v1 lifts it only
+  // after an exit the administrator asked for.
+  std::string last_down_signal = {};
 };
+
+// Whether openvpn closes the plugin because someone told it to stop (SIGTERM, SIGINT; also
+// management's `signal SIGTERM` and a server's exit-notify, which openvpn turns into SIGTERM).
+// The last DOWN's `signal` says otherwise when openvpn ends on its own: SIGHUP (openvpn re-opens
+// plugins unprivileged, vpnns cannot follow: it stops), ping-exit, inactive, a fatal error. Then
+// a killswitch=yes stays (helper/killswitch.h). A DOWN of a restart (sigusr1, ping-restart,
+// connection-reset: without persist-tun) says nothing about the stop that came later.
+bool clean_stop(const std::string& down_signal) {
+  for (const char* own : {"sighup", "ping-exit", "inactive", "error", "unknown"}) {
+    if (down_signal == own) return false;
+  }
+  return true;
+}
 
 // What openvpn keeps for each connected client on our behalf: its number, by which the helper
 // knows the client (a common name is not unique, and learn-address "delete" comes without one).
@@ -132,6 +148,9 @@ Result<Request> parse_event(int type, const char* const* argv, const char* const
 
 int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp,
                  void* per_client_context) {
+  if (type == OPENVPN_PLUGIN_DOWN) {
+    ctx.last_down_signal = std::string(Env(envp).get("signal").value_or("unknown"));
+  }
   auto request = parse_event(type, argv, envp, per_client_context, ctx.config, ctx.log);
   if (!request) {
     ctx.log.error("event refused before it reached the helper: " + request.error().text());
@@ -287,6 +306,13 @@ VPNNS_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle) {
   if (handle == nullptr) return;
   std::unique_ptr<vpnns::PluginState> ctx(vpnns::context_of(handle));
   try {
+    if (ctx->config.killswitch_on() && !vpnns::clean_stop(ctx->last_down_signal)) {
+      // The helper sees EOF, as when openvpn dies: it takes down the rest and holds the switch.
+      ctx->log.note("close: kill switch held: openvpn stops after '" + ctx->last_down_signal +
+                    "', not by SIGTERM; 'vpnnsctl reset " + ctx->config.instance + "' lifts it");
+      ctx->helper.abandon();
+      return;
+    }
     vpnns::Reply reply = ctx->helper.close();
     for (const auto& w : reply.warnings) ctx->log.warn("close: " + w);
     if (!reply.ok()) {

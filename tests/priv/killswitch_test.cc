@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/priv/fixture.h"
+#include "tests/support/plugin_host.h"
 
 namespace vpnns::testing {
 namespace {
@@ -234,6 +235,53 @@ TEST_F(KillSwitchTest, RepairedAfterFlushRuleset) {
   bool warned = false;
   for (const auto& w : r.warnings) warned |= w.find("reinstalled") != std::string::npos;
   EXPECT_TRUE(warned);
+}
+
+// Through the plugin, as openvpn loads it: the log, openvpn's `remote` ports, and close_v1
+// lifting the kill switch only after a stop someone asked for (the last DOWN's `signal`).
+TEST_F(KillSwitchTest, PluginLiftsOnlyAfterSigterm) {
+  for (const char* signal : {"sigterm", "sighup"}) {
+    PluginHost::clear_log();
+    {
+      PluginHost host(
+          VPNNS_TEST_PLUGIN,
+          {std::string("helper=") + VPNNS_TEST_HELPER, "instance=" + instance_, "killswitch=yes"},
+          {"verb=1", "config=/etc/openvpn/client/test.conf", "remote_1=198.51.100.1",
+           "remote_port_1=1194", "proto_1=udp", "remote_2=198.51.100.9", "remote_port_2=443",
+           "proto_2=tcp-client"});
+      EXPECT_TRUE(table_exists());
+      const std::string t = ruleset();
+      EXPECT_NE(t.find("udp dport 1194 meta skuid @reconnect_uids accept"), std::string::npos) << t;
+      EXPECT_NE(t.find("tcp dport 443 meta skuid @reconnect_uids accept"), std::string::npos) << t;
+      EXPECT_EQ(
+          host.call(OPENVPN_PLUGIN_DOWN, {tun_name_, "1500", "0", "192.0.2.2", "init"},
+                    {"dev=" + tun_name_, "script_context=init", std::string("signal=") + signal}),
+          OPENVPN_PLUGIN_FUNC_SUCCESS);
+    }  // close_v1
+    std::string log;
+    for (const auto& l : PluginHost::log()) log += l + "\n";
+    EXPECT_NE(log.find("kill switch installed (nftables table inet " + table() +
+                       ", killswitch=yes, allow-lan=no)"),
+              std::string::npos)
+        << log;
+    if (std::string(signal) == "sigterm") {
+      EXPECT_NE(log.find("close: removed what vpnns added; kill switch lifted"), std::string::npos)
+          << log;
+      EXPECT_FALSE(table_exists());
+    } else {
+      EXPECT_NE(log.find("close: kill switch held: openvpn stops after 'sighup'"),
+                std::string::npos)
+          << log;
+      // The helper saw EOF and exits on its own; the table stays.
+      const auto at = log.find("helper pid ");
+      ASSERT_NE(at, std::string::npos);
+      EXPECT_TRUE(process_gone(static_cast<pid_t>(std::stol(log.substr(at + 11)))));
+      EXPECT_TRUE(table_exists());
+      EXPECT_EQ(probe("198.51.100.1", 9999), EPERM);
+      sh(std::string(VPNNS_TEST_CTL) + " reset " + instance_, true);
+      EXPECT_FALSE(table_exists());
+    }
+  }
 }
 
 }  // namespace
