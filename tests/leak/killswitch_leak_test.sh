@@ -118,13 +118,28 @@ class_forward() {
   pass "forwarded from $FWD_HOST to ${OUT4[*]} ${OUT6[*]}: 0 outside; for 192.0.2.1: into tun0 ($((t1 - t0)) packets)"
 }
 
+# DHCP: the client's requests out (counted at the LAN), a server's answers in (received by
+# listeners on the client's ports 68 and 546).
 class_dhcp() {
+  local ll tag=$PHASE$RANDOM
   window in_ns "$NS_CLI" bash -c "echo dhcp | timeout 2 nc -u -n -q 0 -p 68 -s 203.0.113.2 $LAN_DNS 67;
     echo dhcp6 | timeout 2 nc -6 -u -n -q 0 -p 546 ff02::1:2%lan0 547"
   expect_moved "DHCPv4 (68 -> 67) at the LAN" "$DELTA" lan.dhcp 1
   expect_moved "DHCPv6 (546 -> 547) at the LAN" "$DELTA" lan.dhcp6 1
   expect_no_leak "DHCP only" "$DELTA"
-  pass "DHCPv4 to $LAN_DNS:67 and DHCPv6 to ff02::1:2:547 counted at the LAN ($(tr '\n' ' ' <<<"$DELTA"))"
+  # (The listeners only now: the requests above needed ports 68 and 546.)
+  start_in_ns "$NS_CLI" bash -c "exec nc -4 -u -l -k -n 68 >$WORK/dhcp68-$tag.out 2>&1"
+  start_in_ns "$NS_CLI" bash -c "exec nc -6 -u -l -k -n 546 >$WORK/dhcp546-$tag.out 2>&1"
+  bound() { [ "$(in_ns "$NS_CLI" ss -Hlun 'sport = :68 or sport = :546' | wc -l)" -ge 2 ]; }
+  wait_for 2 bound || fail "the DHCP reply listeners did not start"
+  ll=$(ip -n "$NS_CLI" -6 -o addr show dev lan0 scope link | awk '{split($4, a, "/"); print a[1]}')
+  # From addresses the requests did not go to: conntrack cannot call them replies (a DHCP offer
+  # comes from a server the client has not addressed).
+  in_ns "$NS_LAN" bash -c "echo reply4 | timeout 2 nc -u -n -q 0 -s $PRIV_LAN -p 67 203.0.113.2 68;
+    echo reply6 | timeout 2 nc -6 -u -n -q 0 -p 547 $ll%veth0 546" || true
+  got_both() { grep -q reply4 "$WORK/dhcp68-$tag.out" && grep -q reply6 "$WORK/dhcp546-$tag.out"; }
+  wait_for 2 got_both || fail "DHCP replies (67 -> 68, 547 -> 546) did not arrive: $(cat "$WORK"/dhcp*-"$tag".out)"
+  pass "DHCPv4 to $LAN_DNS:67 and DHCPv6 to ff02::1:2:547 counted at the LAN ($(tr '\n' ' ' <<<"$DELTA")); the replies to 68 and 546 arrived"
 }
 
 # inbound: a TCP listener on the client's host, connected to from the LAN and through the tunnel.
@@ -215,6 +230,7 @@ run_class 4 "LocalNet (control)" class_localnet
 run_class 5 "TunnelVision (control)" class_tunnelvision
 run_class 10 "forwarded from a LAN (control)" class_forward
 run_class i "inbound (control)" class_inbound
+run_class d "DHCP (control)" class_dhcp
 ks_stop
 
 # Another owner's table that accepts everything, before and after the kill switch's priority.
