@@ -237,6 +237,26 @@ TEST_F(KillSwitchTest, RepairedAfterFlushRuleset) {
   EXPECT_TRUE(warned);
 }
 
+// netns=: the tunnel lives in the other namespace; openvpn's own namespace lets out only openvpn's
+// traffic to its server (the seal comes along).
+TEST_F(KillSwitchTest, NetnsModeGuardsOpenvpnsNamespace) {
+  // As openvpn leaves it with ifconfig-noexec: down, no address.
+  sh("ip addr flush dev " + tun_name_ + " && ip link set " + tun_name_ + " down");
+  start({"killswitch=yes"});
+  UpRequest up = subnet_up();
+  up.remote = ip("198.51.100.1");
+  Reply r = expect_ok(up);
+  EXPECT_EQ(r.message.find("kill switch lets"), std::string::npos) << r.message;
+  EXPECT_NE(sh("ip -n " + target_ + " link show " + tun_name_, true).find(tun_name_),
+            std::string::npos);
+  const std::string t = ruleset();
+  EXPECT_NE(t.find("set tunnels {\n\t\ttype ifname\n\t}"), std::string::npos) << t;
+  EXPECT_EQ(probe("198.51.100.3", 9999), EPERM);
+  EXPECT_EQ(probe("198.51.100.1", 4000), 0);  // openvpn's socket (uid 0) to its server
+  EXPECT_TRUE(sh("nft list tables").find("table inet vpnns-" + instance_ + "\n") !=
+              std::string::npos);  // the seal
+}
+
 // Through the plugin, as openvpn loads it: the log, openvpn's `remote` ports, and close_v1
 // lifting the kill switch only after a stop someone asked for (the last DOWN's `signal`).
 TEST_F(KillSwitchTest, PluginLiftsOnlyAfterSigterm) {
