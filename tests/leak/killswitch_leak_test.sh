@@ -139,7 +139,14 @@ class_dhcp() {
     echo reply6 | timeout 2 nc -6 -u -n -q 0 -p 547 $ll%veth0 546" || true
   got_both() { grep -q reply4 "$WORK/dhcp68-$tag.out" && grep -q reply6 "$WORK/dhcp546-$tag.out"; }
   wait_for 2 got_both || fail "DHCP replies (67 -> 68, 547 -> 546) did not arrive: $(cat "$WORK"/dhcp*-"$tag".out)"
-  pass "DHCPv4 to $LAN_DNS:67 and DHCPv6 to ff02::1:2:547 counted at the LAN ($(tr '\n' ' ' <<<"$DELTA")); the replies to 68 and 546 arrived"
+  # Neighbour discovery: the LAN resolves the client's IPv6 address (its NS in, the client's NA
+  # out); the echo request that makes it ask is inbound and may be dropped.
+  ip -n "$NS_LAN" -6 neigh flush dev veth0
+  in_ns "$NS_LAN" ping -6 -n -c 1 -W 0.5 2001:db8:10::2 >/dev/null 2>&1 || true
+  local nb
+  nb=$(ip -n "$NS_LAN" -6 neigh show 2001:db8:10::2 dev veth0)
+  grep lladdr <<<"$nb" >/dev/null || fail "the LAN could not resolve the client's 2001:db8:10::2 (NS/NA): '$nb'"
+  pass "DHCPv4 to $LAN_DNS:67 and DHCPv6 to ff02::1:2:547 counted at the LAN ($(tr '\n' ' ' <<<"$DELTA")); the answers to 68 and 546 arrived; the LAN resolved the client's IPv6 address ($(awk '{print $NF}' <<<"$nb"))"
 }
 
 # inbound: a TCP listener on the client's host, connected to from the LAN and through the tunnel.
@@ -230,7 +237,7 @@ run_class 4 "LocalNet (control)" class_localnet
 run_class 5 "TunnelVision (control)" class_tunnelvision
 run_class 10 "forwarded from a LAN (control)" class_forward
 run_class i "inbound (control)" class_inbound
-run_class d "DHCP (control)" class_dhcp
+run_class d "DHCP and neighbour discovery (control)" class_dhcp
 ks_stop
 
 # Another owner's table that accepts everything, before and after the kill switch's priority.
@@ -257,7 +264,7 @@ run_class 3 "the LAN's resolver (killswitch=yes)" class_lan_dns
 run_class 4 "LocalNet (killswitch=yes)" class_localnet
 run_class 5 "TunnelVision (killswitch=yes)" class_tunnelvision
 run_class 10 "forwarded from a LAN (killswitch=yes)" class_forward
-run_class d "DHCP passes (killswitch=yes)" class_dhcp
+run_class d "DHCP and neighbour discovery pass (killswitch=yes)" class_dhcp
 run_class i "inbound (killswitch=yes)" class_inbound
 run_class t "the tunnel works (killswitch=yes)" class_tunnel
 run_class s "vpnnsctl status shows the kill switch (killswitch=yes)" class_status
@@ -267,6 +274,6 @@ ks_stop
 PHASE=lan
 ks_start "killswitch=yes allow-lan=yes"
 run_class 11 "allow-lan=yes" class_allow_lan
-run_class d "DHCP passes (allow-lan=yes)" class_dhcp
+run_class d "DHCP and neighbour discovery pass (allow-lan=yes)" class_dhcp
 ks_stop
 report
