@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "state/state.h"
 #include "tests/unit/fake_nft.h"
 
 namespace vpnns {
@@ -182,6 +185,32 @@ TEST_F(KillSwitchModeTest, AFailedInstallChangesNothing) {
   KillSwitch ks = make();
   EXPECT_FALSE(ks.install(warnings_).ok());
   EXPECT_EQ(table(), nullptr);
+}
+
+}  // namespace
+}  // namespace vpnns
+
+namespace vpnns {
+namespace {
+
+// The state file's "killswitch" member: written, read back; absent in older files.
+TEST(KillSwitchState, StateFileRoundTrip) {
+  InstanceState s;
+  s.instance = "work";
+  s.helper_pid = 1234;
+  s.openvpn_pid = 1200;
+  s.started_at = 1735689600;
+  s.killswitch = StateKillSwitch{"vpnns-ks-work", "lockdown", true, 1735689600, "tun0"};
+  const Json j = state_to_json(s);
+  EXPECT_EQ(j.at("killswitch").at("table"), "vpnns-ks-work");
+  EXPECT_EQ(j.at("killswitch").at("mode"), "lockdown");
+  auto back = state_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->killswitch, s.killswitch);
+  s.killswitch.reset();
+  auto none = state_from_json(state_to_json(s));
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_FALSE(none->killswitch.has_value());
 }
 
 }  // namespace
