@@ -20,6 +20,8 @@
 #   7  openvpn SIGKILLed: held, 0 packets out, `vpnnsctl status` says held, until `vpnnsctl
 #      reset`, after which the sender's packets go out.
 #   8  the helper SIGKILLed: held while openvpn runs on and after openvpn stops; reset lifts it.
+#   6  again, with killswitch=yes and openvpn leaving by ping-exit (the server went silent): a stop
+#      nobody asked for is no clean exit, so the kill switch is held.
 TEST_NAME=leak-killswitch-life
 source "$(dirname "$0")/killswitch_lib.sh"
 
@@ -93,17 +95,10 @@ class_restart_window() {
   in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4 | grep "elements = { $SERVER2 }" >/dev/null ||
     fail "the kill switch does not follow IPCHANGE: $(in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4)"
   restarts=$(grep -c 'Inactivity timeout (--ping-restart)' "$WORK/client.log" || true)
-  in_ns "$NS_SRV" nft -f - <<EOF
-table inet blackhole {
-  chain out {
-    type filter hook output priority filter; policy accept;
-    ip daddr 198.51.100.2 udp sport 1194 drop
-  }
-}
-EOF
+  blackhole on
   restarted() { [ "$(grep -c 'Inactivity timeout (--ping-restart)' "$WORK/client.log" || true)" -gt "$restarts" ]; }
   wait_for 10 restarted || fail "openvpn did not ping-restart"
-  in_ns "$NS_SRV" nft delete table inet blackhole
+  blackhole off
   wait_connected $((n + 2))
   sleep 0.5
   settle
@@ -170,6 +165,38 @@ class_sigkill_helper() {
   pass "helper SIGKILLed: held while openvpn ran ($first sends refused) and after it stopped ($HELD_REFUSED), 0 outside; reset lifted it"
 }
 
+# blackhole on|off: the server's packets to the client are dropped (ping-restart, ping-exit).
+blackhole() {
+  if [ "$1" = on ]; then
+    in_ns "$NS_SRV" nft -f - <<EOF
+table inet blackhole {
+  chain out {
+    type filter hook output priority filter; policy accept;
+    ip daddr 198.51.100.2 udp sport 1194 drop
+  }
+}
+EOF
+  else
+    in_ns "$NS_SRV" nft delete table inet blackhole
+  fi
+}
+
+# A stop nobody asked for (ping-exit: the server went silent) is not a clean exit: held.
+class_ping_exit() {
+  sending
+  blackhole on
+  wait_gone "$CLIENT_PID" 10 || fail "openvpn did not exit on ping-exit"
+  blackhole off
+  forget "$CLIENT_PID"
+  log_since | grep "kill switch held" >/dev/null ||
+    fail "openvpn's log does not say the kill switch is held after ping-exit: $(log_since | grep -i 'kill switch\|exit' || true)"
+  ks_table_present || fail "killswitch=yes: the table is gone after ping-exit"
+  held_window "held after ping-exit"
+  reset_instance
+  stop_sender "$SENDER_PID"
+  pass "killswitch=yes, openvpn left by ping-exit: held ($(log_since | grep -o 'kill switch held.*' | sed -n 1p)), $HELD_REFUSED sends refused, 0 outside; reset lifted it"
+}
+
 class_replaced() {
   log_since | grep "kill switch installed in place of one held" >/dev/null ||
     fail "the log does not say the held kill switch was replaced: $(log_since | grep -i 'kill switch' || true)"
@@ -210,4 +237,10 @@ in_ns "$NS_CLI" "$CTL" reset "$INST" >/dev/null 2>&1 || true
 
 ks_start "killswitch=yes"
 run_class 8 "the helper SIGKILLed" class_sigkill_helper
+if is_running "$CLIENT_PID"; then ks_stop KILL; fi
+in_ns "$NS_CLI" "$CTL" reset "$INST" >/dev/null 2>&1 || true
+
+KS_CLIENT_LINES=('pull-filter ignore "ping"' "ping 1" "ping-exit 2")
+ks_start "killswitch=yes"
+run_class 6 "tunnel down by ping-exit, killswitch=yes" class_ping_exit
 report
