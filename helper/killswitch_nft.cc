@@ -102,14 +102,14 @@ void udp_ports(nftnl_rule* r, Family f, std::uint16_t sport, std::uint16_t dport
   nft_cmp_eq(r, ports.data(), sizeof ports);
 }
 
-// `icmpv6 type T ip6 hoplimit 255`: neighbour discovery, which never leaves the link.
-void nd(nftnl_rule* r, std::uint8_t type) {
+// `icmpv6 type T ip6 hoplimit H`: neighbour discovery (hop limit 255) and multicast listener
+// reports (hop limit 1), which never leave the link.
+void nd(nftnl_rule* r, std::uint8_t type, std::uint8_t hoplimit = 255) {
   family(r, Family::kV6);
   l4proto(r, kIcmpv6);
   nft_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
   nft_cmp_eq(r, &type, sizeof type);
   nft_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 7, 1);
-  const std::uint8_t hoplimit = 255;
   nft_cmp_eq(r, &hoplimit, sizeof hoplimit);
 }
 
@@ -186,6 +186,8 @@ Rules rules_of(const KillSwitchSpec& spec) {
   udp_ports(out(), Family::kV4, 68, 67);
   udp_ports(out(), Family::kV6, 546, 547);
   for (int type : {133, 135, 136}) nd(out(), static_cast<std::uint8_t>(type));
+  // MLDv2 reports: switches that snoop multicast forward neighbour solicitations by them.
+  nd(out(), 143, 1);
 
   dev_in_tunnels(fwd(), true);
   {

@@ -22,6 +22,7 @@
 //       meta nfproto ipv4 udp sport 68 udp dport 67 accept        DHCPv4
 //       meta nfproto ipv6 udp sport 546 udp dport 547 accept      DHCPv6
 //       icmpv6 type nd-router-solicit ip6 hoplimit 255 accept     (and 135, 136: NS, NA)
+//       icmpv6 type mld2-listener-report ip6 hoplimit 1 accept
 //       ip daddr 10.0.0.0/8 accept ...                 allow-lan=yes only (kLanPrefixes)
 //       counter name "dropped_out" drop
 //     }

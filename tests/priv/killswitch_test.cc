@@ -108,9 +108,11 @@ TEST_F(KillSwitchTest, InstalledAtStartDropsAllButTheTunnel) {
         "udp dport 1194 meta skuid @reconnect_uids accept",
         "udp dport 53 meta skuid @reconnect_uids accept",
         "tcp dport 53 meta skuid @reconnect_uids accept", "udp sport 68 udp dport 67 accept",
-        "udp sport 546 udp dport 547 accept", "counter name \"dropped_out\" drop",
-        "counter name \"dropped_fwd\" drop", "counter name \"dropped_in\" drop",
-        "ct state established,related accept",
+        "udp sport 546 udp dport 547 accept",
+        "icmpv6 type nd-neighbor-solicit ip6 hoplimit 255 accept",
+        "icmpv6 type mld2-listener-report ip6 hoplimit 1 accept",
+        "counter name \"dropped_out\" drop", "counter name \"dropped_fwd\" drop",
+        "counter name \"dropped_in\" drop", "ct state established,related accept",
         "iifname @tunnels ct state established,related accept"}) {
     EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
   }
