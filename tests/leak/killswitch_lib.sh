@@ -233,8 +233,9 @@ expect_moved() {
     fail "control: $1: $3 moved by $n, expected at least $4 (all moved: $(tr '\n' ' ' <<<"$2")) — the reproduction is broken"
 }
 
-# Lets packets in flight land before a counter is read.
-settle() { sleep 0.2; }
+# Lets packets in flight land before a counter is read (a veth delivers at once; the probes
+# themselves run 0.3 s, the first packet leaving at their start).
+settle() { sleep 0.1; }
 
 # probe_cmd DEST...: UDP to ports 9999 and 1194 (openvpn's, which a kill switch must not open to
 # anyone else), a TCP connection to port 80 and an ICMP echo request to

@@ -36,11 +36,11 @@ sending() {
   wait_for 5 tried || fail "the sender does not send"
 }
 
-# held_window WHAT: 0.6 s of the sender with the kill switch held: nothing out, sends refused.
+# held_window WHAT: 0.4 s of the sender with the kill switch held: nothing out, sends refused.
 held_window() {
   local e0 e1
   e0=$(sender_stats app | cut -d' ' -f2)
-  window sleep 0.6
+  window sleep 0.4
   e1=$(sender_stats app | cut -d' ' -f2)
   expect_no_leak "$1" "$DELTA"
   [ $((e1 - e0)) -ge 20 ] || fail "the sender's sends were not refused while $1 ($e0 -> $e1 failed)"
@@ -49,7 +49,7 @@ held_window() {
 
 # lifted_window WHAT: once the kill switch is gone, the sender's packets are counted outside.
 lifted_window() {
-  window sleep 0.5
+  window sleep 0.3
   local w
   for w in srv lan rogue; do expect_moved "the sender after $1" "$DELTA" "$w.stray" 2; done
 }
@@ -100,7 +100,7 @@ class_restart_window() {
   wait_for 10 restarted || fail "openvpn did not ping-restart"
   blackhole off
   wait_connected $((n + 2))
-  sleep 0.5
+  sleep 0.3
   settle
   DELTA=$(delta "$before" "$(snap)")
   stop_sender "$SENDER_PID"
