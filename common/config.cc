@@ -30,6 +30,9 @@ struct Given {
   std::optional<std::uint32_t> client_max;
   std::optional<bool> client_set_shared;
   std::optional<Role> role;
+  std::optional<KillSwitchMode> killswitch;
+  std::optional<bool> allow_lan;
+  std::optional<std::vector<RemotePort>> killswitch_ports;
 };
 
 bool is_nft_name(std::string_view v) {
@@ -182,6 +185,32 @@ const std::map<std::string, KeyParser, std::less<>>& key_parsers() {
          return {};
        }},
       {"client-classes", path_into(&client_classes_of)},
+      {"killswitch",
+       [](std::string_view v, Given& g) -> std::string {
+         if (v == "lockdown") {
+           g.killswitch = KillSwitchMode::kLockdown;
+           return {};
+         }
+         auto yes = parse_yes_no(v);
+         if (!yes) return "accepted values are 'no', 'yes' and 'lockdown'";
+         g.killswitch = *yes ? KillSwitchMode::kYes : KillSwitchMode::kNo;
+         return {};
+       }},
+      {"killswitch-ports",
+       [](std::string_view v, Given& g) -> std::string {
+         std::string problem;
+         auto ports = parse_port_list(v, problem);
+         if (!problem.empty()) return problem;
+         g.killswitch_ports = std::move(ports);
+         return {};
+       }},
+      {"allow-lan",
+       [](std::string_view v, Given& g) -> std::string {
+         auto yes = parse_yes_no(v);
+         if (!yes) return "accepted values are 'yes' and 'no'";
+         g.allow_lan = *yes;
+         return {};
+       }},
       {"client-max-entries",
        [](std::string_view v, Given& g) -> std::string {
          auto n = parse_decimal(v);
@@ -215,6 +244,30 @@ std::string accepted_keys() {
     out += key;
   }
   return out;
+}
+
+// killswitch= and allow-lan= against the rest (after the defaults are resolved).
+void check_killswitch(const Config& config, const Given& given,
+                      std::map<std::string, std::string, std::less<>>& first_seen,
+                      std::vector<std::string>& problems) {
+  if ((given.allow_lan || given.killswitch_ports) && !config.killswitch_on()) {
+    problems.push_back("argument '" +
+                       first_seen[given.allow_lan ? "allow-lan" : "killswitch-ports"] +
+                       "': needs killswitch=yes or killswitch=lockdown (without a kill switch "
+                       "nothing is blocked that it could allow)");
+    return;
+  }
+  if (!config.killswitch_on()) return;
+  if (config.role == Role::kServer) {
+    problems.push_back("argument '" + first_seen["killswitch"] +
+                       "': the kill switch guards a client's traffic; this is a server "
+                       "(role=server, client-set or client-classes, or no `remote` in openvpn's "
+                       "configuration)");
+  } else if (!config.seal) {
+    problems.push_back("argument '" + first_seen["killswitch"] +
+                       "': needs the seal (it lets openvpn's own sockets reach the VPN server "
+                       "the way the seal does); remove seal=no");
+  }
 }
 
 }  // namespace
@@ -280,6 +333,17 @@ std::vector<std::string> Config::to_args() const {
   if (!client_iroutes.empty()) out.push_back("client-iroutes=" + prefix_list_str(client_iroutes));
   if (client_max != 0) out.push_back("client-max=" + std::to_string(client_max));
   if (client_set_shared) out.push_back("client-set-shared=yes");
+  out.push_back(std::string("killswitch=") + (killswitch == KillSwitchMode::kLockdown ? "lockdown"
+                                              : killswitch == KillSwitchMode::kYes    ? "yes"
+                                                                                      : "no"));
+  if (killswitch_on()) {
+    out.push_back(std::string("allow-lan=") + (allow_lan ? "yes" : "no"));
+    if (!killswitch_ports.empty()) {
+      std::string ports;
+      for (const auto& p : killswitch_ports) ports += (ports.empty() ? "" : ",") + p.str();
+      out.push_back("killswitch-ports=" + ports);
+    }
+  }
   return out;
 }
 
@@ -346,7 +410,14 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
   config.client_set_shared = given.client_set_shared.value_or(false);
   // A namespaced tunnel is sealed by construction; a client's tunnel in openvpn's own namespace
   // is not. A server has no single VPN server to seal.
-  config.seal = given.seal.value_or(!config.netns_mode() && client);
+  config.killswitch = given.killswitch.value_or(KillSwitchMode::kNo);
+  config.allow_lan = given.allow_lan.value_or(false);
+  if (config.killswitch_on()) {
+    config.killswitch_ports = given.killswitch_ports.value_or(defaults.remote_ports);
+  }
+  // The kill switch lets openvpn's own sockets reach its server as the seal does, from the seal's
+  // data (helper/killswitch.h): with netns= it brings the seal along, in openvpn's namespace.
+  config.seal = given.seal.value_or((!config.netns_mode() || config.killswitch_on()) && client);
   config.seal_mark = given.seal_mark;
   config.seal_user = given.seal_user.value_or("");
   config.instance = given.instance.value_or(defaults.instance.empty() ? std::string("openvpn")
@@ -386,6 +457,7 @@ Result<Config> parse_config(const std::vector<std::string>& words, const ConfigD
       problems.push_back("argument '" + first_seen[key] + "': needs client-set or client-classes");
     }
   }
+  if (problems.empty()) check_killswitch(config, given, first_seen, problems);
   if (problems.empty() && !config.netns_mode() && !config.seal && !config.server_mode()) {
     problems.push_back(
         "nothing to do: give netns=NAME, client-set=... (a server), or leave seal=yes (the "

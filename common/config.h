@@ -26,6 +26,10 @@ namespace vpnns {
 // and an nftables table in the namespace that lets DNS reach only the pushed servers.
 enum class DnsMode { kNo, kYes, kPin };
 
+// killswitch=no|yes|lockdown (helper/killswitch.h): nothing leaves openvpn's namespace outside
+// the tunnel. yes: lifted at openvpn's clean exit; lockdown: held after it too.
+enum class KillSwitchMode { kNo, kYes, kLockdown };
+
 // Whether this openvpn is a client (connects to a VPN server) or a server (accepts clients).
 enum class Role { kClient, kServer };
 
@@ -42,6 +46,19 @@ struct SetRef {
 
 // Parses "FAMILY/TABLE/SET[,FAMILY/TABLE/SET...]"; the problem, if any, in `problem`.
 std::vector<SetRef> parse_set_list(std::string_view text, std::string& problem);
+
+// One way out for openvpn's sockets before the server's address is known: PROTO/PORT.
+struct RemotePort {
+  bool tcp = false;  // udp otherwise
+  std::uint16_t port = 0;
+
+  [[nodiscard]] std::string str() const { return (tcp ? "tcp/" : "udp/") + std::to_string(port); }
+  friend bool operator==(const RemotePort&, const RemotePort&) = default;
+  friend auto operator<=>(const RemotePort&, const RemotePort&) = default;
+};
+
+// Parses "PROTO/PORT[,PROTO/PORT...]" (PROTO udp or tcp); the problem, if any, in `problem`.
+std::vector<RemotePort> parse_port_list(std::string_view text, std::string& problem);
 
 struct Config {
   // netns=NAME: move the tunnel into this namespace. Empty: netns mode is off.
@@ -80,11 +97,19 @@ struct Config {
   // has no `remote`; client otherwise. A client's namespace must hold nothing but the tunnel and
   // gets default routes and DNS; a server's is a gateway's, which the administrator furnishes.
   Role role = Role::kClient;
+  // killswitch=no|yes|lockdown and allow-lan=no|yes (private and link-local destinations pass).
+  KillSwitchMode killswitch = KillSwitchMode::kNo;
+  bool allow_lan = false;
+  // killswitch-ports=PROTO/PORT,...: where openvpn's own sockets may send before (and between)
+  // the server addresses IPCHANGE reports. Default: the ports of openvpn's `remote` lines.
+  std::vector<RemotePort> killswitch_ports;
 
   [[nodiscard]] bool netns_mode() const { return !netns.empty(); }
   // An OpenVPN server keeping client sets (as opposed to a client).
   [[nodiscard]] bool server_mode() const { return !client_sets.empty() || !client_classes.empty(); }
   [[nodiscard]] std::string seal_table() const { return "vpnns-" + instance; }
+  [[nodiscard]] bool killswitch_on() const { return killswitch != KillSwitchMode::kNo; }
+  [[nodiscard]] std::string killswitch_table() const { return "vpnns-ks-" + instance; }
 
   // Canonical key=value words, every key spelled out; parse_config(to_args()) == *this.
   [[nodiscard]] std::vector<std::string> to_args() const;
@@ -97,6 +122,7 @@ struct ConfigDefaults {
   std::string helper;         // the installed helper path
   std::string instance;       // from openvpn's `config` (see instance_from_config_path)
   Role role = Role::kClient;  // kServer when openvpn's configuration has no `remote`
+  std::vector<RemotePort> remote_ports = {};  // openvpn's `remote` lines' protocols and ports
 };
 
 // Parses the plugin arguments (argv[1..] of the plugin line).

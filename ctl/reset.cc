@@ -50,6 +50,7 @@
 #include "common/unique_fd.h"
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
+#include "ctl/killswitch_view.h"
 #include "ctl/printable.h"
 #include "ctl/reset_target.h"
 #include "ctl/state_files.h"
@@ -375,6 +376,8 @@ int reset_command(std::span<char* const> args) {
     return 1;
   }
   Outcome out;
+  // First: the network comes back before anything else is looked at.
+  if (!reset_killswitch(target->instance)) out.incomplete = true;
   reset_seal(*target, out);
   reset_sets(*target, out);
   reset_dns(*target, out);

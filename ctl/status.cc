@@ -19,6 +19,7 @@
 
 #include "ctl/commands.h"
 #include "ctl/kernel_view.h"
+#include "ctl/killswitch_view.h"
 #include "ctl/state_files.h"
 #include "ctl/status_json.h"
 #include "ctl/status_report.h"
@@ -93,8 +94,19 @@ int status_command(std::span<char* const> args) {
     return st.ok() && helper_running(st->helper_pid, st->helper_start_time);
   });
 
-  const std::string out = json ? json_dump(report_json(report), true) + "\n"
-                               : report_text(report, static_cast<std::int64_t>(std::time(nullptr)));
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  // Kill switches outlive their helpers and state files: listed from the kernel (root only).
+  std::optional<Result<std::vector<KillSwitchView>>> ks;
+  if (report.kernel_read) ks = read_killswitches();
+  std::string out;
+  if (json) {
+    Json doc = report_json(report);
+    if (ks && *ks) doc["killswitches"] = killswitch_json(**ks);
+    out = json_dump(doc, true) + "\n";
+  } else {
+    out = report_text(report, now);
+    if (ks) out += *ks ? killswitch_text(**ks, now) : "kill switches: " + ks->error().text() + "\n";
+  }
   std::fputs(out.c_str(), stdout);
   return report.healthy() ? 0 : 1;
 }

@@ -65,6 +65,10 @@ Result<DnsPinState> NetlinkNftOps::read_dns_pin(const std::string& table) {
   return read_dns_pin_state(sock_, table);
 }
 
+Result<KillSwitchState> NetlinkNftOps::read_killswitch(const std::string& table) {
+  return read_killswitch_state(sock_, table);
+}
+
 Result<std::optional<NftSetInfo>> NetlinkNftOps::read_set(const SetRef& set) {
   return nft_read_set_info(sock_, set);
 }
@@ -103,6 +107,18 @@ Status NetlinkNftOps::commit(const std::vector<NftChange>& changes) {
       }
     }
     void operator()(const nft_change::SetFlush& c) const { build_set_flush(b, c.set); }
+    void operator()(const nft_change::KillSwitchInstall& c) const {
+      build_killswitch_install(b, c.spec);
+    }
+    void operator()(const nft_change::KillSwitchServer& c) const {
+      build_killswitch_server(b, c.table, c.add, c.server);
+    }
+    void operator()(const nft_change::KillSwitchUid& c) const {
+      build_killswitch_uid(b, c.table, c.add, c.uid, c.reconnect);
+    }
+    void operator()(const nft_change::KillSwitchTunnel& c) const {
+      build_killswitch_tunnel(b, c.table, c.add, c.dev);
+    }
   };
   for (const NftChange& c : changes) std::visit(Build{batch}, c);
   if (batch.size() == 0) return ok_status();  // nothing to send

@@ -45,6 +45,7 @@ class NetlinkNftOps final : public NftOps {
 
   Result<SealState> read_seal(const std::string& table) override;
   Result<DnsPinState> read_dns_pin(const std::string& table) override;
+  Result<KillSwitchState> read_killswitch(const std::string& table) override;
   Result<std::optional<NftSetInfo>> read_set(const SetRef& set) override;
   Result<std::optional<std::vector<SetMember>>> read_members(const SetRef& set,
                                                              bool interval) override;

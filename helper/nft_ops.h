@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/ip.h"
 #include "helper/dns_pin_nft.h"
+#include "helper/killswitch_nft.h"
 #include "helper/seal_nft.h"
 #include "kernel/nft_read.h"  // NftSetInfo
 #include "kernel/nft_sets.h"  // SetMember
@@ -49,6 +50,26 @@ struct DnsPinServer {
   bool add;
   IpAddr server;
 };
+// The kill switch (killswitch_nft.h): the whole table, or one element of one of its sets.
+struct KillSwitchInstall {
+  KillSwitchSpec spec;
+};
+struct KillSwitchServer {
+  std::string table;
+  bool add;
+  IpAddr server;
+};
+struct KillSwitchUid {
+  std::string table;
+  bool add;
+  std::uint32_t uid;
+  bool reconnect = false;  // the reconnect_uids set
+};
+struct KillSwitchTunnel {
+  std::string table;
+  bool add;
+  std::string dev;
+};
 struct TableDelete {
   std::string table;
 };
@@ -73,7 +94,9 @@ struct SetFlush {
 using NftChange =
     std::variant<nft_change::SealInstall, nft_change::SealServer, nft_change::SealUid,
                  nft_change::DnsPinInstall, nft_change::DnsPinServer, nft_change::TableDelete,
-                 nft_change::SetElements, nft_change::SetFlush>;
+                 nft_change::SetElements, nft_change::SetFlush, nft_change::KillSwitchInstall,
+                 nft_change::KillSwitchServer, nft_change::KillSwitchUid,
+                 nft_change::KillSwitchTunnel>;
 
 // A plan for one of vpnns's own tables (the seal, the DNS pin): what the table must hold, and the
 // changes that get it there in one transaction.
@@ -100,6 +123,7 @@ class NftOps {
   // What the kernel holds under `table` (exists == false if nothing).
   virtual Result<SealState> read_seal(const std::string& table) = 0;
   virtual Result<DnsPinState> read_dns_pin(const std::string& table) = 0;
+  virtual Result<KillSwitchState> read_killswitch(const std::string& table) = 0;
   // An administrator's set as the kernel declares it; nullopt if there is no such set.
   virtual Result<std::optional<NftSetInfo>> read_set(const SetRef& set) = 0;
   // Every member of an administrator's set with its comment; nullopt if there is no such set.

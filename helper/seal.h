@@ -107,6 +107,8 @@ class Seal {
   [[nodiscard]] bool active() const { return active_; }
   [[nodiscard]] const std::optional<IpAddr>& server() const { return spec_.server; }
   [[nodiscard]] const std::string& table() const { return spec_.table; }
+  // Who openvpn is and where its server is, as the seal holds it (the kill switch follows it).
+  [[nodiscard]] const SealSpec& spec() const { return spec_; }
 
   // Descriptors for the helper's poll loop, and what to do when they are readable.
   [[nodiscard]] int monitor_fd() const { return monitor_.get(); }

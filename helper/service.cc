@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "helper/mode.h"
@@ -82,6 +83,13 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
         auto sets, ClientSets::open(config, service.tunnel_ ? service.tunnel_->netns_fd() : -1));
     service.client_sets_.emplace(std::move(sets));
   }
+  if (config.killswitch_on()) {
+    // Last, so nothing after it can fail start-up and leave it behind; before Hello, so it
+    // holds before openvpn's first packet.
+    VPNNS_ASSIGN_OR_RETURN(auto ks,
+                           KillSwitch::open(config, service.seal_->spec(), service.pending_));
+    service.killswitch_.emplace(std::move(ks));
+  }
   // Opened now, while the helper may still create the directory; written from here on.
   auto file = StateFile::open(config.instance, state_dir);
   if (file) {
@@ -103,6 +111,7 @@ InstanceState Service::snapshot() const {
     s.openvpn_uid = seal_->openvpn_uid();
   }
   if (client_sets_) s.client_sets = client_sets_->snapshot();
+  if (killswitch_) s.killswitch = killswitch_->snapshot();
   return s;
 }
 
@@ -134,6 +143,11 @@ Result<std::string> Service::on(const UpRequest& req, Warnings& warnings) {
     // The seal comes first and is fatal when it fails: openvpn must not carry on unsealed.
     VPNNS_ASSIGN_OR_RETURN(summary, plan_and_apply(*seal_, req, warnings));
   }
+  if (killswitch_) {
+    killswitch_follow(warnings);
+    VPNNS_ASSIGN_OR_RETURN(std::string ks, killswitch_->learn_tunnel(req.dev, warnings));
+    summary = join(summary, ks);
+  }
   if (tunnel_) {
     VPNNS_ASSIGN_OR_RETURN(std::string moved, plan_and_apply(*tunnel_, req, warnings));
     summary = join(moved, summary);
@@ -153,6 +167,7 @@ Result<std::string> Service::on(const RouteUpRequest& req, Warnings& warnings) {
     // On a client, openvpn drops privileges right after this event.
     seal_->watch_for_privilege_drop();
   }
+  if (killswitch_) killswitch_follow(warnings);
   return summary;
 }
 
@@ -175,7 +190,18 @@ Result<std::string> Service::on(const DownRequest& req, Warnings& warnings) {
 
 Result<std::string> Service::on(const IpChangeRequest& req, Warnings& warnings) {
   if (!seal_) return std::string();
-  return run_mode(*seal_, req, warnings);
+  VPNNS_ASSIGN_OR_RETURN(std::string summary, run_mode(*seal_, req, warnings));
+  if (killswitch_) killswitch_follow(warnings);
+  return summary;
+}
+
+void Service::killswitch_follow(Warnings& warnings) {
+  if (Status s = killswitch_->follow(seal_->spec(), warnings); !s) {
+    warnings.push_back(
+        "kill switch could not follow the seal (openvpn's server or sockets may "
+        "be blocked): " +
+        s.error().text());
+  }
 }
 
 Result<std::string> Service::on(const DnsUpdownRequest& req, Warnings& warnings) {
@@ -211,7 +237,7 @@ Reply Service::handle(const Request& request, bool with_pending) {
   Warnings warnings;
   if (with_pending) warnings = std::exchange(pending_, {});
   if (std::holds_alternative<CloseRequest>(request)) {
-    Reply r = teardown();
+    Reply r = teardown(true);
     r.warnings.insert(r.warnings.begin(), warnings.begin(), warnings.end());
     return r;
   }
@@ -266,8 +292,15 @@ Result<std::string> Service::dispatch(const Request& request, Warnings& warnings
   return std::visit([&](const auto& req) { return on(req, warnings); }, request);
 }
 
-Reply Service::teardown() {
+Reply Service::teardown(bool clean) {
   Warnings warnings;
+  std::string message = "removed what vpnns added";
+  if (killswitch_) {
+    // First: with a kill switch held, nothing leaks while the rest is taken down.
+    message = join(message, killswitch_->finish(clean, warnings));
+    if (!clean) std::fprintf(stderr, "vpnns-helper: %s\n", message.c_str());
+    killswitch_.reset();
+  }
   if (updown_) updown_->remove();
   if (tunnel_) tunnel_->teardown(warnings);
   if (seal_) {
@@ -282,7 +315,7 @@ Reply Service::teardown() {
   }
   stale_ = false;
 
-  return Reply{Code::kOk, "removed what vpnns added", std::move(warnings)};
+  return Reply{Code::kOk, std::move(message), std::move(warnings)};
 }
 
 std::vector<int> Service::watched_fds() const {
@@ -323,8 +356,24 @@ void Service::on_readable(int fd) {
     return;
   }
   if (!seal_) return;
-  if (fd == seal_->monitor_fd()) seal_->on_monitor(pending_);
-  if (fd == seal_->timer_fd()) seal_->on_timer(pending_);
+  if (fd == seal_->monitor_fd()) {
+    seal_->on_monitor(pending_);
+    if (killswitch_) {
+      if (Status s = killswitch_->ensure(pending_); !s) {
+        pending_.push_back("the kill switch could not be repaired: " + s.error().text());
+      }
+    }
+  }
+  if (fd == seal_->timer_fd()) {
+    seal_->on_timer(pending_);
+    if (killswitch_) {
+      // openvpn's uid, once learned; from then on root's new sockets are not openvpn's.
+      if (auto uid = effective_uid_of(published_.openvpn_pid); uid && *uid != 0) {
+        killswitch_->privileges_dropped();
+        killswitch_follow(pending_);
+      }
+    }
+  }
   mark_stale(std::nullopt);  // written only if the seal changed (openvpn's uid learned)
 }
 

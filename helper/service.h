@@ -28,6 +28,7 @@
 
 #include "common/config.h"
 #include "helper/client_sets.h"
+#include "helper/killswitch.h"
 #include "helper/seal.h"
 #include "helper/state_file.h"
 #include "helper/tunnel.h"
@@ -62,8 +63,9 @@ class Service {
   // carries one is refused.
   Reply handle(const Request& request, std::vector<UniqueFd> fds);
 
-  // Removes what vpnns added (close, EOF, SIGTERM). Returns problems as warnings.
-  Reply teardown();
+  // Removes what vpnns added (close, EOF, SIGTERM). Returns problems as warnings. `clean`:
+  // openvpn closed the plugin (CLOSE); only then is a killswitch=yes lifted (killswitch.h).
+  Reply teardown(bool clean = false);
 
   // Descriptors the main loop must poll for background work, and the work itself.
   [[nodiscard]] std::vector<int> watched_fds() const;
@@ -102,12 +104,16 @@ class Service {
   Result<std::string> on(const LearnAddressRequest& req, Warnings& warnings);
   // One dns-up/dns-down from vpnns-dns-updown on the updown socket, answered there.
   void serve_updown();
+  // The kill switch follows the seal's data (server, owners); a failure is a warning: the
+  // kill switch then blocks more, never less.
+  void killswitch_follow(Warnings& warnings);
 
   Config config_;
   std::optional<NetnsTunnel> tunnel_;
   std::optional<Seal> seal_;
   std::optional<ClientSets> client_sets_;
-  std::optional<UpdownSocket> updown_;  // netns mode: openvpn 2.7's DNS (updown_socket.h)
+  std::optional<KillSwitch> killswitch_;  // installed last at start, after the seal
+  std::optional<UpdownSocket> updown_;    // netns mode: openvpn 2.7's DNS (updown_socket.h)
   Warnings pending_;
 
   std::optional<StateFile> state_file_;

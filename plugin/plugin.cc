@@ -61,7 +61,23 @@ struct PluginState {
   HelperProcess helper;
   Log log;
   std::uint64_t next_client = 1;  // numbers per-client contexts (server side)
+  // The `signal` of the last DOWN (openvpn's reason): with a kill switch, close_v1 lifts it only
+  // after an exit the administrator asked for.
+  std::string last_down_signal = {};
 };
+
+// Whether openvpn closes the plugin because someone told it to stop (SIGTERM, SIGINT; also
+// management's `signal SIGTERM` and a server's exit-notify, which openvpn turns into SIGTERM).
+// The last DOWN's `signal` says otherwise when openvpn ends on its own: SIGHUP (openvpn re-opens
+// plugins unprivileged, vpnns cannot follow: it stops), ping-exit, inactive, a fatal error. Then
+// a killswitch=yes stays (helper/killswitch.h). A DOWN of a restart (sigusr1, ping-restart,
+// connection-reset: without persist-tun) says nothing about the stop that came later.
+bool clean_stop(const std::string& down_signal) {
+  for (const char* own : {"sighup", "ping-exit", "inactive", "error", "unknown"}) {
+    if (down_signal == own) return false;
+  }
+  return true;
+}
 
 // What openvpn keeps for each connected client on our behalf: its number, by which the helper
 // knows the client (a common name is not unique, and learn-address "delete" comes without one).
@@ -137,6 +153,9 @@ Result<Request> parse_event(int type, const char* const* argv, const char* const
 
 int handle_event(PluginState& ctx, int type, const char* const* argv, const char* const* envp,
                  void* per_client_context) {
+  if (type == OPENVPN_PLUGIN_DOWN) {
+    ctx.last_down_signal = std::string(Env(envp).get("signal").value_or("unknown"));
+  }
   auto request = parse_event(type, argv, envp, per_client_context, ctx.config, ctx.log);
   if (!request) {
     ctx.log.error("event refused before it reached the helper: " + request.error().text());
@@ -162,6 +181,25 @@ int handle_event(PluginState& ctx, int type, const char* const* argv, const char
   }
   if (!reply->message.empty()) ctx.log.note(name + ": " + reply->message);
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+// The protocols and ports of openvpn's `remote` lines (remote_port_N, proto_N: openvpn's own
+// configuration at open time): where the kill switch lets openvpn's sockets send before the
+// server's address is known. A line whose values cannot be read is left out (and then blocked).
+std::vector<RemotePort> remote_ports_of(const Env& env) {
+  std::vector<RemotePort> out;
+  for (int n = 1; n <= 64; ++n) {
+    const auto port = env.get("remote_port_" + std::to_string(n));
+    if (!port) break;
+    const std::string proto(env.get("proto_" + std::to_string(n)).value_or("udp"));
+    std::string problem;
+    const bool tcp = proto.starts_with("tcp");
+    auto parsed = parse_port_list(std::string(tcp ? "tcp/" : "udp/") + std::string(*port), problem);
+    for (const auto& p : parsed) {
+      if (std::find(out.begin(), out.end(), p) == out.end() && out.size() < 16) out.push_back(p);
+    }
+  }
+  return out;
 }
 
 // vpnns-dns-updown sits beside the helper (installed, and in the build tree).
@@ -207,9 +245,10 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
   const Env open_env(in->envp);
   const auto config_path = open_env.get("config");
   const Role role = open_env.get("remote_1") ? Role::kClient : Role::kServer;
-  auto config = parse_config(
-      words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
-                            instance_from_config_path(config_path.value_or("openvpn")), role});
+  auto config =
+      parse_config(words, ConfigDefaults{VPNNS_DEFAULT_HELPER,
+                                         instance_from_config_path(config_path.value_or("openvpn")),
+                                         role, remote_ports_of(open_env)});
   if (!config) {
     log.error("bad plugin arguments: " + config.error().message());
     return OPENVPN_PLUGIN_FUNC_ERROR;
@@ -252,6 +291,15 @@ int open(const int version, const openvpn_plugin_args_open_in* in,
   if (config->seal) summary += "; seal in nftables table inet " + config->seal_table();
   if (config->server_mode()) summary += "; keeping client sets";
   log.note(summary);
+  if (config->killswitch_on()) {
+    // The helper answered Hello only after the table was committed (helper/killswitch.h).
+    log.note(
+        "kill switch installed (nftables table inet " + config->killswitch_table() +
+        ", killswitch=" + (config->killswitch == KillSwitchMode::kLockdown ? "lockdown" : "yes") +
+        ", allow-lan=" + (config->allow_lan ? "yes" : "no") +
+        "): nothing leaves this network namespace but through the tunnel and to openvpn's "
+        "server");
+  }
   return OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
@@ -298,9 +346,20 @@ VPNNS_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle) {
   if (handle == nullptr) return;
   std::unique_ptr<vpnns::PluginState> ctx(vpnns::context_of(handle));
   try {
+    if (ctx->config.killswitch_on() && !vpnns::clean_stop(ctx->last_down_signal)) {
+      // The helper sees EOF, as when openvpn dies: it takes down the rest and holds the switch.
+      ctx->log.note("close: kill switch held: openvpn stops after '" + ctx->last_down_signal +
+                    "', not by SIGTERM; 'vpnnsctl reset " + ctx->config.instance + "' lifts it");
+      ctx->helper.abandon();
+      return;
+    }
     vpnns::Reply reply = ctx->helper.close();
     for (const auto& w : reply.warnings) ctx->log.warn("close: " + w);
-    if (!reply.ok()) ctx->log.error("close: " + reply.message);
+    if (!reply.ok()) {
+      ctx->log.error("close: " + reply.message);
+    } else if (ctx->config.killswitch_on()) {
+      ctx->log.note("close: " + reply.message);  // says whether the kill switch is lifted or held
+    }
   } catch (...) {
   }
 }

@@ -392,6 +392,7 @@ Json state_to_json(const InstanceState& s) {
   out["netns"] = s.netns ? to_json(*s.netns) : Json();
   out["seal"] = s.seal ? to_json(*s.seal) : Json();
   out["client_sets"] = s.client_sets ? to_json(*s.client_sets) : Json();
+  if (s.killswitch) out["killswitch"] = killswitch_json(*s.killswitch);
   return out;
 }
 
@@ -433,6 +434,10 @@ Result<InstanceState> state_from_json(const Json& json) {
   s.netns = read_netns(r);
   s.seal = read_seal(r);
   s.client_sets = read_client_sets(r);
+  if (auto k = r.has("killswitch") ? r.child("killswitch", true) : std::nullopt) {
+    s.killswitch = StateKillSwitch{k->string("table"), k->string("mode"), k->boolean("allow_lan"),
+                                   k->integer("since", 0, kI64), k->optional_string("tunnel")};
+  }
   if (!problem.empty()) return Error(Code::kInvalidArgument, "state file: " + problem);
   return s;
 }

@@ -44,6 +44,10 @@
 //       "servers": ["198.51.100.1"],
 //       "accept": {"uids": [0, 65534]} | {"mark": 42}
 //     },
+//     "killswitch": null | {                   killswitch=yes|lockdown (an absent member reads
+//       "table": "vpnns-ks-work",              as null); the drop counters are the kernel's
+//       "mode": "yes" | "lockdown", "allow_lan": false, "since": 1735689600,
+//       "tunnel": "tun0" | null},
 //     "client_sets": null | {                  a server's client-set= / client-classes=
 //       "netns": "gw" | null,                  where the sets live (null: openvpn's namespace)
 //       "clients": 3,
@@ -124,6 +128,15 @@ struct StateSeal {
   friend bool operator==(const StateSeal&, const StateSeal&) = default;
 };
 
+struct StateKillSwitch {
+  std::string table;  // in family inet, in openvpn's namespace
+  std::string mode;   // "yes" or "lockdown"
+  bool allow_lan = false;
+  std::int64_t since = 0;
+  std::optional<std::string> tunnel;  // the device let through, once learned
+  friend bool operator==(const StateKillSwitch&, const StateKillSwitch&) = default;
+};
+
 struct StateSet {
   SetRef set;
   std::uint64_t members = 0;
@@ -159,6 +172,7 @@ struct InstanceState {
   std::optional<StateNetns> netns;
   std::optional<StateSeal> seal;
   std::optional<StateClientSets> client_sets;
+  std::optional<StateKillSwitch> killswitch;
   friend bool operator==(const InstanceState&, const InstanceState&) = default;
 };
 
@@ -166,6 +180,8 @@ struct InstanceState {
 inline constexpr std::size_t kStateMessageMax = 512;
 
 Json state_to_json(const InstanceState& state);
+// The "killswitch" member (state_killswitch.cc).
+Json killswitch_json(const StateKillSwitch& k);
 // Strict: the version must be kStateVersion, every member of the schema present with its type,
 // addresses and names valid. Members the schema does not know are ignored.
 Result<InstanceState> state_from_json(const Json& json);

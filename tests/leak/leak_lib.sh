@@ -126,23 +126,27 @@ server_conf_v4only() {
 
 # --- the host's mount namespace (see the header)
 
+# With HOSTNS_ETC_NETNS=0 (seal mode: the helper writes nothing there) /etc/netns is not bound in
+# and need not exist.
 start_host_mountns() {
-  [ -d /etc/netns ] || fail "/etc/netns does not exist yet (start it after the first connect)"
+  local etc_netns=${HOSTNS_ETC_NETNS:-1}
+  [ "$etc_netns" = 0 ] || [ -d /etc/netns ] ||
+    fail "/etc/netns does not exist yet (start it after the first connect)"
   local dir=$WORK/hostns
   mkdir -p "$dir"
   rm -f "$WORK/hostns.ready"
   unshare --mount --propagation slave -- bash -c '
     set -e
-    dir=$1 lan=$2 ready=$3
+    dir=$1 lan=$2 ready=$3 etc_netns=$4
     mount -t tmpfs vpnns-leak "$dir"
     mkdir "$dir/upper" "$dir/work" "$dir/netns"
-    mount --bind /etc/netns "$dir/netns"
+    [ "$etc_netns" = 0 ] || mount --bind /etc/netns "$dir/netns"
     mount -t overlay vpnns-leak -o "lowerdir=/etc,upperdir=$dir/upper,workdir=$dir/work" /etc
-    mount --bind "$dir/netns" /etc/netns
+    [ "$etc_netns" = 0 ] || mount --bind "$dir/netns" /etc/netns
     printf "nameserver %s\noptions timeout:1 attempts:1\n" "$lan" >/etc/resolv.conf.vpnns-new
     mv -T /etc/resolv.conf.vpnns-new /etc/resolv.conf
     : >"$ready"
-    exec setpriv --pdeathsig KILL sleep 600' _ "$dir" "$LAN_DNS" "$WORK/hostns.ready" &
+    exec setpriv --pdeathsig KILL sleep 600' _ "$dir" "$LAN_DNS" "$WORK/hostns.ready" "$etc_netns" &
   HOSTNS_PID=$!
   STARTED_PIDS+=("$HOSTNS_PID")
   wait_for 5 test -e "$WORK/hostns.ready" || fail "the host mount namespace did not come up"
@@ -237,17 +241,24 @@ start_sender() {
           if echo leak-probe 2>/dev/null >"/dev/udp/$d/$port"; then ok=$((ok + 1)); else err=$((err + 1)); fi
         done
       done
-      printf "%s %s\n" "$ok" "$err" >"$stats"
+      printf "%s %s\n" "$ok" "$err" 1<>"$stats"
       sleep 0.05
     done' _ "$WORK/app/$name" "$@"
   SENDER_PID=$BG_PID
   wait_for 5 test -s "$WORK/app/$name" || fail "sender $name did not start"
 }
 
-# sender_stats NAME: "OK ERR" so far.
+# sender_stats NAME: "OK ERR" so far. (The sender rewrites its file in place, never truncating
+# it: the counts only grow, so every write is at least as long as the last, and a reader never
+# sees it empty — not even when the sender is killed half-way.)
 sender_stats() {
-  local s=""
-  while [ -z "$s" ]; do s=$(cat "$WORK/app/$1" 2>/dev/null); done
+  local s="" i
+  for ((i = 0; i < 100; i++)); do
+    s=$(cat "$WORK/app/$1" 2>/dev/null) || true
+    [ -z "$s" ] || break
+    sleep 0.01
+  done
+  [ -n "$s" ] || fail "sender $1 has written no counts"
   echo "$s"
 }
 

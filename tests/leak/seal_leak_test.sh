@@ -9,9 +9,10 @@
 # drop counter proves they were sent), while the same probes from root — whose sockets the seal
 # lets through, as openvpn's first socket needs — are counted at the server (the control).
 #
-# Seal mode closes only this class: it is not a kill switch (when openvpn stops, redirect-gateway's
-# routes go with it) and it does not cover IPv6 that a v4-only tunnel leaves on the physical
-# side; netns mode does both (netns_leak_test.sh).
+# The seal alone closes only this class: it is not a kill switch (when openvpn stops,
+# redirect-gateway's routes go with it) and it does not cover IPv6 that a v4-only tunnel leaves on
+# the physical side; netns mode does both (netns_leak_test.sh), and so does the seal with
+# killswitch=yes|lockdown (killswitch_leak_test.sh, killswitch_life_test.sh).
 TEST_NAME=leak-seal
 CLIENT_NETNS_LINES=""
 source "$(dirname "$0")/leak_lib.sh"

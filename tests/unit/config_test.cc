@@ -201,9 +201,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"netns=w", "helper=/a\tb"}, {"control character"}},
         Bad{{"netns=w", "bogus=1"},
             {"'bogus=1'", "unknown key 'bogus'",
-             "accepted keys: client-classes, client-iroutes, client-max, client-max-entries, "
-             "client-pool, client-set, client-set-shared, dns, helper, instance, netns, role, "
-             "seal, seal-mark, seal-user"}},
+             "accepted keys: allow-lan, client-classes, client-iroutes, client-max, "
+             "client-max-entries, client-pool, client-set, client-set-shared, dns, helper, "
+             "instance, killswitch, killswitch-ports, netns, role, seal, seal-mark, seal-user"}},
         Bad{{"netns"}, {"'netns'", "expected key=value"}},
         Bad{{"=x"}, {"'=x'", "expected key=value"}},
         // All problems at once, so one failed start tells everything.

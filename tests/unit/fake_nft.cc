@@ -105,6 +105,51 @@ struct Apply {
     VPNNS_ASSIGN_OR_RETURN(DnsPinState * st, table_of<DnsPinState>(t, c.table));
     return change_element(st->servers, c.add, c.server);
   }
+  Status operator()(const nft_change::KillSwitchInstall& c) const {
+    KillSwitchState st;
+    st.exists = true;
+    st.comment = c.spec.comment;
+    const KillSwitchRules n = killswitch_rule_counts(c.spec);
+    st.rules_out = n.out;
+    st.rules_fwd = n.fwd;
+    st.rules_in = n.in;
+    if (!c.spec.mark) {
+      st.uids = c.spec.uids;
+      st.reconnect_uids = c.spec.reconnect_uids;
+    }
+    if (c.spec.server) st.servers = {*c.spec.server};
+    if (c.spec.tunnel) st.tunnels = {*c.spec.tunnel};
+    st.has_uid_set = !c.spec.mark;
+    st.has_sets = true;
+    t[c.spec.table] = st;
+    return ok_status();
+  }
+  Status operator()(const nft_change::KillSwitchServer& c) const {
+    VPNNS_ASSIGN_OR_RETURN(KillSwitchState * st, table_of<KillSwitchState>(t, c.table));
+    return change_element(st->servers, c.add, c.server);
+  }
+  Status operator()(const nft_change::KillSwitchUid& c) const {
+    VPNNS_ASSIGN_OR_RETURN(KillSwitchState * st, table_of<KillSwitchState>(t, c.table));
+    std::set<std::uint32_t>& set = c.reconnect ? st->reconnect_uids : st->uids;
+    if (c.add) {
+      set.insert(c.uid);
+    } else if (set.erase(c.uid) == 0) {
+      return missing("element " + std::to_string(c.uid));
+    }
+    return ok_status();
+  }
+  Status operator()(const nft_change::KillSwitchTunnel& c) const {
+    VPNNS_ASSIGN_OR_RETURN(KillSwitchState * st, table_of<KillSwitchState>(t, c.table));
+    auto it = std::ranges::find(st->tunnels, c.dev);
+    if (c.add) {
+      if (it == st->tunnels.end()) st->tunnels.push_back(c.dev);
+    } else if (it == st->tunnels.end()) {
+      return missing("element " + c.dev);
+    } else {
+      st->tunnels.erase(it);
+    }
+    return ok_status();
+  }
   Status operator()(const nft_change::TableDelete& c) const {
     if (t.erase(c.table) == 0) return missing("table inet " + c.table);
     return ok_status();
@@ -121,6 +166,10 @@ class FakeNftOps final : public NftOps {
   Result<DnsPinState> read_dns_pin(const std::string& table) override {
     const DnsPinState* st = nft_.dns_pin(table);
     return st ? *st : DnsPinState{};
+  }
+  Result<KillSwitchState> read_killswitch(const std::string& table) override {
+    const KillSwitchState* st = nft_.killswitch(table);
+    return st ? *st : KillSwitchState{};
   }
   Result<std::optional<NftSetInfo>> read_set(const SetRef& ref) override {
     const FakeNft::Set* s = nft_.set(ref);
@@ -188,7 +237,15 @@ const FakeNft::Set* FakeNft::set(const SetRef& ref) const {
 void FakeNft::damage(const std::string& table) {
   auto it = tables_.find(table);
   if (it == tables_.end()) return;
-  std::visit([](auto& st) { st.rules = st.rules > 0 ? st.rules - 1 : 0; }, it->second);
+  std::visit(
+      [](auto& st) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(st)>, KillSwitchState>) {
+          st.rules_out = st.rules_out > 0 ? st.rules_out - 1 : 0;
+        } else {
+          st.rules = st.rules > 0 ? st.rules - 1 : 0;
+        }
+      },
+      it->second);
 }
 
 const SealState* FakeNft::seal(const std::string& table) const {
@@ -199,6 +256,15 @@ const SealState* FakeNft::seal(const std::string& table) const {
 const DnsPinState* FakeNft::dns_pin(const std::string& table) const {
   auto it = tables_.find(table);
   return it != tables_.end() ? std::get_if<DnsPinState>(&it->second) : nullptr;
+}
+
+}  // namespace vpnns::testing
+
+namespace vpnns::testing {
+
+const KillSwitchState* FakeNft::killswitch(const std::string& table) const {
+  auto it = tables_.find(table);
+  return it != tables_.end() ? std::get_if<KillSwitchState>(&it->second) : nullptr;
 }
 
 }  // namespace vpnns::testing

@@ -29,7 +29,7 @@ namespace vpnns::testing {
 
 class FakeNft {
  public:
-  using Table = std::variant<SealState, DnsPinState>;
+  using Table = std::variant<SealState, DnsPinState, KillSwitchState>;
 
   explicit FakeNft(FakeKernel& kernel) : kernel_(kernel) {}
 
@@ -56,6 +56,7 @@ class FakeNft {
 
   [[nodiscard]] const SealState* seal(const std::string& table) const;
   [[nodiscard]] const DnsPinState* dns_pin(const std::string& table) const;
+  [[nodiscard]] const KillSwitchState* killswitch(const std::string& table) const;
   [[nodiscard]] int commits() const { return commits_; }
   [[nodiscard]] const std::vector<NftChange>& last_commit() const { return last_; }
 
