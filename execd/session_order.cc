@@ -86,8 +86,8 @@ tlv::Bytes as_bytes(std::string_view s) {
 Error bad(const std::string& what) { return Error(Code::kInvalidArgument, "bad order: " + what); }
 
 // An order that decoded must be exactly what encode_order() writes for it: unused fields and
-// endpoints zero, so an order has one spelling (the exec request's fields are checked one by one
-// above, with their own reasons).
+// endpoints zero, so an order has one spelling (the exec request's own fields are also checked
+// one by one, with their own reasons).
 Result<SessionOrder> canonical(SessionOrder order, std::span<const std::uint8_t> bytes,
                                const char* what);
 
@@ -232,7 +232,8 @@ Result<SessionOrder> decode_order(std::span<const std::uint8_t> bytes) {
     const auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0) return bad("an environment entry is not NAME=VALUE");
   }
-  return SessionOrder(std::move(r));
+  // And what no check above names (the other kinds' fields): zero.
+  return canonical(SessionOrder(std::move(r)), bytes, "a request");
 }
 
 }  // namespace vpnns

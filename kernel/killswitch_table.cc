@@ -88,8 +88,9 @@ Result<KillSwitchState> read_killswitch_state(NetlinkSocket& sock, const std::st
   VPNNS_ASSIGN_OR_RETURN(st.rules_out, nft_count_rules(sock, table, kKsOutput));
   VPNNS_ASSIGN_OR_RETURN(st.rules_fwd, nft_count_rules(sock, table, kKsForward));
   VPNNS_ASSIGN_OR_RETURN(st.rules_in, nft_count_rules(sock, table, kKsInput));
-  for (auto [set, into] :
+  for (const auto& [set, target] :
        {std::pair{kKsUids, &st.uids}, std::pair{kKsReconnectUids, &st.reconnect_uids}}) {
+    auto* into = target;  // a structured binding cannot be captured before C++20's clang 16
     VPNNS_ASSIGN_OR_RETURN(bool has,
                            nft_read_set(sock, table, set, [into](std::span<const std::uint8_t> k) {
                              std::uint32_t uid = 0;

@@ -111,6 +111,9 @@ TEST(SessionOrder, RefusesFieldsEncodeWouldNotSet) {
   r = pty_request();
   r.netns = "vpn\t0";
   cases.push_back({"control character in the namespace name", encode_order(r)});
+  auto endpoint = good;
+  endpoint[name - 2] = 1;  // the last endpoint's port: a forward's field
+  cases.push_back({"a request with a forward's endpoint", endpoint});
   for (const Case& c : cases) EXPECT_FALSE(decode_order(c.bytes)) << c.what;
 }
 
