@@ -66,6 +66,13 @@ class Seal {
   // `remotes`: the hosts openvpn's configuration connects to (peer_evidence.h), resolved here.
   static Result<Seal> open(const Config& config, pid_t openvpn_pid,
                            const std::vector<std::string>& remotes);
+  // Resolves `remotes` again (and only they count from now on). Service::start does the lookups
+  // once the kill switch, if any, is in place: a kill switch held by an earlier run of the
+  // instance lets no DNS of the helper's uid out, the new one lets it out until openvpn drops
+  // its privileges.
+  void resolve_remotes(const std::vector<std::string>& remotes) {
+    peers_ = PeerEvidence::resolve(remotes);
+  }
   // Over a given kernel (unit tests: fakes); no monitor or timer. `check_dco`: UP checks the
   // device's kind (seal mode alone; with netns the tunnel refuses every DCO device itself).
   // `peers`: nullopt asks for no evidence (unit tests of the table logic alone).

@@ -62,7 +62,8 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
   id.openvpn_pid = openvpn_pid;
   id.started_at = now();
   if (config.seal) {
-    VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid, remotes));
+    // The remotes are resolved below, once the kill switch (if any) holds.
+    VPNNS_ASSIGN_OR_RETURN(auto seal, Seal::open(config, openvpn_pid, {}));
     service.seal_.emplace(std::move(seal));
   }
   if (config.netns_mode()) {
@@ -90,6 +91,10 @@ Result<Service> Service::start(const Config& config, pid_t openvpn_pid,
                            KillSwitch::open(config, service.seal_->spec(), service.pending_));
     service.killswitch_.emplace(std::move(ks));
   }
+  // The seal is aimed only at what openvpn's remotes resolve to (peer_evidence.h); looked up now,
+  // while the helper may still open sockets, and after the kill switch, which lets these lookups
+  // out (one held by an earlier run of the instance would not).
+  if (service.seal_) service.seal_->resolve_remotes(remotes);
   // Opened now, while the helper may still create the directory; written from here on.
   auto file = StateFile::open(config.instance, state_dir);
   if (file) {
