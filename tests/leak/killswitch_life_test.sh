@@ -12,8 +12,10 @@
 #   9  restart window: SIGUSR1, then a ping-restart (the server's packets blackholed), with the
 #      sender running: 0 packets out; the tunnel carries the sender after the reconnects; at
 #      SIGUSR1 openvpn looks `remote` up again, as nobody inside the chroot, through the kill
-#      switch, and finds the server's second address, which it reaches before IPCHANGE tells the
-#      helper (a ping-restart reuses the address it has: openvpn's soft restart).
+#      switch, and finds the server's second address, which it reaches through the kill switch's
+#      remote ports (a ping-restart reuses the address it has: openvpn's soft restart); the
+#      IPCHANGE to that address is refused (not one the name had at start) and the server set
+#      stays.
 #   6  SIGTERM with killswitch=yes: the table is lifted and the log says so (and the sender's
 #      packets go out again: the control of the classes before); with killswitch=lockdown: held,
 #      0 packets out, said so, and the next start of the instance replaces it.
@@ -92,8 +94,16 @@ class_restart_window() {
   [ "$q1" -ge 1 ] || fail "openvpn did not look $REMOTE_NAME up again at the SIGUSR1 reconnect"
   tail -n +"$((m + 1))" "$WORK/client.log" | grep "Peer Connection Initiated with \[AF_INET\]$SERVER2:1194" >/dev/null ||
     fail "openvpn did not reconnect to $SERVER2: $(tail -n +"$((m + 1))" "$WORK/client.log" | grep -i 'peer connection' || true)"
-  in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4 | grep "elements = { $SERVER2 }" >/dev/null ||
-    fail "the kill switch does not follow IPCHANGE: $(in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4)"
+  # The seal and the kill switch follow IPCHANGE only to an address of openvpn's configured
+  # remotes as the helper resolved them when openvpn started (issue 13: README, "The seal is aimed
+  # only at openvpn's servers"): the new address is refused, said in the log, and both stay where
+  # they were; openvpn's own sockets still reach the remote's port (killswitch-ports), so the
+  # tunnel comes up and nothing else gets out.
+  tail -n +"$((m + 1))" "$WORK/client.log" |
+    grep -F "IPCHANGE refused (permission denied): the VPN server address $SERVER2 is not one that openvpn's configuration connects to" >/dev/null ||
+    fail "no refusal of the IPCHANGE to $SERVER2 in openvpn's log"
+  in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4 | grep "elements = { $SERVER }" >/dev/null ||
+    fail "the kill switch's server set moved: $(in_ns "$NS_CLI" nft list set inet "$KS_TABLE" server4)"
   restarts=$(grep -c 'Inactivity timeout (--ping-restart)' "$WORK/client.log" || true)
   blackhole on
   restarted() { [ "$(grep -c 'Inactivity timeout (--ping-restart)' "$WORK/client.log" || true)" -gt "$restarts" ]; }
@@ -110,7 +120,7 @@ class_restart_window() {
   q=$(($(dns_queries "$REMOTE_NAME") - q0))
   l0=$(moved "$DELTA" lan.remote_lookup)
   [ "$l0" -ge 1 ] || fail "the LAN counted $l0 lookups of $REMOTE_NAME from the client"
-  pass "sender (sent/failed $(sender_stats app)) through SIGUSR1 and a ping-restart: 0 outside, $t through the tunnel; at SIGUSR1 openvpn (nobody, chroot) looked $REMOTE_NAME up again at the LAN resolver ($q1 queries; $q in all: a ping-restart keeps the address), reconnected to its new address $SERVER2, and the kill switch followed"
+  pass "sender (sent/failed $(sender_stats app)) through SIGUSR1 and a ping-restart: 0 outside, $t through the tunnel; at SIGUSR1 openvpn (nobody, chroot) looked $REMOTE_NAME up again at the LAN resolver ($q1 queries; $q in all: a ping-restart keeps the address), reconnected to its new address $SERVER2 through the kill switch (an address it did not resolve to at start: the IPCHANGE refused, the server set kept)"
 }
 
 class_sigterm_yes() {
